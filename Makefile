@@ -1,0 +1,27 @@
+# orgguard — developer tasks. `make test` is the README's test command.
+GO ?= go
+FUZZTIME ?= 5s
+
+.PHONY: build test unit conformance fuzz lint bench demo
+
+build:
+	$(GO) build -o bin/orgguard ./cmd/orgguard
+
+## test: every test — unit and integration (race detector), the reference cases,
+## the AWS CLI script against the simulator, and a short run of each fuzzer.
+test: build
+	@set -a; eval "$$(scripts/test-env.sh)"; set +a; \
+	$(GO) test -race -count=1 ./... && \
+	./bin/orgguard eval ../shared/cases/*.json testdata/cases/*.json && \
+	scripts/fuzz.sh $(FUZZTIME)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	@cp go.mod /tmp/orgguard-go.mod.bak; cp go.sum /tmp/orgguard-go.sum.bak; $(GO) mod tidy; \
+	if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; \
+	cp /tmp/orgguard-go.mod.bak go.mod; cp /tmp/orgguard-go.sum.bak go.sum; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,121 @@
+// Package cli builds orgguard's command tree. Each command lives in its own
+// file and is built by a function; there is no package-level state.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command. They are documented in docs/exit-codes.md.
+const (
+	ExitOK       = 0 // success (or: every case passed, plan allowed)
+	ExitFailure  = 1 // the command ran and found a failure (a failing case, an error finding)
+	ExitBadInput = 2 // unreadable or malformed input, bad flags
+	ExitRefused  = 3 // a guardrail refused the change
+	ExitInternal = 4 // an unexpected error while doing the work (I/O, backend)
+)
+
+// exitError carries an exit code with the error to show.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// withCode wraps err so that Run exits with code.
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// badInput marks err as a problem with the user's input (exit 2).
+func badInput(err error) error { return withCode(ExitBadInput, err) }
+
+// silentExit ends the command with code without printing anything more:
+// the command has already reported what went wrong.
+func silentExit(code int) error { return &exitError{code: code} }
+
+// env is what every command needs from the outside world.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// Run executes orgguard with args (without the program name) and returns the
+// process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		if xe.err != nil {
+			fmt.Fprintf(stderr, "orgguard: %v\n", xe.err)
+		}
+		return xe.code
+	}
+	fmt.Fprintf(stderr, "orgguard: %v\n", err)
+	if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") {
+		return ExitBadInput
+	}
+	return ExitInternal
+}
+
+// isUsageError reports whether err came from cobra's argument or flag parsing.
+func isUsageError(err error) bool {
+	var fe *flagError
+	return errors.As(err, &fe)
+}
+
+// flagError marks errors raised while parsing flags and arguments.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "orgguard",
+		Short: "Make changes to an AWS Organization safe",
+		Long: `orgguard shows what a change to an AWS Organization will do before it runs,
+refuses the dangerous ones, and applies the rest with health checks and
+automatic rollback. It works against real AWS and, by default, against an
+embedded simulated organization.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &flagError{err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	root.CompletionOptions.DisableDefaultCmd = true
+	for _, build := range commandBuilders() {
+		root.AddCommand(build(e))
+	}
+	return root
+}
+
+// commandBuilders lists the constructors of the top-level commands, one per
+// file. Add a line here when adding a command.
+func commandBuilders() []func(*env) *cobra.Command {
+	return []func(*env) *cobra.Command{
+		newVersionCmd,
+	}
+}
