@@ -181,6 +181,10 @@ func (s *Snapshot) Normalize() {
 	slices.SortFunc(s.Root.PolicyTypes, func(a, b PolicyTypeStatus) int { return strings.Compare(string(a.Type), string(b.Type)) })
 	slices.SortFunc(s.OUs, func(a, b OU) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(s.Accounts, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
+	for i := range s.Accounts {
+		s.Accounts[i].JoinedAt = utc(s.Accounts[i].JoinedAt)
+	}
+	s.TakenAt = utc(s.TakenAt)
 	slices.SortFunc(s.Policies, func(a, b Policy) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(s.Attachments, compareAttachments)
 }

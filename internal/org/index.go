@@ -1,0 +1,515 @@
+package org
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// NodeKind says what a node of the organization tree is.
+type NodeKind int
+
+// Node kinds.
+const (
+	KindRoot NodeKind = iota + 1
+	KindOU
+	KindAccount
+)
+
+func (k NodeKind) String() string {
+	switch k {
+	case KindRoot:
+		return "root"
+	case KindOU:
+		return "ou"
+	case KindAccount:
+		return "account"
+	}
+	return fmt.Sprintf("NodeKind(%d)", int(k))
+}
+
+// Node is a root, an OU or an account, by ID and name.
+type Node struct {
+	Kind     NodeKind
+	ID       string
+	Name     string
+	ParentID string // empty for the root
+}
+
+// ChainLevel is one level of an account's effective policy chain: a node
+// (the root, an OU, or the account) and the policies of one type attached
+// directly to it. It carries the raw policy documents; the policy engine
+// compiles them.
+type ChainLevel struct {
+	NodeID   string
+	NodeName string
+	Kind     NodeKind
+	Policies []Policy
+}
+
+// Errors returned by Index queries.
+var (
+	ErrUnknownNode   = errors.New("unknown node")
+	ErrAmbiguousNode = errors.New("ambiguous node name")
+)
+
+// ResolveError explains why a node reference did not resolve to one node.
+type ResolveError struct {
+	Ref        string
+	Ambiguous  bool     // true: several nodes match; false: none does
+	Candidates []string // matching nodes (ambiguous) or close names (unknown), described
+}
+
+func (e *ResolveError) Error() string {
+	if e.Ambiguous {
+		return fmt.Sprintf("%q names %d nodes; use an ID or an OU path: %s", e.Ref, len(e.Candidates), strings.Join(e.Candidates, ", "))
+	}
+	if len(e.Candidates) > 0 {
+		return fmt.Sprintf("no node named %q; did you mean %s?", e.Ref, strings.Join(e.Candidates, ", "))
+	}
+	return fmt.Sprintf("no node named %q", e.Ref)
+}
+
+// Is makes errors.Is match ErrAmbiguousNode or ErrUnknownNode.
+func (e *ResolveError) Is(target error) bool {
+	if e.Ambiguous {
+		return target == ErrAmbiguousNode
+	}
+	return target == ErrUnknownNode || target == ErrNotFound
+}
+
+// Index is a read-only, indexed view of a Snapshot for tree queries. Build it
+// once with NewIndex; it is safe for concurrent use. It must not outlive
+// changes to the snapshot it was built from.
+type Index struct {
+	snap     *Snapshot
+	nodes    map[string]Node
+	ous      map[string]int // ID -> index in snap.OUs
+	accounts map[string]int
+	policies map[string]int
+	children map[string][]string // parent ID -> child IDs (OUs first, then accounts; by name)
+	attached map[string][]string // target ID -> policy IDs (by policy ID)
+	targets  map[string][]string // policy ID -> target IDs
+	byName   map[string][]string // lower-case name -> node IDs
+	byPath   map[string]string   // lower-case OU path -> OU ID
+	paths    map[string]string   // node ID -> display path
+	mgmtID   string
+}
+
+// NewIndex validates s (see Validate) and indexes it.
+func NewIndex(s *Snapshot) (*Index, error) {
+	if err := Validate(s); err != nil {
+		return nil, err
+	}
+	x := &Index{
+		snap:     s,
+		nodes:    make(map[string]Node, 1+len(s.OUs)+len(s.Accounts)),
+		ous:      make(map[string]int, len(s.OUs)),
+		accounts: make(map[string]int, len(s.Accounts)),
+		policies: make(map[string]int, len(s.Policies)),
+		children: make(map[string][]string, 1+len(s.OUs)),
+		attached: make(map[string][]string),
+		targets:  make(map[string][]string, len(s.Policies)),
+		byName:   make(map[string][]string, 1+len(s.OUs)+len(s.Accounts)),
+		byPath:   make(map[string]string, len(s.OUs)),
+		paths:    make(map[string]string, 1+len(s.OUs)+len(s.Accounts)),
+		mgmtID:   s.Organization.ManagementAccountID,
+	}
+	x.nodes[s.Root.ID] = Node{Kind: KindRoot, ID: s.Root.ID, Name: s.Root.Name}
+	for i, o := range s.OUs {
+		x.ous[o.ID] = i
+		x.nodes[o.ID] = Node{Kind: KindOU, ID: o.ID, Name: o.Name, ParentID: o.ParentID}
+		x.byName[strings.ToLower(o.Name)] = append(x.byName[strings.ToLower(o.Name)], o.ID)
+	}
+	for i, a := range s.Accounts {
+		x.accounts[a.ID] = i
+		x.nodes[a.ID] = Node{Kind: KindAccount, ID: a.ID, Name: a.Name, ParentID: a.ParentID}
+		x.byName[strings.ToLower(a.Name)] = append(x.byName[strings.ToLower(a.Name)], a.ID)
+	}
+	for i, p := range s.Policies {
+		x.policies[p.ID] = i
+	}
+	for _, o := range s.OUs {
+		x.children[o.ParentID] = append(x.children[o.ParentID], o.ID)
+	}
+	for _, a := range s.Accounts {
+		x.children[a.ParentID] = append(x.children[a.ParentID], a.ID)
+	}
+	for id, kids := range x.children {
+		slices.SortFunc(kids, func(a, b string) int {
+			na, nb := x.nodes[a], x.nodes[b]
+			if na.Kind != nb.Kind {
+				return int(na.Kind) - int(nb.Kind)
+			}
+			if c := strings.Compare(strings.ToLower(na.Name), strings.ToLower(nb.Name)); c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		})
+		x.children[id] = kids
+	}
+	for _, at := range s.Attachments {
+		x.attached[at.TargetID] = append(x.attached[at.TargetID], at.PolicyID)
+		x.targets[at.PolicyID] = append(x.targets[at.PolicyID], at.TargetID)
+	}
+	for _, l := range x.attached {
+		slices.Sort(l)
+	}
+	for _, l := range x.targets {
+		slices.Sort(l)
+	}
+	// Paths: walk from the root so that every node's path is built once.
+	x.paths[s.Root.ID] = "/"
+	var walk func(id, prefix string)
+	walk = func(id, prefix string) {
+		for _, c := range x.children[id] {
+			n := x.nodes[c]
+			p := prefix + "/" + n.Name
+			x.paths[c] = p
+			if n.Kind == KindOU {
+				x.byPath[strings.ToLower(p)] = c
+				walk(c, p)
+			}
+		}
+	}
+	walk(s.Root.ID, "")
+	return x, nil
+}
+
+// MustIndex is NewIndex for snapshots known to be valid (tests, generated
+// organizations); it panics on an invalid snapshot.
+func MustIndex(s *Snapshot) *Index {
+	x, err := NewIndex(s)
+	if err != nil {
+		panic(err)
+	}
+	return x
+}
+
+// Snapshot returns the snapshot the index was built from.
+func (x *Index) Snapshot() *Snapshot { return x.snap }
+
+// Root returns the root node.
+func (x *Index) Root() Node { return x.nodes[x.snap.Root.ID] }
+
+// Node returns the node with ID id.
+func (x *Index) Node(id string) (Node, bool) {
+	n, ok := x.nodes[id]
+	return n, ok
+}
+
+// OU returns the OU with ID id.
+func (x *Index) OU(id string) (OU, bool) {
+	i, ok := x.ous[id]
+	if !ok {
+		return OU{}, false
+	}
+	return x.snap.OUs[i], true
+}
+
+// Account returns the account with ID id.
+func (x *Index) Account(id string) (Account, bool) {
+	i, ok := x.accounts[id]
+	if !ok {
+		return Account{}, false
+	}
+	return x.snap.Accounts[i], true
+}
+
+// Policy returns the policy with ID id.
+func (x *Index) Policy(id string) (Policy, bool) {
+	i, ok := x.policies[id]
+	if !ok {
+		return Policy{}, false
+	}
+	return x.snap.Policies[i], true
+}
+
+// IsManagementAccount reports whether id is the management account, which
+// SCPs and RCPs never affect.
+func (x *Index) IsManagementAccount(id string) bool { return id != "" && id == x.mgmtID }
+
+// PathString returns the display path of a node: "/" for the root,
+// "/Customers/Acme" for an OU, "/Customers/Acme/acme-prod" for an account.
+func (x *Index) PathString(id string) string { return x.paths[id] }
+
+// Path returns the nodes from the root down to id, both included.
+func (x *Index) Path(id string) ([]Node, error) {
+	n, ok := x.nodes[id]
+	if !ok {
+		return nil, fmt.Errorf("finding the path to %s: %w", id, ErrUnknownNode)
+	}
+	var rev []Node
+	for {
+		rev = append(rev, n)
+		if n.Kind == KindRoot {
+			break
+		}
+		n = x.nodes[n.ParentID]
+	}
+	slices.Reverse(rev)
+	return rev, nil
+}
+
+// Depth returns the number of OUs on the path to id, id included when it
+// is an OU: 0 for the root, 1 for an OU directly under the root.
+func (x *Index) Depth(id string) int {
+	p, err := x.Path(id)
+	if err != nil {
+		return 0
+	}
+	d := 0
+	for _, n := range p {
+		if n.Kind == KindOU {
+			d++
+		}
+	}
+	return d
+}
+
+// Children returns the direct children of a node: OUs first, then
+// accounts, each sorted by name.
+func (x *Index) Children(id string) []Node {
+	kids := x.children[id]
+	out := make([]Node, len(kids))
+	for i, c := range kids {
+		out[i] = x.nodes[c]
+	}
+	return out
+}
+
+// AccountsUnder returns the accounts at or below a node (the account itself
+// when id is an account), in tree order.
+func (x *Index) AccountsUnder(id string) []Account {
+	n, ok := x.nodes[id]
+	if !ok {
+		return nil
+	}
+	if n.Kind == KindAccount {
+		a, _ := x.Account(id)
+		return []Account{a}
+	}
+	var out []Account
+	var walk func(string)
+	walk = func(p string) {
+		for _, c := range x.children[p] {
+			if x.nodes[c].Kind == KindAccount {
+				a, _ := x.Account(c)
+				out = append(out, a)
+			} else {
+				walk(c)
+			}
+		}
+	}
+	walk(id)
+	return out
+}
+
+// OUsUnder returns the OUs strictly below a node, in tree order.
+func (x *Index) OUsUnder(id string) []OU {
+	var out []OU
+	var walk func(string)
+	walk = func(p string) {
+		for _, c := range x.children[p] {
+			if x.nodes[c].Kind == KindOU {
+				o, _ := x.OU(c)
+				out = append(out, o)
+				walk(c)
+			}
+		}
+	}
+	walk(id)
+	return out
+}
+
+// PoliciesAttached returns the policies of type t attached directly to a
+// target, sorted by ID. An empty t means every type.
+func (x *Index) PoliciesAttached(targetID string, t PolicyType) []Policy {
+	var out []Policy
+	for _, pid := range x.attached[targetID] {
+		p, ok := x.Policy(pid)
+		if ok && (t == "" || p.Type == t) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TargetsOf returns the IDs of the targets a policy is attached to directly.
+func (x *Index) TargetsOf(policyID string) []string {
+	return slices.Clone(x.targets[policyID])
+}
+
+// EffectiveChain returns the levels whose policies of type t apply to an
+// account: the root first, then each OU on the path, then the account
+// itself. A request is allowed by SCPs only if every level allows it.
+//
+// If t is not enabled at the root the chain is nil and the error wraps
+// ErrPolicyTypeNotEnabled: the type then restricts nothing. The management
+// account gets its chain like any other; callers exempt it
+// (IsManagementAccount), as AWS does.
+func (x *Index) EffectiveChain(accountID string, t PolicyType) ([]ChainLevel, error) {
+	n, ok := x.nodes[accountID]
+	if !ok || n.Kind != KindAccount {
+		return nil, fmt.Errorf("building the %s chain of %s: no such account: %w", t.Short(), accountID, ErrUnknownNode)
+	}
+	if !x.snap.Root.PolicyTypeEnabled(t) {
+		return nil, fmt.Errorf("building the %s chain of %s: %w", t.Short(), accountID, ErrPolicyTypeNotEnabled)
+	}
+	path, err := x.Path(accountID)
+	if err != nil {
+		return nil, err
+	}
+	chain := make([]ChainLevel, len(path))
+	for i, p := range path {
+		chain[i] = ChainLevel{NodeID: p.ID, NodeName: p.Name, Kind: p.Kind, Policies: x.PoliciesAttached(p.ID, t)}
+	}
+	return chain, nil
+}
+
+// Describe returns a short human description of a node, for messages:
+// "OU /Customers/Acme (ou-ab12-34cd56ef)".
+func (x *Index) Describe(id string) string {
+	n, ok := x.nodes[id]
+	if !ok {
+		return id
+	}
+	switch n.Kind {
+	case KindRoot:
+		return "Root (" + id + ")"
+	case KindOU:
+		return "OU " + x.paths[id] + " (" + id + ")"
+	default:
+		return "account " + n.Name + " (" + id + ", " + x.paths[id] + ")"
+	}
+}
+
+// Resolve finds one node by reference. A reference is, in order of
+// precedence: a node ID (root, OU or account ID); "Root" or "/"; an OU
+// path starting with "/" ("/Customers/Acme"), or an account path
+// ("/Customers/Acme/acme-prod"); or a bare OU or account name, which must
+// be unique. Names compare case-insensitively. An ambiguous reference
+// returns a *ResolveError listing the candidates; an unknown one lists
+// close matches.
+func (x *Index) Resolve(ref string) (Node, error) {
+	r := strings.TrimSpace(ref)
+	if n, ok := x.nodes[r]; ok {
+		return n, nil
+	}
+	if r == "/" || strings.EqualFold(r, "root") {
+		return x.Root(), nil
+	}
+	if strings.HasPrefix(r, "/") {
+		p := strings.ToLower(strings.TrimSuffix(r, "/"))
+		if id, ok := x.byPath[p]; ok {
+			return x.nodes[id], nil
+		}
+		// An account path: the parent's path plus the account name.
+		if i := strings.LastIndex(p, "/"); i >= 0 {
+			parent, name := p[:i], p[i+1:]
+			parentID := x.snap.Root.ID
+			if parent != "" {
+				parentID = x.byPath[parent]
+			}
+			if parentID != "" {
+				for _, c := range x.children[parentID] {
+					if n := x.nodes[c]; n.Kind == KindAccount && strings.ToLower(n.Name) == name {
+						return n, nil
+					}
+				}
+			}
+		}
+		return Node{}, &ResolveError{Ref: ref, Candidates: x.closeMatches(r)}
+	}
+	ids := x.byName[strings.ToLower(r)]
+	switch len(ids) {
+	case 1:
+		return x.nodes[ids[0]], nil
+	case 0:
+		return Node{}, &ResolveError{Ref: ref, Candidates: x.closeMatches(r)}
+	}
+	cands := make([]string, len(ids))
+	for i, id := range ids {
+		cands[i] = x.Describe(id)
+	}
+	slices.Sort(cands)
+	return Node{}, &ResolveError{Ref: ref, Ambiguous: true, Candidates: cands}
+}
+
+// closeMatches returns up to five names or paths near ref.
+func (x *Index) closeMatches(ref string) []string {
+	q := strings.ToLower(ref)
+	type cand struct {
+		s string
+		d int
+	}
+	var cs []cand
+	consider := func(s string) {
+		ls := strings.ToLower(s)
+		d := editDistance(q, ls, 3)
+		if strings.Contains(ls, q) && len(q) >= 3 {
+			d = min(d, 1)
+		}
+		if d <= max(2, len(q)/4) {
+			cs = append(cs, cand{s, d})
+		}
+	}
+	if strings.HasPrefix(ref, "/") {
+		for _, p := range x.paths {
+			if p != "/" {
+				consider(p)
+			}
+		}
+	} else {
+		seen := map[string]bool{}
+		for _, n := range x.nodes {
+			if n.Kind != KindRoot && !seen[n.Name] {
+				seen[n.Name] = true
+				consider(n.Name)
+			}
+		}
+	}
+	slices.SortFunc(cs, func(a, b cand) int {
+		if a.d != b.d {
+			return a.d - b.d
+		}
+		return strings.Compare(a.s, b.s)
+	})
+	out := make([]string, 0, 5)
+	for i := 0; i < len(cs) && i < 5; i++ {
+		out = append(out, cs[i].s)
+	}
+	return out
+}
+
+// editDistance returns the Levenshtein distance between a and b, or a
+// value above limit as soon as it is known to exceed it.
+func editDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return limit + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,429 @@
+package org
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ErrInvalidSnapshot is matched (errors.Is) by every error that reports a
+// malformed or inconsistent snapshot.
+var ErrInvalidSnapshot = errors.New("invalid snapshot")
+
+// Problem is one thing wrong with a snapshot, at a JSON path such as
+// "accounts[3].parentId".
+type Problem struct {
+	Path string
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Path == "" {
+		return p.Msg
+	}
+	return p.Path + ": " + p.Msg
+}
+
+// SnapshotError reports what is wrong with a snapshot, and where: the file,
+// the line and column for JSON syntax errors, the JSON path otherwise.
+type SnapshotError struct {
+	File     string // may be empty
+	Line     int    // 0 when not known
+	Col      int
+	Problems []Problem
+}
+
+func (e *SnapshotError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+		}
+		b.WriteString(": ")
+	}
+	const show = 10
+	for i, p := range e.Problems {
+		if i == show {
+			fmt.Fprintf(&b, "; and %d more problems", len(e.Problems)-show)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInvalidSnapshot) true.
+func (e *SnapshotError) Is(target error) bool { return target == ErrInvalidSnapshot }
+
+// Validate checks the referential integrity of s: the format version, that
+// IDs are unique and of the right kind, that every parent exists and the
+// tree has no cycles, that attachments name existing policies and targets,
+// and that the management account is a member. It returns a *SnapshotError
+// listing every problem, or nil.
+func Validate(s *Snapshot) error {
+	var ps []Problem
+	add := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if s.FormatVersion != FormatVersion {
+		add("formatVersion", "unsupported format version %d (this orgguard reads %d)", s.FormatVersion, FormatVersion)
+	}
+	kinds := make(map[string]NodeKind, 1+len(s.OUs)+len(s.Accounts))
+	seen := make(map[string]string, 1+len(s.OUs)+len(s.Accounts)+len(s.Policies))
+	claim := func(id, path string) bool {
+		if prev, ok := seen[id]; ok {
+			add(path, "ID %s is already used at %s", id, prev)
+			return false
+		}
+		seen[id] = path
+		return true
+	}
+	switch {
+	case s.Root.ID == "":
+		add("root.id", "missing")
+	case !strings.HasPrefix(s.Root.ID, "r-"):
+		add("root.id", "%q is not a root ID (r-...)", s.Root.ID)
+	default:
+		claim(s.Root.ID, "root.id")
+		kinds[s.Root.ID] = KindRoot
+	}
+	for i, t := range s.Root.PolicyTypes {
+		if t.Type == "" {
+			add(fmt.Sprintf("root.policyTypes[%d].type", i), "missing")
+		}
+	}
+	for i, o := range s.OUs {
+		path := fmt.Sprintf("organizationalUnits[%d]", i)
+		switch {
+		case o.ID == "":
+			add(path+".id", "missing")
+		case !strings.HasPrefix(o.ID, "ou-"):
+			add(path+".id", "%q is not an OU ID (ou-...)", o.ID)
+		case claim(o.ID, path+".id"):
+			kinds[o.ID] = KindOU
+		}
+		if o.Name == "" {
+			add(path+".name", "missing")
+		}
+	}
+	for i, a := range s.Accounts {
+		path := fmt.Sprintf("accounts[%d]", i)
+		switch {
+		case a.ID == "":
+			add(path+".id", "missing")
+		case !IsAccountID(a.ID):
+			add(path+".id", "%q is not a 12-digit account ID", a.ID)
+		case claim(a.ID, path+".id"):
+			kinds[a.ID] = KindAccount
+		}
+	}
+	pols := make(map[string]bool, len(s.Policies))
+	for i, p := range s.Policies {
+		path := fmt.Sprintf("policies[%d]", i)
+		switch {
+		case p.ID == "":
+			add(path+".id", "missing")
+		case !strings.HasPrefix(p.ID, "p-"):
+			add(path+".id", "%q is not a policy ID (p-...)", p.ID)
+		case claim(p.ID, path+".id"):
+			pols[p.ID] = true
+		}
+		if p.Type == "" {
+			add(path+".type", "missing")
+		}
+	}
+	isParent := func(id string) bool { k := kinds[id]; return k == KindRoot || k == KindOU }
+	ouParent := make(map[string]string, len(s.OUs))
+	for i, o := range s.OUs {
+		path := fmt.Sprintf("organizationalUnits[%d].parentId", i)
+		switch {
+		case o.ParentID == "":
+			add(path, "missing")
+		case !isParent(o.ParentID):
+			add(path, "OU %s has parent %s, which is not the root or an OU in the snapshot", o.ID, o.ParentID)
+		default:
+			ouParent[o.ID] = o.ParentID
+		}
+	}
+	// Cycles: follow parents from each OU; a walk longer than the number of
+	// OUs, or one that returns to its start, is a cycle.
+	reported := map[string]bool{}
+	for i, o := range s.OUs {
+		cur, steps := o.ParentID, 0
+		for kinds[cur] == KindOU && steps <= len(s.OUs) {
+			if cur == o.ID {
+				break
+			}
+			cur = ouParent[cur]
+			steps++
+		}
+		if cur == o.ID && !reported[o.ID] {
+			reported[o.ID] = true
+			add(fmt.Sprintf("organizationalUnits[%d].parentId", i), "OU %s is its own ancestor (a cycle through parentId)", o.ID)
+		}
+	}
+	for i, a := range s.Accounts {
+		path := fmt.Sprintf("accounts[%d].parentId", i)
+		switch {
+		case a.ParentID == "":
+			add(path, "missing")
+		case !isParent(a.ParentID):
+			add(path, "account %s has parent %s, which is not the root or an OU in the snapshot", a.ID, a.ParentID)
+		}
+	}
+	if m := s.Organization.ManagementAccountID; m != "" && kinds[m] != KindAccount {
+		add("organization.managementAccountId", "management account %s is not among the accounts", m)
+	}
+	dup := make(map[Attachment]int, len(s.Attachments))
+	for i, at := range s.Attachments {
+		path := fmt.Sprintf("attachments[%d]", i)
+		if !pols[at.PolicyID] {
+			add(path+".policyId", "no policy with ID %q", at.PolicyID)
+		}
+		if kinds[at.TargetID] == 0 {
+			add(path+".targetId", "no root, OU or account with ID %q", at.TargetID)
+		}
+		if j, ok := dup[at]; ok {
+			add(path, "duplicate of attachments[%d]", j)
+		} else {
+			dup[at] = i
+		}
+	}
+	if len(ps) > 0 {
+		return &SnapshotError{Problems: ps}
+	}
+	return nil
+}
+
+// canonical is the part of a snapshot the fingerprint covers.
+type canonical struct {
+	Organization Organization `json:"organization"`
+	Root         Root         `json:"root"`
+	OUs          []OU         `json:"organizationalUnits"`
+	Accounts     []Account    `json:"accounts"`
+	Policies     []Policy     `json:"policies"`
+	Attachments  []Attachment `json:"attachments"`
+}
+
+// ComputeFingerprint returns "sha256:" and the hex SHA-256 of the canonical
+// encoding of s: every list sorted by ID, times in UTC, map keys sorted,
+// without TakenAt, Source and Fingerprint. Two snapshots of an unchanged
+// organization have the same fingerprint whenever and however they were
+// taken.
+func ComputeFingerprint(s *Snapshot) string {
+	c := s.Clone()
+	c.Normalize()
+	data, err := json.Marshal(canonical{c.Organization, c.Root, c.OUs, c.Accounts, c.Policies, c.Attachments})
+	if err != nil {
+		// Only strings, bools, times and maps of strings: cannot fail.
+		panic(fmt.Sprintf("org: encoding the canonical snapshot: %v", err))
+	}
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// MarshalSnapshot normalizes s, sets its format version and fingerprint,
+// and returns its indented JSON encoding followed by a newline.
+func MarshalSnapshot(s *Snapshot) ([]byte, error) {
+	s.Normalize()
+	s.FormatVersion = FormatVersion
+	s.Fingerprint = ComputeFingerprint(s)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return nil, fmt.Errorf("encoding the snapshot: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ParseSnapshot decodes and validates a snapshot. name (a file name, or ""
+// ) is used in error messages. Unknown fields are errors. A fingerprint in
+// the document must match its content; an empty one is computed.
+func ParseSnapshot(data []byte, name string) (*Snapshot, error) {
+	var head struct {
+		FormatVersion *int `json:"formatVersion"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, jsonError(data, name, err)
+	}
+	if head.FormatVersion == nil {
+		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: "missing: not an orgguard snapshot"}}}
+	}
+	if *head.FormatVersion != FormatVersion {
+		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: fmt.Sprintf("unsupported format version %d (this orgguard reads %d)", *head.FormatVersion, FormatVersion)}}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s Snapshot
+	if err := dec.Decode(&s); err != nil {
+		return nil, jsonError(data, name, err)
+	}
+	if dec.More() {
+		off := dec.InputOffset()
+		line, col := lineCol(data, off)
+		return nil, &SnapshotError{File: name, Line: line, Col: col, Problems: []Problem{{Msg: "unexpected data after the snapshot object"}}}
+	}
+	if err := Validate(&s); err != nil {
+		var se *SnapshotError
+		if errors.As(err, &se) {
+			se.File = name
+		}
+		return nil, err
+	}
+	fp := ComputeFingerprint(&s)
+	if s.Fingerprint != "" && s.Fingerprint != fp {
+		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "fingerprint",
+			Msg: fmt.Sprintf("%s does not match the content (%s); the file was edited — remove the fingerprint field to accept the edit", s.Fingerprint, fp)}}}
+	}
+	s.Fingerprint = fp
+	s.Normalize()
+	return &s, nil
+}
+
+// jsonError turns an encoding/json error into a *SnapshotError with a line
+// and column.
+func jsonError(data []byte, name string, err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		line, col := lineCol(data, syn.Offset)
+		return &SnapshotError{File: name, Line: line, Col: col, Problems: []Problem{{Msg: "malformed JSON: " + syn.Error()}}}
+	case errors.As(err, &typ):
+		line, col := lineCol(data, typ.Offset)
+		return &SnapshotError{File: name, Line: line, Col: col, Problems: []Problem{{Path: typ.Field, Msg: fmt.Sprintf("expected %s, found JSON %s", typ.Type, typ.Value)}}}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		line, col := lineCol(data, int64(len(data)))
+		return &SnapshotError{File: name, Line: line, Col: col, Problems: []Problem{{Msg: "truncated JSON (unexpected end of data)"}}}
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	return &SnapshotError{File: name, Problems: []Problem{{Msg: msg}}}
+}
+
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	if off < 0 {
+		off = 0
+	}
+	before := data[:off]
+	line := 1 + bytes.Count(before, []byte{'\n'})
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// ReadSnapshotFile reads and validates a snapshot file.
+func ReadSnapshotFile(path string) (*Snapshot, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading snapshot: %w", err)
+	}
+	return ParseSnapshot(data, path)
+}
+
+// WriteSnapshotFile writes s to path atomically (see WriteFileAtomic).
+func WriteSnapshotFile(path string, s *Snapshot) error {
+	data, err := MarshalSnapshot(s)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, data, 0o644)
+}
+
+// TempSuffix marks the temporary files WriteFileAtomic creates; a file
+// named "<name>" + TempSuffix + "*" next to <name> is a leftover of an
+// interrupted write and may be removed.
+const TempSuffix = ".tmp-"
+
+// WriteFileAtomic replaces path with data so that a crash leaves either the
+// old or the new content, never a mix: it writes a temporary file in the
+// same directory, syncs it, renames it over path and syncs the directory.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, base+TempSuffix+"*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing directory of %s: %w", path, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing directory of %s: %w", path, err)
+	}
+	return nil
+}
+
+// RemoveStaleTemps removes temporary files left next to path by
+// WriteFileAtomic calls that were interrupted. It returns the names removed.
+func RemoveStaleTemps(path string) ([]string, error) {
+	matches, err := filepath.Glob(globEscape(path) + TempSuffix + "*")
+	if err != nil {
+		return nil, fmt.Errorf("looking for leftover temporary files of %s: %w", path, err)
+	}
+	var removed []string
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("removing leftover temporary file: %w", err)
+		}
+		removed = append(removed, m)
+	}
+	return removed, nil
+}
+
+func globEscape(s string) string {
+	r := strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`, `\`, `\\`)
+	return r.Replace(s)
+}
+
+// utc is used by Normalize.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
