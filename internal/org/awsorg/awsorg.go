@@ -1,0 +1,194 @@
+// Package awsorg implements org.Backend on the AWS Organizations API through
+// aws-sdk-go-v2. It is the only package of orgguard that imports the AWS SDK.
+//
+// The backend reads a whole organization with bounded concurrency and close
+// to the minimum number of API calls the page sizes allow (see Snapshot),
+// retries throttling and ConcurrentModificationException with exponential
+// backoff and jitter, counts the calls it makes (Stats) and writes single
+// changes (attach, detach, move, create/update/delete policy, create/delete
+// OU, enable/disable a policy type). SDK errors become *org.APIError values
+// carrying the AWS error code, the reason and the request ID.
+//
+// Pointed at `orgguard sim serve` with EndpointURL it talks to the simulated
+// organization over the same wire protocol as real AWS.
+package awsorg
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/orgguard/orgguard/internal/org"
+)
+
+// DefaultRegion is used when neither the options nor the shared
+// configuration name a region. Organizations is a global service whose
+// endpoint lives in us-east-1.
+const DefaultRegion = "us-east-1"
+
+// Defaults for Options.
+const (
+	DefaultConcurrency = 8
+	DefaultMaxAttempts = 10
+	DefaultMaxBackoff  = 20 * time.Second
+)
+
+// Options configure a Backend. The zero value uses the default credential
+// chain (environment, shared config and credentials files, SSO, IMDS),
+// the default profile and region us-east-1.
+type Options struct {
+	Profile     string // shared config profile; "" = AWS_PROFILE or "default"
+	Region      string // "" = from the shared config, else us-east-1
+	EndpointURL string // e.g. http://127.0.0.1:8080 for `orgguard sim serve`
+
+	Concurrency int       // parallel API calls while reading; 0 = DefaultConcurrency
+	Progress    io.Writer // progress while reading (a bar on a terminal); nil = none
+
+	// ReadTags also reads the tags of the root, every OU, account and
+	// policy. It costs one ListTagsForResource call per resource, so it is
+	// off by default; snapshots then carry no tags.
+	ReadTags bool
+
+	MaxAttempts int           // attempts per call including the first; 0 = DefaultMaxAttempts
+	MaxBackoff  time.Duration // cap of one retry delay; 0 = DefaultMaxBackoff
+
+	// Now returns the current time (TakenAt of snapshots); nil = time.Now.
+	Now func() time.Time
+}
+
+// Backend reads and writes an organization through the AWS Organizations API.
+// It is safe for concurrent use.
+type Backend struct {
+	client *organizations.Client
+	opts   Options
+	source string
+
+	mu   sync.Mutex
+	last Stats
+}
+
+var _ org.Backend = (*Backend)(nil)
+
+// New loads the AWS configuration (profile, region, shared config and SSO
+// through config.LoadDefaultConfig) and returns a Backend. When EndpointURL
+// points at a loopback address and no profile is named, static dummy
+// credentials are used: the simulator does not verify signatures.
+func New(ctx context.Context, o Options) (*Backend, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	loopback := false
+	if o.EndpointURL != "" {
+		u, err := url.Parse(o.EndpointURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("reading endpoint URL %q: want http(s)://host[:port]", o.EndpointURL)
+		}
+		loopback = isLoopback(u.Hostname())
+	}
+
+	loaders := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return newRetryer(o.MaxAttempts, o.MaxBackoff) }),
+	}
+	if o.Profile != "" {
+		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Region != "" {
+		loaders = append(loaders, config.WithRegion(o.Region))
+	}
+	if loopback && o.Profile == "" {
+		loaders = append(loaders, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider("orgguard-sim", "orgguard-sim", "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	client := organizations.NewFromConfig(cfg, func(co *organizations.Options) {
+		if o.EndpointURL != "" {
+			co.BaseEndpoint = aws.String(o.EndpointURL)
+		}
+		co.APIOptions = append(co.APIOptions, addCounters)
+	})
+	source := "aws:"
+	if o.Profile != "" {
+		source += o.Profile + "/"
+	}
+	source += cfg.Region
+	if o.EndpointURL != "" {
+		source += "@" + o.EndpointURL
+	}
+	return &Backend{client: client, opts: o, source: source}, nil
+}
+
+// LastStats returns the statistics of the most recent Snapshot call.
+func (b *Backend) LastStats() Stats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last.clone()
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// newRetryer returns the SDK's standard retryer with ConcurrentModification
+// added to the retryable codes (throttling codes, TooManyRequestsException
+// among them, already are), full-jitter exponential backoff capped at
+// maxBackoff, and no client-side retry quota: a long snapshot read under
+// heavy throttling must slow down, not give up.
+func newRetryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
+	std := retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = maxAttempts
+		so.MaxBackoff = maxBackoff
+		so.Backoff = jitterBackoff{base: 100 * time.Millisecond, max: maxBackoff}
+		so.RateLimiter = ratelimit.None
+	})
+	return retry.AddWithErrorCodes(std, org.CodeConcurrentModification)
+}
+
+// jitterBackoff is "full jitter": a uniform delay in [0, min(max, base·2^n)).
+type jitterBackoff struct{ base, max time.Duration }
+
+func (j jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	if attempt < 1 {
+		attempt = 1
+	}
+	ceil := j.max
+	if attempt < 30 {
+		if d := j.base << (attempt - 1); d > 0 && d < ceil {
+			ceil = d
+		}
+	}
+	if ceil <= 0 {
+		return 0, nil
+	}
+	return rand.N(ceil), nil
+}
