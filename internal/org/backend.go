@@ -110,6 +110,19 @@ const (
 	ReasonCannotRemoveMgmtAccount = "CANNOT_REMOVE_MANAGEMENT_ACCOUNT_FROM_ORG"
 )
 
+// Reasons carried by InvalidInputException (a subset).
+const (
+	ReasonImmutablePolicy     = "IMMUTABLE_POLICY"
+	ReasonInvalidPartyType    = "INVALID_PARTY_TYPE_TARGET"
+	ReasonInvalidSyntaxPolicy = "INVALID_SYNTAX_POLICY_ID"
+	ReasonInvalidName         = "INVALID_INPUT"
+	ReasonInputRequired       = "INPUT_REQUIRED"
+	ReasonMaxLengthExceeded   = "MAX_LENGTH_EXCEEDED"
+	ReasonMinLengthExceeded   = "MIN_LENGTH_EXCEEDED"
+	ReasonInvalidEnum         = "INVALID_ENUM"
+	ReasonDuplicateTagKey     = "DUPLICATE_TAG_KEY"
+)
+
 // APIError is an error shaped like an AWS Organizations error response.
 // The simulated organization returns these; the AWS backend maps SDK errors
 // to them.
@@ -171,6 +184,11 @@ func (e *APIError) Retryable() bool {
 // NewAPIError returns an *APIError with code and message.
 func NewAPIError(code, message string) *APIError {
 	return &APIError{Code: code, Message: message}
+}
+
+// NewInvalidInput returns an InvalidInputException with reason.
+func NewInvalidInput(reason, message string) *APIError {
+	return &APIError{Code: CodeInvalidInput, Reason: reason, Message: message}
 }
 
 // NewConstraintViolation returns a ConstraintViolationException with reason.

@@ -309,3 +309,40 @@ func PolicyARN(mgmt, orgID string, t PolicyType, policyID string) string {
 	}
 	return "arn:aws:organizations::" + mgmt + ":policy/" + orgID + "/" + kind + "/" + policyID
 }
+
+// Contents of the AWS-managed default policies.
+const (
+	FullAWSAccessContent    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	RCPFullAWSAccessContent = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`
+)
+
+// FullAWSAccessPolicy returns the AWS-managed SCP attached by default to
+// every root, OU and account when SCPs are enabled.
+func FullAWSAccessPolicy() Policy {
+	return Policy{
+		ID: FullAWSAccessID, ARN: PolicyARN("aws", "", ServiceControlPolicy, FullAWSAccessID),
+		Name: "FullAWSAccess", Description: "Allows access to every operation",
+		Type: ServiceControlPolicy, AWSManaged: true, Content: FullAWSAccessContent,
+	}
+}
+
+// RCPFullAWSAccessPolicy returns the AWS-managed RCP attached to every
+// root, OU and account when RCPs are enabled; it cannot be detached.
+func RCPFullAWSAccessPolicy() Policy {
+	return Policy{
+		ID: RCPFullAWSAccessID, ARN: PolicyARN("aws", "", ResourceControlPolicy, RCPFullAWSAccessID),
+		Name: "RCPFullAWSAccess", Description: "Allows access to every operation",
+		Type: ResourceControlPolicy, AWSManaged: true, Content: RCPFullAWSAccessContent,
+	}
+}
+
+// DefaultPolicy returns the AWS-managed default policy of type t, if t has one.
+func DefaultPolicy(t PolicyType) (Policy, bool) {
+	switch t {
+	case ServiceControlPolicy:
+		return FullAWSAccessPolicy(), true
+	case ResourceControlPolicy:
+		return RCPFullAWSAccessPolicy(), true
+	}
+	return Policy{}, false
+}

@@ -1,0 +1,419 @@
+// Package sim is an in-process simulated AWS Organization. It implements
+// org.Backend with the semantics and limits of AWS Organizations — default
+// policies attached to new OUs and accounts, at least one and at most five
+// SCPs per target, OU depth at most five, policy size limits, policy types
+// enabled and disabled at the root — and answers with errors named and
+// shaped like AWS's (*org.APIError). It also offers the read operations of
+// the Organizations API, unpaged, for the wire server in
+// internal/org/simserver.
+//
+// An Org may be backed by a state file (the snapshot format of package
+// org), which is rewritten atomically after every change.
+package sim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/orgguard/orgguard/internal/org"
+)
+
+// Limits of AWS Organizations the simulator enforces.
+// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+const (
+	MaxOUDepth              = 5
+	MaxOUs                  = 2000
+	MaxPoliciesPerTarget    = 5 // per policy type
+	MaxPolicyContentChars   = 5120
+	MaxSCPs                 = 10000
+	MaxRCPs                 = 1000
+	MaxNameLength           = 128
+	MaxPolicyDescriptionLen = 512
+	MaxTagsPerResource      = 50
+)
+
+// IDSource supplies the randomness for new IDs. *math/rand/v2.Rand
+// satisfies it; tests pass a seeded one for deterministic IDs.
+type IDSource interface {
+	Uint64() uint64
+}
+
+// Options configures an Org. The zero value is an in-memory organization
+// with the system clock and random IDs.
+type Options struct {
+	// StatePath is the state file rewritten after every change; empty
+	// keeps the organization in memory only.
+	StatePath string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// IDs is the source of new IDs; nil means crypto/rand.
+	IDs IDSource
+}
+
+// Org is a simulated organization. It is safe for concurrent use.
+type Org struct {
+	mu   sync.RWMutex
+	opts Options
+
+	organization org.Organization
+	root         org.Root
+	ous          map[string]*org.OU
+	accounts     map[string]*org.Account
+	policies     map[string]*org.Policy
+	children     map[string]map[string]bool // parent ID -> child IDs
+	attached     map[string]map[string]bool // target ID -> policy IDs
+	targets      map[string]map[string]bool // policy ID -> target IDs
+}
+
+// cryptoIDs draws IDs from crypto/rand.
+type cryptoIDs struct{}
+
+func (cryptoIDs) Uint64() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics on failure instead)
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// New returns a simulated organization starting from s (which must be
+// valid; see org.Validate). If opts.StatePath is set, s is written there
+// at once.
+func New(s *org.Snapshot, opts Options) (*Org, error) {
+	if err := org.Validate(s); err != nil {
+		return nil, fmt.Errorf("starting the simulated organization: %w", err)
+	}
+	o := newOrg(s, opts)
+	if opts.StatePath != "" {
+		if err := o.save(); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// Open loads the simulated organization saved at opts.StatePath. Temporary
+// files left by an interrupted save are removed. A missing file is an
+// error matching os.ErrNotExist; a corrupt one is reported with its path
+// and what is wrong (an org.SnapshotError), and is left untouched.
+func Open(opts Options) (*Org, error) {
+	if opts.StatePath == "" {
+		return nil, errors.New("opening the simulated organization: no state file given")
+	}
+	if _, err := org.RemoveStaleTemps(opts.StatePath); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(opts.StatePath)
+	if err != nil {
+		return nil, fmt.Errorf("opening the simulated organization: %w", err)
+	}
+	s, err := org.ParseSnapshot(data, opts.StatePath)
+	if err != nil {
+		return nil, fmt.Errorf("opening the simulated organization: state file is corrupt: %w", err)
+	}
+	return newOrg(s, opts), nil
+}
+
+// OpenOrCreate opens the state at opts.StatePath, or, when there is none,
+// creates it from initial() (called only then).
+func OpenOrCreate(opts Options, initial func() (*org.Snapshot, error)) (*Org, error) {
+	o, err := Open(opts)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return o, err
+	}
+	s, err := initial()
+	if err != nil {
+		return nil, fmt.Errorf("creating the simulated organization: %w", err)
+	}
+	if dir := dirOf(opts.StatePath); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the simulated organization: %w", err)
+		}
+	}
+	return New(s, opts)
+}
+
+func dirOf(p string) string {
+	i := strings.LastIndexAny(p, `/\`)
+	if i <= 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+func newOrg(s *org.Snapshot, opts Options) *Org {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.IDs == nil {
+		opts.IDs = cryptoIDs{}
+	}
+	o := &Org{
+		opts:         opts,
+		organization: s.Organization,
+		root:         s.Root,
+		ous:          make(map[string]*org.OU, len(s.OUs)),
+		accounts:     make(map[string]*org.Account, len(s.Accounts)),
+		policies:     make(map[string]*org.Policy, len(s.Policies)),
+		children:     make(map[string]map[string]bool, len(s.OUs)+1),
+		attached:     make(map[string]map[string]bool, len(s.OUs)+len(s.Accounts)+1),
+		targets:      make(map[string]map[string]bool, len(s.Policies)),
+	}
+	o.root.PolicyTypes = slices.Clone(s.Root.PolicyTypes)
+	for i := range s.OUs {
+		u := s.OUs[i]
+		o.ous[u.ID] = &u
+		addTo(o.children, u.ParentID, u.ID)
+	}
+	for i := range s.Accounts {
+		a := s.Accounts[i]
+		o.accounts[a.ID] = &a
+		addTo(o.children, a.ParentID, a.ID)
+	}
+	for i := range s.Policies {
+		p := s.Policies[i]
+		o.policies[p.ID] = &p
+	}
+	for _, at := range s.Attachments {
+		addTo(o.attached, at.TargetID, at.PolicyID)
+		addTo(o.targets, at.PolicyID, at.TargetID)
+	}
+	return o
+}
+
+func addTo(m map[string]map[string]bool, k, v string) {
+	s := m[k]
+	if s == nil {
+		s = make(map[string]bool)
+		m[k] = s
+	}
+	s[v] = true
+}
+
+func removeFrom(m map[string]map[string]bool, k, v string) {
+	if s := m[k]; s != nil {
+		delete(s, v)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// Snapshot returns the whole organization.
+func (o *Org) Snapshot(ctx context.Context) (*org.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o.mu.RLock()
+	s := o.snapshotLocked()
+	o.mu.RUnlock()
+	s.Fingerprint = org.ComputeFingerprint(s)
+	return s, nil
+}
+
+func (o *Org) snapshotLocked() *org.Snapshot {
+	s := &org.Snapshot{
+		FormatVersion: org.FormatVersion,
+		TakenAt:       o.opts.Now().UTC(),
+		Source:        "sim",
+		Organization:  o.organization,
+		Root:          o.root,
+		OUs:           make([]org.OU, 0, len(o.ous)),
+		Accounts:      make([]org.Account, 0, len(o.accounts)),
+		Policies:      make([]org.Policy, 0, len(o.policies)),
+	}
+	if o.opts.StatePath != "" {
+		s.Source = "sim:" + o.opts.StatePath
+	}
+	s.Root.PolicyTypes = slices.Clone(o.root.PolicyTypes)
+	s.Root.Tags = cloneTags(o.root.Tags)
+	for _, u := range o.ous {
+		c := *u
+		c.Tags = cloneTags(u.Tags)
+		s.OUs = append(s.OUs, c)
+	}
+	for _, a := range o.accounts {
+		c := *a
+		c.Tags = cloneTags(a.Tags)
+		s.Accounts = append(s.Accounts, c)
+	}
+	for _, p := range o.policies {
+		c := *p
+		c.Tags = cloneTags(p.Tags)
+		s.Policies = append(s.Policies, c)
+	}
+	n := 0
+	for _, ps := range o.attached {
+		n += len(ps)
+	}
+	s.Attachments = make([]org.Attachment, 0, n)
+	for t, ps := range o.attached {
+		for p := range ps {
+			s.Attachments = append(s.Attachments, org.Attachment{PolicyID: p, TargetID: t})
+		}
+	}
+	s.Normalize()
+	return s
+}
+
+func cloneTags(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// save writes the state file, if there is one. Called with o.mu held.
+func (o *Org) save() error {
+	if o.opts.StatePath == "" {
+		return nil
+	}
+	s := o.snapshotLocked()
+	if err := org.WriteSnapshotFile(o.opts.StatePath, s); err != nil {
+		return fmt.Errorf("saving the simulated organization: %w", err)
+	}
+	return nil
+}
+
+// commit persists a change made under o.mu; if saving fails, undo reverts
+// the in-memory change so memory and file agree, and the error is
+// returned as a ServiceException.
+func (o *Org) commit(undo func()) error {
+	if err := o.save(); err != nil {
+		undo()
+		return &org.APIError{Code: org.CodeService, Message: err.Error()}
+	}
+	return nil
+}
+
+// ---- IDs -----------------------------------------------------------------
+
+const idChars = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+func (o *Org) randomString(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = idChars[o.opts.IDs.Uint64()%uint64(len(idChars))]
+	}
+	return string(b)
+}
+
+func (o *Org) newOUID() string {
+	suffix := strings.TrimPrefix(o.root.ID, "r-")
+	for {
+		id := "ou-" + suffix + "-" + o.randomString(8)
+		if !o.exists(id) {
+			return id
+		}
+	}
+}
+
+func (o *Org) newPolicyID() string {
+	for {
+		id := "p-" + o.randomString(8)
+		if o.policies[id] == nil {
+			return id
+		}
+	}
+}
+
+func (o *Org) newAccountID() string {
+	for {
+		id := fmt.Sprintf("%012d", o.opts.IDs.Uint64()%1_000_000_000_000)
+		if o.accounts[id] == nil && id[0] != '0' {
+			return id
+		}
+	}
+}
+
+func (o *Org) exists(id string) bool {
+	return id == o.root.ID || o.ous[id] != nil || o.accounts[id] != nil
+}
+
+// ---- lookups used by operations (o.mu held) ------------------------------
+
+func (o *Org) isParent(id string) bool { return id == o.root.ID || o.ous[id] != nil }
+
+// depth returns the number of OUs from the root down to id (an OU or the
+// root), id included.
+func (o *Org) depth(id string) int {
+	d := 0
+	for id != o.root.ID {
+		u := o.ous[id]
+		if u == nil {
+			break
+		}
+		d++
+		id = u.ParentID
+	}
+	return d
+}
+
+func (o *Org) countAttached(targetID string, t org.PolicyType) int {
+	n := 0
+	for pid := range o.attached[targetID] {
+		if p := o.policies[pid]; p != nil && p.Type == t {
+			n++
+		}
+	}
+	return n
+}
+
+func notFound(code, format string, args ...any) error {
+	return org.NewAPIError(code, fmt.Sprintf(format, args...))
+}
+
+func knownType(t org.PolicyType) bool {
+	switch t {
+	case org.ServiceControlPolicy, org.ResourceControlPolicy,
+		"TAG_POLICY", "BACKUP_POLICY", "AISERVICES_OPT_OUT_POLICY", "CHATBOT_POLICY", "DECLARATIVE_POLICY_EC2", "SECURITYHUB_POLICY":
+		return true
+	}
+	return false
+}
+
+// attachDefaults attaches the AWS-managed default policies of every
+// enabled type to a new target.
+func (o *Org) attachDefaults(targetID string) {
+	for _, st := range o.root.PolicyTypes {
+		if st.Status != org.PolicyTypeEnabled {
+			continue
+		}
+		if def, ok := org.DefaultPolicy(st.Type); ok {
+			o.ensurePolicy(def)
+			addTo(o.attached, targetID, def.ID)
+			addTo(o.targets, def.ID, targetID)
+		}
+	}
+}
+
+func (o *Org) ensurePolicy(p org.Policy) {
+	if o.policies[p.ID] == nil {
+		c := p
+		o.policies[p.ID] = &c
+	}
+}
+
+func (o *Org) detachAll(targetID string) {
+	for pid := range o.attached[targetID] {
+		removeFrom(o.targets, pid, targetID)
+	}
+	delete(o.attached, targetID)
+}
+
+func (o *Org) restoreAttachments(targetID string, pids map[string]bool) {
+	for pid := range pids {
+		addTo(o.attached, targetID, pid)
+		addTo(o.targets, pid, targetID)
+	}
+}
