@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/org/sim"
 )
 
 // operation is one Organizations operation: whether it writes (conflicts
@@ -233,35 +234,17 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err := required("ParentId", in.ParentId, "ChildType", in.ChildType); err != nil {
 				return nil, err
 			}
-			var ids []string
-			switch *in.ChildType {
-			case typeAccount:
-				accts, err := s.src.ListAccountsForParent(ctx, *in.ParentId)
-				if err != nil {
-					return nil, err
-				}
-				for _, a := range accts {
-					ids = append(ids, a.ID)
-				}
-			case typeOU:
-				ous, err := s.src.ListOrganizationalUnitsForParent(ctx, *in.ParentId)
-				if err != nil {
-					return nil, err
-				}
-				for _, u := range ous {
-					ids = append(ids, u.ID)
-				}
-			default:
-				return nil, apiErr(org.CodeInvalidInput, org.ReasonInvalidEnum, "ChildType %q is not ACCOUNT or ORGANIZATIONAL_UNIT", *in.ChildType)
+			children, err := s.src.ListChildren(ctx, *in.ParentId, *in.ChildType)
+			if err != nil {
+				return nil, err
 			}
-			slices.Sort(ids)
-			items, next, err := page(s, "ListChildren", *in.ParentId+"|"+*in.ChildType, in.pageReq, ids)
+			items, next, err := page(s, "ListChildren", *in.ParentId+"|"+*in.ChildType, in.pageReq, sortByID(children, func(c sim.Child) string { return c.ID }))
 			if err != nil {
 				return nil, err
 			}
 			out := make([]wireChild, 0, len(items))
-			for _, id := range items {
-				out = append(out, wireChild{Id: id, Type: *in.ChildType})
+			for _, c := range items {
+				out = append(out, wireChild{Id: c.ID, Type: c.Type})
 			}
 			return listOut("Children", out, next), nil
 		}),
@@ -304,21 +287,17 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err := required("ChildId", in.ChildId); err != nil {
 				return nil, err
 			}
-			parent, err := parentOf(ctx, s.src, *in.ChildId)
+			parents, err := s.src.ListParents(ctx, *in.ChildId)
 			if err != nil {
 				return nil, err
 			}
-			items, next, err := page(s, "ListParents", *in.ChildId, in.pageReq, []string{parent})
+			items, next, err := page(s, "ListParents", *in.ChildId, in.pageReq, sortByID(parents, func(p sim.Parent) string { return p.ID }))
 			if err != nil {
 				return nil, err
 			}
 			out := make([]wireChild, 0, len(items))
-			for _, id := range items {
-				t := typeOU
-				if org.IsRootID(id) {
-					t = typeRoot
-				}
-				out = append(out, wireChild{Id: id, Type: t})
+			for _, p := range items {
+				out = append(out, wireChild{Id: p.ID, Type: p.Type})
 			}
 			return listOut("Parents", out, next), nil
 		}),
@@ -422,22 +401,17 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err := required("PolicyId", in.PolicyId); err != nil {
 				return nil, err
 			}
-			ids, err := s.src.ListTargetsForPolicy(ctx, *in.PolicyId)
+			targets, err := s.src.ListTargetsForPolicy(ctx, *in.PolicyId)
 			if err != nil {
 				return nil, err
 			}
-			slices.Sort(ids)
-			items, next, err := page(s, "ListTargetsForPolicy", *in.PolicyId, in.pageReq, ids)
+			items, next, err := page(s, "ListTargetsForPolicy", *in.PolicyId, in.pageReq, sortByID(targets, func(t sim.Target) string { return t.TargetID }))
 			if err != nil {
 				return nil, err
 			}
 			out := make([]wireTarget, 0, len(items))
-			for _, id := range items {
-				t, err := describeTarget(ctx, s.src, id)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, t)
+			for _, t := range items {
+				out = append(out, wireTarget{Arn: t.ARN, Name: t.Name, TargetId: t.TargetID, Type: t.Type})
 			}
 			return listOut("Targets", out, next), nil
 		}),
@@ -591,49 +565,4 @@ func changePolicyType(ctx context.Context, s *Server, in *policyTypeIn, change f
 		}
 	}
 	return nil, fmt.Errorf("root %s vanished after changing its policy types", *in.RootId)
-}
-
-// parentOf returns the ID of the parent of an account or OU; an unknown
-// child is a ChildNotFoundException, as ListParents answers.
-func parentOf(ctx context.Context, src Source, childID string) (string, error) {
-	var parent string
-	var err error
-	switch {
-	case org.IsAccountID(childID):
-		var a org.Account
-		a, err = src.DescribeAccount(ctx, childID)
-		parent = a.ParentID
-	case org.IsOUID(childID):
-		var u org.OU
-		u, err = src.DescribeOrganizationalUnit(ctx, childID)
-		parent = u.ParentID
-	default:
-		return "", apiErr(org.CodeInvalidInput, "INVALID_PATTERN", "ChildId %q is neither an account ID nor an OU ID", childID)
-	}
-	if errors.Is(err, org.ErrNotFound) {
-		return "", apiErr(org.CodeChildNotFound, "", "We can't find an organizational unit (OU) or AWS account with the ChildId %s", childID)
-	}
-	return parent, err
-}
-
-// describeTarget names a policy target for ListTargetsForPolicy.
-func describeTarget(ctx context.Context, src Source, id string) (wireTarget, error) {
-	switch {
-	case org.IsAccountID(id):
-		a, err := src.DescribeAccount(ctx, id)
-		return wireTarget{Arn: a.ARN, Name: a.Name, TargetId: id, Type: typeAccount}, err
-	case org.IsOUID(id):
-		u, err := src.DescribeOrganizationalUnit(ctx, id)
-		return wireTarget{Arn: u.ARN, Name: u.Name, TargetId: id, Type: typeOU}, err
-	}
-	roots, err := src.ListRoots(ctx)
-	if err != nil {
-		return wireTarget{}, err
-	}
-	for _, r := range roots {
-		if r.ID == id {
-			return wireTarget{Arn: r.ARN, Name: r.Name, TargetId: id, Type: typeRoot}, nil
-		}
-	}
-	return wireTarget{}, fmt.Errorf("policy target %s is not a root, an OU or an account", id)
 }

@@ -123,12 +123,6 @@ type wireOrganization struct {
 	MasterAccountId    string `json:"MasterAccountId"`
 }
 
-// Child and parent types.
-const (
-	typeAccount = "ACCOUNT"
-	typeOU      = "ORGANIZATIONAL_UNIT"
-	typeRoot    = "ROOT"
-)
 
 // policyTypes are the values of the PolicyType enum.
 // https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListPolicies.html

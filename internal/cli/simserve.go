@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/orgguard/orgguard/internal/org/sim"
+	"github.com/orgguard/orgguard/internal/org/simserver"
+)
+
+// newSimServeCmd builds `orgguard sim serve`: the simulated organization
+// behind the AWS Organizations wire protocol.
+func newSimServeCmd(e *env) *cobra.Command {
+	var (
+		listen, state, logLevel    string
+		latency                    time.Duration
+		throttleRate, conflictRate float64
+		faultSeed                  uint64
+		pageSize                   int
+		asJSON                     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the simulated organization over the AWS Organizations API (AWS JSON 1.1)",
+		Long: `Serve the simulated organization in --state over the AWS Organizations wire
+protocol, so that the AWS CLI, the AWS SDKs and orgguard's own AWS backend can
+talk to it with an endpoint override. Changes are saved to the state file.
+
+Signatures are not verified: any credentials work. --throttle-rate,
+--conflict-rate and --latency inject faults for testing retry logic; with
+--fault-seed the same sequence of requests meets the same faults.
+
+Once listening, the endpoint URL is printed on stdout (as {"endpoint": ...}
+with --json). SIGINT or SIGTERM stop the server gracefully. See
+docs/simulator.md.`,
+		Example: `  orgguard sim serve --listen 127.0.0.1:4566 --state .orgguard/sim-state.json
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+    aws --endpoint-url http://127.0.0.1:4566 organizations list-roots
+
+  # 20% of requests throttled, 10% of writes conflicting, 50ms per request
+  orgguard sim serve --listen 127.0.0.1:0 --state state.json \
+    --throttle-rate 0.2 --conflict-rate 0.1 --latency 50ms --fault-seed 7`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if state == "" {
+				return badInput(errors.New("--state is required: the simulated organization's state file (create one with `orgguard sim generate --out FILE`)"))
+			}
+			for name, r := range map[string]float64{"--throttle-rate": throttleRate, "--conflict-rate": conflictRate} {
+				if r < 0 || r > 1 {
+					return badInput(fmt.Errorf("%s %v: want a probability between 0 and 1", name, r))
+				}
+			}
+			if latency < 0 {
+				return badInput(fmt.Errorf("--latency %v: want a duration of zero or more", latency))
+			}
+			if pageSize < 0 || pageSize > simserver.MaxPageSize {
+				return badInput(fmt.Errorf("--page-size %d: want 1 to %d (0 = %d)", pageSize, simserver.MaxPageSize, simserver.MaxPageSize))
+			}
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return badInput(fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel))
+			}
+			log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+
+			o, err := sim.Open(sim.Options{StatePath: state})
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return badInput(fmt.Errorf("%w (create the state with `orgguard sim generate --out %s`)", err, state))
+				}
+				return badInput(err)
+			}
+			srv := simserver.New(o, simserver.Options{
+				Logger: log, Latency: latency, ThrottleRate: throttleRate, ConflictRate: conflictRate,
+				FaultSeed: faultSeed, PageSize: pageSize,
+			})
+			ready := func(addr string) {
+				endpoint := "http://" + addr
+				log.Info("serving the simulated organization", "endpoint", endpoint, "state", state,
+					"latency", latency, "throttle_rate", throttleRate, "conflict_rate", conflictRate, "fault_seed", faultSeed)
+				if asJSON {
+					b, _ := json.Marshal(map[string]string{"endpoint": endpoint, "state": state})
+					fmt.Fprintln(e.stdout, string(b))
+				} else {
+					fmt.Fprintln(e.stdout, endpoint)
+				}
+			}
+			if err := simserver.Serve(cmd.Context(), listen, srv, log, ready); err != nil {
+				if errors.Is(err, simserver.ErrListen) {
+					return badInput(err)
+				}
+				return withCode(ExitInternal, err)
+			}
+			log.Info("stopped")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free port)")
+	f.StringVar(&state, "state", "", "state file of the simulated organization (required)")
+	f.DurationVar(&latency, "latency", 0, "delay added to every response, e.g. 50ms")
+	f.Float64Var(&throttleRate, "throttle-rate", 0, "fraction of requests answered with TooManyRequestsException (0..1)")
+	f.Float64Var(&conflictRate, "conflict-rate", 0, "fraction of write requests answered with ConcurrentModificationException (0..1)")
+	f.Uint64Var(&faultSeed, "fault-seed", 1, "seed of the fault injection")
+	f.IntVar(&pageSize, "page-size", 0, "cap on items per page, below the client's MaxResults (0 = 20, as AWS)")
+	f.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug (every request), info, warn, error")
+	f.BoolVar(&asJSON, "json", false, "print the endpoint as JSON")
+	return cmd
+}
