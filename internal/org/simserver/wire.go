@@ -123,7 +123,6 @@ type wireOrganization struct {
 	MasterAccountId    string `json:"MasterAccountId"`
 }
 
-
 // policyTypes are the values of the PolicyType enum.
 // https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListPolicies.html
 var policyTypes = []string{
