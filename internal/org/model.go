@@ -189,6 +189,15 @@ func (s *Snapshot) Normalize() {
 	slices.SortFunc(s.Attachments, compareAttachments)
 }
 
+// isNormalized reports whether s is in canonical order with UTC times.
+func (s *Snapshot) isNormalized() bool {
+	return slices.IsSortedFunc(s.Root.PolicyTypes, func(a, b PolicyTypeStatus) int { return strings.Compare(string(a.Type), string(b.Type)) }) &&
+		slices.IsSortedFunc(s.OUs, func(a, b OU) int { return strings.Compare(a.ID, b.ID) }) &&
+		slices.IsSortedFunc(s.Accounts, func(a, b Account) int { return strings.Compare(a.ID, b.ID) }) &&
+		slices.IsSortedFunc(s.Policies, func(a, b Policy) int { return strings.Compare(a.ID, b.ID) }) &&
+		slices.IsSortedFunc(s.Attachments, compareAttachments)
+}
+
 func compareAttachments(a, b Attachment) int {
 	if c := strings.Compare(a.PolicyID, b.PolicyID); c != 0 {
 		return c

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -207,31 +209,83 @@ func Validate(s *Snapshot) error {
 	return nil
 }
 
-// canonical is the part of a snapshot the fingerprint covers.
-type canonical struct {
-	Organization Organization `json:"organization"`
-	Root         Root         `json:"root"`
-	OUs          []OU         `json:"organizationalUnits"`
-	Accounts     []Account    `json:"accounts"`
-	Policies     []Policy     `json:"policies"`
-	Attachments  []Attachment `json:"attachments"`
+// ComputeFingerprint returns "sha256:" and the hex SHA-256 of the canonical
+// encoding of s (described in docs/snapshot-format.md): every list in ID
+// order, tags by key, times in UTC, and without TakenAt, Source and
+// Fingerprint. Two snapshots of an unchanged organization have the same
+// fingerprint whenever and however they were taken.
+func ComputeFingerprint(s *Snapshot) string {
+	if !s.isNormalized() {
+		s = s.Clone()
+		s.Normalize()
+	}
+	h := sha256.New()
+	e := canonicalWriter{w: h}
+	e.str("orgguard-snapshot-v1")
+	o := s.Organization
+	e.str(o.ID, o.ARN, o.FeatureSet, o.ManagementAccountID, o.ManagementAccountARN, o.ManagementAccountEmail)
+	r := s.Root
+	e.str(r.ID, r.ARN, r.Name)
+	e.num(len(r.PolicyTypes))
+	for _, t := range r.PolicyTypes {
+		e.str(string(t.Type), t.Status)
+	}
+	e.tags(r.Tags)
+	e.num(len(s.OUs))
+	for _, u := range s.OUs {
+		e.str(u.ID, u.ARN, u.Name, u.ParentID)
+		e.tags(u.Tags)
+	}
+	e.num(len(s.Accounts))
+	for _, a := range s.Accounts {
+		e.str(a.ID, a.ARN, a.Name, a.Email, a.Status, a.ParentID)
+		if a.JoinedAt.IsZero() {
+			e.str("")
+		} else {
+			e.str(a.JoinedAt.UTC().Format(time.RFC3339Nano))
+		}
+		e.tags(a.Tags)
+	}
+	e.num(len(s.Policies))
+	for _, p := range s.Policies {
+		e.str(p.ID, p.ARN, p.Name, p.Description, string(p.Type), strconv.FormatBool(p.AWSManaged), p.Content)
+		e.tags(p.Tags)
+	}
+	e.num(len(s.Attachments))
+	for _, a := range s.Attachments {
+		e.str(a.PolicyID, a.TargetID)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// ComputeFingerprint returns "sha256:" and the hex SHA-256 of the canonical
-// encoding of s: every list sorted by ID, times in UTC, map keys sorted,
-// without TakenAt, Source and Fingerprint. Two snapshots of an unchanged
-// organization have the same fingerprint whenever and however they were
-// taken.
-func ComputeFingerprint(s *Snapshot) string {
-	c := s.Clone()
-	c.Normalize()
-	data, err := json.Marshal(canonical{c.Organization, c.Root, c.OUs, c.Accounts, c.Policies, c.Attachments})
-	if err != nil {
-		// Only strings, bools, times and maps of strings: cannot fail.
-		panic(fmt.Sprintf("org: encoding the canonical snapshot: %v", err))
+// canonicalWriter writes length-prefixed fields: a decimal length, a
+// colon, the bytes.
+type canonicalWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (c *canonicalWriter) str(ss ...string) {
+	for _, s := range ss {
+		c.buf = strconv.AppendInt(c.buf[:0], int64(len(s)), 10)
+		c.buf = append(c.buf, ':')
+		c.buf = append(c.buf, s...)
+		c.w.Write(c.buf)
 	}
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func (c *canonicalWriter) num(n int) { c.str(strconv.Itoa(n)) }
+
+func (c *canonicalWriter) tags(m map[string]string) {
+	c.num(len(m))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		c.str(k, m[k])
+	}
 }
 
 // MarshalSnapshot normalizes s, sets its format version and fingerprint,
@@ -250,32 +304,41 @@ func MarshalSnapshot(s *Snapshot) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// MarshalSnapshotCompact is MarshalSnapshot without indentation, for
+// machine-only files such as the simulator's state.
+func MarshalSnapshotCompact(s *Snapshot) ([]byte, error) {
+	s.Normalize()
+	s.FormatVersion = FormatVersion
+	s.Fingerprint = ComputeFingerprint(s)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return nil, fmt.Errorf("encoding the snapshot: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
 // ParseSnapshot decodes and validates a snapshot. name (a file name, or ""
 // ) is used in error messages. Unknown fields are errors. A fingerprint in
 // the document must match its content; an empty one is computed.
 func ParseSnapshot(data []byte, name string) (*Snapshot, error) {
-	var head struct {
-		FormatVersion *int `json:"formatVersion"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, jsonError(data, name, err)
-	}
-	if head.FormatVersion == nil {
-		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: "missing: not an orgguard snapshot"}}}
-	}
-	if *head.FormatVersion != FormatVersion {
-		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: fmt.Sprintf("unsupported format version %d (this orgguard reads %d)", *head.FormatVersion, FormatVersion)}}}
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var s Snapshot
 	if err := dec.Decode(&s); err != nil {
+		// A different format version explains unknown fields best.
+		if verr := versionError(data, name); verr != nil {
+			return nil, verr
+		}
 		return nil, jsonError(data, name, err)
 	}
-	if dec.More() {
-		off := dec.InputOffset()
-		line, col := lineCol(data, off)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		line, col := lineCol(data, dec.InputOffset())
 		return nil, &SnapshotError{File: name, Line: line, Col: col, Problems: []Problem{{Msg: "unexpected data after the snapshot object"}}}
+	}
+	if s.FormatVersion == 0 {
+		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: "missing: not an orgguard snapshot"}}}
 	}
 	if err := Validate(&s); err != nil {
 		var se *SnapshotError
@@ -284,14 +347,31 @@ func ParseSnapshot(data []byte, name string) (*Snapshot, error) {
 		}
 		return nil, err
 	}
+	s.Normalize()
 	fp := ComputeFingerprint(&s)
 	if s.Fingerprint != "" && s.Fingerprint != fp {
 		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "fingerprint",
 			Msg: fmt.Sprintf("%s does not match the content (%s); the file was edited — remove the fingerprint field to accept the edit", s.Fingerprint, fp)}}}
 	}
 	s.Fingerprint = fp
-	s.Normalize()
 	return &s, nil
+}
+
+// versionError reports an unsupported or missing format version, or nil.
+func versionError(data []byte, name string) error {
+	var head struct {
+		FormatVersion *int `json:"formatVersion"`
+	}
+	if json.Unmarshal(data, &head) != nil {
+		return nil
+	}
+	if head.FormatVersion == nil {
+		return &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: "missing: not an orgguard snapshot"}}}
+	}
+	if *head.FormatVersion != FormatVersion {
+		return &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: fmt.Sprintf("unsupported format version %d (this orgguard reads %d)", *head.FormatVersion, FormatVersion)}}}
+	}
+	return nil
 }
 
 // jsonError turns an encoding/json error into a *SnapshotError with a line

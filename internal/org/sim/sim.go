@@ -279,7 +279,11 @@ func (o *Org) save() error {
 		return nil
 	}
 	s := o.snapshotLocked()
-	if err := org.WriteSnapshotFile(o.opts.StatePath, s); err != nil {
+	data, err := org.MarshalSnapshotCompact(s)
+	if err == nil {
+		err = org.WriteFileAtomic(o.opts.StatePath, data, 0o644)
+	}
+	if err != nil {
 		return fmt.Errorf("saving the simulated organization: %w", err)
 	}
 	return nil
