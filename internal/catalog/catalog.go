@@ -138,7 +138,7 @@ type ConditionKey struct {
 type Catalog struct {
 	version, date, source, integrity string
 
-	services []service     // in index order
+	services []service      // in index order
 	svcIndex map[string]int // lower-case prefix → index into services
 	actions  []action
 	rcp      []string // sorted
@@ -222,7 +222,9 @@ func (c *Catalog) Action(i int) Action {
 }
 
 // Name returns "service:Name" for action i. It panics if i is out of range.
-func (c *Catalog) Name(i int) string { return c.services[c.actions[i].svc].prefix + ":" + c.actions[i].name }
+func (c *Catalog) Name(i int) string {
+	return c.services[c.actions[i].svc].prefix + ":" + c.actions[i].name
+}
 
 // Level returns the access level of action i. It panics if i is out of range.
 func (c *Catalog) Level(i int) AccessLevel { return c.actions[i].level }
