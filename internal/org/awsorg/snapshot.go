@@ -71,6 +71,7 @@ func (b *Backend) ReadSnapshot(ctx context.Context) (*org.Snapshot, Stats, error
 		Attachments:   r.attachments,
 	}
 	snap.Normalize()
+	snap.Fingerprint = org.ComputeFingerprint(snap)
 	st.Accounts, st.OUs, st.Policies, st.Attachments = len(snap.Accounts), len(snap.OUs), len(snap.Policies), len(snap.Attachments)
 	b.mu.Lock()
 	b.last = st.clone()
