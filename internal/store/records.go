@@ -1,0 +1,313 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// PlanState is where a plan is in its life. The states form a closed set;
+// CanTransition says which moves are allowed.
+type PlanState string
+
+// The plan states.
+const (
+	PlanPending    PlanState = "pending"     // saved, waiting for approvals
+	PlanApproved   PlanState = "approved"    // has the approvals its verdict requires
+	PlanApplying   PlanState = "applying"    // an apply is running
+	PlanApplied    PlanState = "applied"     // every step ran and the checks passed
+	PlanRolledBack PlanState = "rolled-back" // applied (partly or fully), then undone
+	PlanFailed     PlanState = "failed"      // the apply stopped and could not be undone cleanly
+	PlanSuperseded PlanState = "superseded"  // replaced by a newer plan before it was applied
+)
+
+// PlanStates lists every plan state in life order.
+var PlanStates = []PlanState{PlanPending, PlanApproved, PlanApplying, PlanApplied, PlanRolledBack, PlanFailed, PlanSuperseded}
+
+// planTransitions is the plan state machine: from -> allowed targets.
+var planTransitions = map[PlanState][]PlanState{
+	PlanPending:    {PlanApproved, PlanSuperseded, PlanFailed},
+	PlanApproved:   {PlanApplying, PlanSuperseded, PlanPending},
+	PlanApplying:   {PlanApplied, PlanRolledBack, PlanFailed},
+	PlanApplied:    {PlanRolledBack},
+	PlanFailed:     {PlanRolledBack, PlanApplied},
+	PlanRolledBack: {},
+	PlanSuperseded: {},
+}
+
+// Valid reports whether s is one of the plan states.
+func (s PlanState) Valid() bool {
+	_, ok := planTransitions[s]
+	return ok
+}
+
+// CanTransition reports whether a plan may move from state from to state to.
+// approved -> pending is allowed so that an approval can be withdrawn;
+// failed -> applied and failed -> rolled-back let recovery settle a change
+// that ended in between.
+func CanTransition(from, to PlanState) bool {
+	for _, s := range planTransitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Plan is a reviewed plan as stored. Body is the plan file's bytes exactly;
+// Hash is the plan hash the change package computed over it, and the hash
+// approvals bind to.
+type Plan struct {
+	ID                string          `json:"id"`
+	CreatedAt         time.Time       `json:"created_at"`
+	Author            string          `json:"author"`
+	Hash              string          `json:"hash"`
+	BaseFingerprint   string          `json:"base_fingerprint"`
+	Verdict           string          `json:"verdict"`
+	RequiredApprovals int             `json:"required_approvals"`
+	State             PlanState       `json:"state"`
+	UpdatedAt         time.Time       `json:"updated_at"`
+	Body              json.RawMessage `json:"body,omitempty"`
+}
+
+// PlanFilter narrows ListPlans. Zero values match everything; Limit 0 means
+// no limit.
+type PlanFilter struct {
+	State PlanState
+	Limit int
+}
+
+// Approval is one approver's approval of one plan, bound to the plan hash
+// they approved.
+type Approval struct {
+	PlanID   string    `json:"plan_id"`
+	Approver string    `json:"approver"`
+	PlanHash string    `json:"plan_hash"`
+	Comment  string    `json:"comment,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// ChangeKind says what a change does to the organization.
+type ChangeKind string
+
+// The change kinds.
+const (
+	ChangeApply    ChangeKind = "apply"    // runs a plan's steps
+	ChangeRollback ChangeKind = "rollback" // runs a plan's recorded inverses
+	ChangeRecover  ChangeKind = "recover"  // settles an unfinished change after a crash
+)
+
+// Valid reports whether k is one of the change kinds.
+func (k ChangeKind) Valid() bool {
+	switch k {
+	case ChangeApply, ChangeRollback, ChangeRecover:
+		return true
+	}
+	return false
+}
+
+// ChangeState is where a change is.
+type ChangeState string
+
+// The change states. Only ChangeRunning is unfinished.
+const (
+	ChangeRunning    ChangeState = "running"
+	ChangeApplied    ChangeState = "applied"
+	ChangeRolledBack ChangeState = "rolled-back"
+	ChangeFailed     ChangeState = "failed"
+)
+
+// Valid reports whether s is one of the change states.
+func (s ChangeState) Valid() bool {
+	switch s {
+	case ChangeRunning, ChangeApplied, ChangeRolledBack, ChangeFailed:
+		return true
+	}
+	return false
+}
+
+// Final reports whether s ends a change.
+func (s ChangeState) Final() bool { return s.Valid() && s != ChangeRunning }
+
+// Change is one apply (or rollback, or recovery) of a plan.
+type Change struct {
+	ID         string          `json:"id"`
+	PlanID     string          `json:"plan_id"`
+	Kind       ChangeKind      `json:"kind"`
+	StartedBy  string          `json:"started_by"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt time.Time       `json:"finished_at,omitzero"`
+	State      ChangeState     `json:"state"`
+	Detail     json.RawMessage `json:"detail,omitempty"`
+}
+
+// ChangeFilter narrows ListChanges. Zero values match everything.
+type ChangeFilter struct {
+	PlanID string
+	State  ChangeState
+	Limit  int
+}
+
+// Phase is where a journal entry puts a step.
+type Phase string
+
+// The journal phases. A step's Intent is written before it is sent to the
+// organization; Done, Failed or RolledBack after.
+const (
+	PhaseIntent     Phase = "intent"
+	PhaseDone       Phase = "done"
+	PhaseFailed     Phase = "failed"
+	PhaseRolledBack Phase = "rolled-back"
+)
+
+// Valid reports whether p is one of the journal phases.
+func (p Phase) Valid() bool {
+	switch p {
+	case PhaseIntent, PhaseDone, PhaseFailed, PhaseRolledBack:
+		return true
+	}
+	return false
+}
+
+// JournalEntry is one line of a change's journal.
+type JournalEntry struct {
+	ChangeID  string          `json:"change_id"`
+	Seq       int64           `json:"seq"`
+	Step      int             `json:"step"`
+	Phase     Phase           `json:"phase"`
+	RequestID string          `json:"request_id,omitempty"`
+	Detail    json.RawMessage `json:"detail,omitempty"`
+	At        time.Time       `json:"at"`
+}
+
+// LockRequest asks for a named lock.
+type LockRequest struct {
+	Name   string        // e.g. "organization"
+	Holder string        // who asks, shown to others: "alice (pid 4242 on host-1)"
+	TTL    time.Duration // how long the lock lasts without a heartbeat
+}
+
+// Lock is a held (or expired) named lock.
+type Lock struct {
+	Name        string    `json:"name"`
+	Holder      string    `json:"holder"`
+	Token       string    `json:"-"`
+	AcquiredAt  time.Time `json:"acquired_at"`
+	HeartbeatAt time.Time `json:"heartbeat_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	// TakenOverFrom names the previous holder when AcquireLock took over an
+	// expired lock, so that the taker can record it.
+	TakenOverFrom string `json:"taken_over_from,omitempty"`
+}
+
+// AuditRecord is what a caller appends to the audit log. Detail, when set,
+// must be a JSON value; it is stored in canonical form (compact, object keys
+// sorted) so that its hash does not depend on formatting.
+type AuditRecord struct {
+	Actor   string
+	Action  string
+	Subject string
+	Detail  json.RawMessage
+}
+
+// AuditEntry is one stored entry of the audit log. Hash is the hex SHA-256
+// of the entry's canonical encoding, which includes PrevHash (the Hash of
+// entry Seq-1, or "" for the first), so each entry seals all before it.
+type AuditEntry struct {
+	Seq      int64           `json:"seq"`
+	At       time.Time       `json:"at"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`
+	Subject  string          `json:"subject"`
+	Detail   json.RawMessage `json:"detail,omitempty"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// AuditQuery selects audit entries. AfterSeq skips entries up to and
+// including it (for paging forward); Newest lists from the end backwards.
+type AuditQuery struct {
+	AfterSeq int64
+	Limit    int
+	Newest   bool
+}
+
+// AuditHead is the checkpoint of the audit log's last entry.
+type AuditHead struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// Severity ranks an incident.
+type Severity string
+
+// The incident severities, most severe first.
+const (
+	SevCritical Severity = "critical"
+	SevMajor    Severity = "major"
+	SevMinor    Severity = "minor"
+)
+
+// Valid reports whether s is one of the severities.
+func (s Severity) Valid() bool {
+	switch s {
+	case SevCritical, SevMajor, SevMinor:
+		return true
+	}
+	return false
+}
+
+// IncidentState is where an incident is.
+type IncidentState string
+
+// The incident states.
+const (
+	IncidentOpen      IncidentState = "open"
+	IncidentMitigated IncidentState = "mitigated"
+	IncidentResolved  IncidentState = "resolved"
+	IncidentClosed    IncidentState = "closed"
+)
+
+// Valid reports whether s is one of the incident states.
+func (s IncidentState) Valid() bool {
+	switch s {
+	case IncidentOpen, IncidentMitigated, IncidentResolved, IncidentClosed:
+		return true
+	}
+	return false
+}
+
+// Incident is an incident as stored; its timeline is read separately.
+type Incident struct {
+	ID       string          `json:"id"`
+	OpenedAt time.Time       `json:"opened_at"`
+	ClosedAt time.Time       `json:"closed_at,omitzero"`
+	Severity Severity        `json:"severity"`
+	Title    string          `json:"title"`
+	State    IncidentState   `json:"state"`
+	ChangeID string          `json:"change_id,omitempty"`
+	Impact   json.RawMessage `json:"impact,omitempty"`
+}
+
+// IncidentFilter narrows ListIncidents.
+type IncidentFilter struct {
+	State IncidentState
+	Limit int
+}
+
+// IncidentEvent is one entry of an incident's timeline.
+type IncidentEvent struct {
+	IncidentID string          `json:"incident_id"`
+	Seq        int64           `json:"seq"`
+	At         time.Time       `json:"at"`
+	Kind       string          `json:"kind"` // e.g. "detected", "note", "mitigation", "notice"
+	Actor      string          `json:"actor,omitempty"`
+	Message    string          `json:"message"`
+	Detail     json.RawMessage `json:"detail,omitempty"`
+}
+
+// String returns the lock's holder and since when, for messages.
+func (l Lock) String() string {
+	return fmt.Sprintf("%s held by %s since %s (expires %s)", l.Name, l.Holder,
+		l.AcquiredAt.UTC().Format(time.RFC3339), l.ExpiresAt.UTC().Format(time.RFC3339))
+}
