@@ -1,0 +1,40 @@
+package impact
+
+import "github.com/orgguard/orgguard/internal/catalog"
+
+// universeOf adapts the action catalog.
+func universeOf(c *catalog.Catalog) *universe {
+	n := c.Len()
+	u := &universe{
+		n:        n,
+		all:      fullBitset(n),
+		rcp:      fromSet(c.RCPActions(), n),
+		expand:   func(p string) bitset { return fromSet(c.Expand(p), n) },
+		name:     c.Name,
+		patterns: map[string]bitset{},
+	}
+	for _, p := range c.Services() {
+		first, last, ok := c.ServiceRange(p)
+		if !ok {
+			continue
+		}
+		s := newBitset(n)
+		for i := first; i <= last; i++ {
+			s.add(i)
+		}
+		u.services = append(u.services, service{prefix: p, set: s})
+	}
+	return u
+}
+
+func fromSet(s catalog.Set, n int) bitset {
+	b := newBitset(n)
+	s.ForEach(b.add)
+	return b
+}
+
+func toSet(b bitset, n int) catalog.Set {
+	s := catalog.NewSet(n)
+	b.each(s.Add)
+	return s
+}

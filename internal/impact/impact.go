@@ -1,0 +1,394 @@
+package impact
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/orgguard/orgguard/internal/org"
+)
+
+// Class is what SCPs or RCPs leave of one action for one account.
+type Class uint8
+
+// Classes of an action.
+const (
+	// Allowed: the policies allow the action for every principal (SCPs) or
+	// on every resource (RCPs) of the account, unconditionally.
+	Allowed Class = iota + 1
+	// Conditional: allowed only under some conditions, or only for some
+	// resources or principals.
+	Conditional
+	// Denied: denied (explicitly or implicitly) whatever the request.
+	Denied
+)
+
+func (c Class) String() string {
+	switch c {
+	case Allowed:
+		return "allowed"
+	case Conditional:
+		return "conditional"
+	case Denied:
+		return "denied"
+	}
+	return fmt.Sprintf("Class(%d)", int(c))
+}
+
+// DefaultCritical returns the default list of critical action patterns: the
+// permissions whose loss locks people out of an account or the organization.
+func DefaultCritical() []string {
+	return []string{
+		"sts:AssumeRole",
+		"iam:*",
+		"organizations:*",
+		"sso:*",
+		"signin:*", // console sign-in
+		"aws-portal:*",
+		"billing:*",
+		"account:*",
+	}
+}
+
+// Options tune Compute.
+type Options struct {
+	// Critical lists the action patterns (IAM wildcards allowed) whose loss
+	// the report names per account. Nil means DefaultCritical().
+	Critical []string
+}
+
+// Counts are the numbers of catalog actions whose class changed, by the
+// class they changed to.
+type Counts struct {
+	NewlyDenied      int `json:"newlyDenied"`
+	NewlyConditional int `json:"newlyConditional"`
+	NewlyAllowed     int `json:"newlyAllowed"`
+}
+
+// IsZero reports whether no action changed class.
+func (c Counts) IsZero() bool { return c == Counts{} }
+
+// CriticalLoss names the actions of one critical pattern that became denied.
+type CriticalLoss struct {
+	Pattern string   `json:"pattern"`
+	Actions []string `json:"actions"` // the newly denied actions matching Pattern, in catalog order
+	All     bool     `json:"all"`     // every action Pattern matches is denied after the change
+}
+
+// AccountImpact is the blast radius on one member account.
+//
+// The embedded Counts are the combined dimension: an action counts as
+// denied for the account when SCPs deny it to the account's principals or
+// RCPs deny it on the account's resources, allowed when both allow it, and
+// conditional otherwise. SCP and RCP give each dimension alone; RCP counts
+// only cover actions of RCP-supported services.
+type AccountImpact struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Counts
+	SCP              Counts         `json:"scp"`
+	RCP              Counts         `json:"rcp"`
+	CriticalLost     []CriticalLoss `json:"criticalLost"`
+	ServicesLost     []string       `json:"servicesLost"`     // every action denied after, not before
+	NewlyDeniedShare float64        `json:"newlyDeniedShare"` // NewlyDenied / catalog size
+	// Presence says whether the account is in both snapshots ("member"),
+	// joined ("added") or left ("removed"); an account outside the
+	// organization is restricted by nothing.
+	Presence string `json:"presence"`
+}
+
+// NodeImpact is a root or OU with affected accounts beneath it.
+type NodeImpact struct {
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	Path             string `json:"path"`
+	Kind             string `json:"kind"` // "root" or "ou"
+	AccountsAffected int    `json:"accountsAffected"`
+	AccountsTotal    int    `json:"accountsTotal"` // member accounts beneath it after the change
+}
+
+// Report is the blast radius of a change: how the classes of every catalog
+// action changed for every member account between two snapshots.
+type Report struct {
+	AccountsAffected int             `json:"accountsAffected"`
+	AccountsTotal    int             `json:"accountsTotal"` // member accounts (the management account excluded)
+	Accounts         []AccountImpact `json:"accounts"`      // affected accounts, in tree order (by path)
+	Nodes            []NodeImpact    `json:"nodes"`         // root and OUs with affected accounts beneath, by path
+	// MaxNewlyDeniedShare is the largest share of the catalog newly denied
+	// (combined dimension) on any one account.
+	MaxNewlyDeniedShare       float64 `json:"maxNewlyDeniedShare"`
+	ManagementAccountID       string  `json:"managementAccountId"`
+	ManagementAccountAffected bool    `json:"managementAccountAffected"`
+	// RecoveryPathIntact says the management account can still run every
+	// organizations:* action after the change (SCPs and RCPs never restrict
+	// it), so the change can be undone.
+	RecoveryPathIntact bool `json:"recoveryPathIntact"`
+	CatalogActions     int  `json:"catalogActions"`
+	RCPActions         int  `json:"rcpActions"`
+}
+
+// Impact is a computed blast radius: the Report plus the classes of every
+// account before and after, for later queries (health probes).
+type Impact struct {
+	Report
+	an            *Analyzer
+	before, after *view
+}
+
+// Analyzer computes blast radii against one catalog, keeping its memo tables
+// (pattern expansions, policy effects, level and chain classes) between
+// calls so that repeated computations share work. It is safe for concurrent
+// use; calls are serialised.
+type Analyzer struct {
+	mu       sync.Mutex
+	u        *universe
+	eng      *engine
+	read     func(dim dimension, p *org.Policy) ([]statement, error)
+	critical []criticalSet
+	diffs    map[[4]int32]*accountDiff
+	orgs     bitset // organizations:* for the recovery check
+}
+
+type criticalSet struct {
+	pattern string
+	set     bitset
+}
+
+// accountDiff is the change between two (SCP, RCP) class pairs; accounts
+// with the same pairs share one.
+type accountDiff struct {
+	scp, rcp, combined Counts
+	critical           []CriticalLoss
+	services           []string
+	share              float64
+}
+
+func newAnalyzer(u *universe, read func(dimension, *org.Policy) ([]statement, error), opts Options) (*Analyzer, error) {
+	a := &Analyzer{u: u, eng: newEngine(u), read: read, diffs: map[[4]int32]*accountDiff{}}
+	pats := opts.Critical
+	user := pats != nil
+	if !user {
+		pats = DefaultCritical()
+	}
+	for _, p := range pats {
+		s := u.pattern(p)
+		if s.empty() {
+			if user {
+				return nil, fmt.Errorf("reading critical action %q: it matches no action in the catalog: %w", p, ErrInvalidInput)
+			}
+			continue
+		}
+		a.critical = append(a.critical, criticalSet{p, s})
+	}
+	a.orgs = u.pattern("organizations:*")
+	return a, nil
+}
+
+func (a *Analyzer) policyEffect(dim dimension, p *org.Policy) (int32, error) {
+	return a.eng.effectOf(dim, p.Content, func() ([]statement, error) {
+		st, err := a.read(dim, p)
+		if err != nil {
+			return nil, fmt.Errorf("reading policy %s (%s): %w: %w", p.ID, p.Name, ErrInvalidInput, err)
+		}
+		return st, nil
+	})
+}
+
+// Compute returns the blast radius of going from before to after.
+func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	vb, err := a.buildView(before)
+	if err != nil {
+		return nil, fmt.Errorf("classifying the snapshot before the change: %w", err)
+	}
+	va, err := a.buildView(after)
+	if err != nil {
+		return nil, fmt.Errorf("classifying the snapshot after the change: %w", err)
+	}
+	im := &Impact{an: a, before: vb, after: va}
+	r := &im.Report
+	r.CatalogActions = a.u.n
+	r.RCPActions = a.u.rcp.count()
+	r.ManagementAccountID = va.mgmt
+
+	// Tree bookkeeping on the after view: member accounts beneath each node.
+	total := make([]int, len(va.nodes))
+	for i := range va.nodes {
+		n := &va.nodes[i]
+		if n.kind != org.KindAccount || n.mgmt {
+			continue
+		}
+		for p := n.parent; p >= 0; p = va.nodes[p].parent {
+			total[p]++
+		}
+	}
+	nodes := map[string]*NodeImpact{}
+	mark := func(v *view, i int32, stamp map[string]bool) {
+		for p := v.nodes[i].parent; p >= 0; p = v.nodes[p].parent {
+			vn := &v.nodes[p]
+			if stamp[vn.id] {
+				continue
+			}
+			stamp[vn.id] = true
+			ni := nodes[vn.id]
+			if ni == nil {
+				ni = &NodeImpact{ID: vn.id, Name: vn.name, Path: vn.path, Kind: vn.kind.String()}
+				if ai, ok := va.byID[vn.id]; ok {
+					ni.AccountsTotal = total[ai]
+				}
+				nodes[vn.id] = ni
+			}
+			ni.AccountsAffected++
+		}
+	}
+
+	visit := func(id string) {
+		sb, rb, inB := vb.classesOf(id)
+		sa, ra, inA := va.classesOf(id)
+		if id == va.mgmt || (!inA && id == vb.mgmt) {
+			r.ManagementAccountAffected = sb != sa || rb != ra
+			return
+		}
+		r.AccountsTotal++
+		if sb == sa && rb == ra {
+			return
+		}
+		d := a.diff(sb, sa, rb, ra)
+		v, i := va, va.byID[id]
+		presence := "member"
+		switch {
+		case !inB:
+			presence = "added"
+		case !inA:
+			v, i = vb, vb.byID[id]
+			presence = "removed"
+		}
+		n := &v.nodes[i]
+		r.Accounts = append(r.Accounts, AccountImpact{
+			ID: id, Name: n.name, Path: n.path,
+			Counts: d.combined, SCP: d.scp, RCP: d.rcp,
+			CriticalLost: d.critical, ServicesLost: d.services,
+			NewlyDeniedShare: d.share, Presence: presence,
+		})
+		r.MaxNewlyDeniedShare = max(r.MaxNewlyDeniedShare, d.share)
+		stamp := map[string]bool{}
+		if inA {
+			mark(va, va.byID[id], stamp)
+		}
+		if inB {
+			mark(vb, vb.byID[id], stamp)
+		}
+	}
+	for i := range va.nodes {
+		if va.nodes[i].kind == org.KindAccount {
+			visit(va.nodes[i].id)
+		}
+	}
+	for i := range vb.nodes {
+		if n := &vb.nodes[i]; n.kind == org.KindAccount {
+			if _, ok := va.byID[n.id]; !ok {
+				visit(n.id)
+			}
+		}
+	}
+	r.AccountsAffected = len(r.Accounts)
+	slices.SortFunc(r.Accounts, func(x, y AccountImpact) int {
+		return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.ID, y.ID))
+	})
+	r.Nodes = make([]NodeImpact, 0, len(nodes))
+	for _, n := range nodes {
+		r.Nodes = append(r.Nodes, *n)
+	}
+	slices.SortFunc(r.Nodes, func(x, y NodeImpact) int {
+		return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.ID, y.ID))
+	})
+
+	// Recovery: the management account must still be able to run every
+	// Organizations action (detach, attach, move...) after the change.
+	if s, rr, ok := va.classesOf(va.mgmt); ok && va.mgmt != "" && !a.orgs.empty() {
+		c := &a.eng.classes[a.eng.combine(s, rr)]
+		r.RecoveryPathIntact = containsAll(c.allowed, a.orgs)
+	}
+	return im, nil
+}
+
+func containsAll(s, sub bitset) bool {
+	for i := range sub {
+		if sub[i]&^s[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// counts returns the class changes from class b to class a.
+func (a *Analyzer) counts(b, af int32) Counts {
+	if b == af {
+		return Counts{}
+	}
+	cb, ca := &a.eng.classes[b], &a.eng.classes[af]
+	var c Counts
+	for i := range cb.allowed {
+		ab, pb, aa, pa := cb.allowed[i], cb.possible[i], ca.allowed[i], ca.possible[i]
+		c.NewlyDenied += popcount(pb &^ pa)
+		c.NewlyAllowed += popcount(aa &^ ab)
+		c.NewlyConditional += popcount((pa &^ aa) &^ (pb &^ ab))
+	}
+	return c
+}
+
+// diff returns the change of one account whose SCP class goes from sb to sa
+// and RCP class from rb to ra, memoised by those four ids.
+func (a *Analyzer) diff(sb, sa, rb, ra int32) *accountDiff {
+	k := [4]int32{sb, sa, rb, ra}
+	if d, ok := a.diffs[k]; ok {
+		return d
+	}
+	e := a.eng
+	d := &accountDiff{scp: a.counts(sb, sa), rcp: a.counts(rb, ra)}
+	cb, ca := e.combine(sb, rb), e.combine(sa, ra)
+	d.combined = a.counts(cb, ca)
+	d.share = float64(d.combined.NewlyDenied) / float64(a.u.n)
+	pb, pa := e.classes[cb].possible, e.classes[ca].possible
+	lost := newBitset(a.u.n)
+	andNotInto(lost, pb, pa)
+	if !lost.empty() {
+		for _, c := range a.critical {
+			var names []string
+			for i, w := range c.set {
+				w &= lost[i]
+				for ; w != 0; w &= w - 1 {
+					names = append(names, a.u.name(i*64+trailingZeros(w)))
+				}
+			}
+			if names != nil {
+				d.critical = append(d.critical, CriticalLoss{Pattern: c.pattern, Actions: names, All: disjoint(c.set, pa)})
+			}
+		}
+		for _, s := range a.u.services {
+			if !disjoint(s.set, lost) && disjoint(s.set, pa) {
+				d.services = append(d.services, s.prefix)
+			}
+		}
+	}
+	if d.critical == nil {
+		d.critical = []CriticalLoss{}
+	}
+	if d.services == nil {
+		d.services = []string{}
+	}
+	a.diffs[k] = d
+	return d
+}
+
+func disjoint(s, t bitset) bool {
+	for i := range s {
+		if s[i]&t[i] != 0 {
+			return false
+		}
+	}
+	return true
+}

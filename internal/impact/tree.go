@@ -1,0 +1,176 @@
+package impact
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/orgguard/orgguard/internal/org"
+)
+
+// ErrInvalidInput marks a snapshot or option the blast radius cannot be
+// computed from (a dangling parent, a cycle, an attachment of an unknown
+// policy, a policy document the engine cannot read).
+var ErrInvalidInput = errors.New("invalid blast-radius input")
+
+// maxDepth bounds the walk up the tree; AWS allows five OU levels, and a
+// deeper chain in a snapshot means a cycle or a broken file.
+const maxDepth = 64
+
+// view is one snapshot laid out for classification: the root, OUs and
+// accounts in an order where every parent comes before its children, with
+// the SCP and RCP class of every node.
+type view struct {
+	snap  *org.Snapshot
+	nodes []vnode
+	byID  map[string]int32
+	mgmt  string
+}
+
+type vnode struct {
+	id, name string
+	kind     org.NodeKind
+	parent   int32 // -1 for the root
+	path     string
+	scp, rcp int32 // cumulative class ids
+	scpEff   []int32
+	rcpEff   []int32
+	mgmt     bool
+}
+
+// buildView lays out s and classifies every node with e.
+func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
+	v := &view{
+		snap:  s,
+		nodes: make([]vnode, 0, 1+len(s.OUs)+len(s.Accounts)),
+		byID:  make(map[string]int32, 1+len(s.OUs)+len(s.Accounts)),
+		mgmt:  s.Organization.ManagementAccountID,
+	}
+	if s.Root.ID == "" {
+		return nil, fmt.Errorf("reading the organization tree: the snapshot has no root: %w", ErrInvalidInput)
+	}
+	v.nodes = append(v.nodes, vnode{id: s.Root.ID, name: s.Root.Name, kind: org.KindRoot, parent: -1, path: "/"})
+	v.byID[s.Root.ID] = 0
+
+	// OUs may be listed in any order: place each after its parent, walking up
+	// the chain of parents not yet placed.
+	ouIdx := make(map[string]int, len(s.OUs))
+	for i, o := range s.OUs {
+		if _, dup := ouIdx[o.ID]; dup {
+			return nil, fmt.Errorf("reading the organization tree: OU %s is listed twice: %w", o.ID, ErrInvalidInput)
+		}
+		ouIdx[o.ID] = i
+	}
+	var stack []int
+	for i := range s.OUs {
+		if _, done := v.byID[s.OUs[i].ID]; done {
+			continue
+		}
+		stack = append(stack[:0], i)
+		for len(stack) > 0 {
+			o := s.OUs[stack[len(stack)-1]]
+			if p, ok := v.byID[o.ParentID]; ok {
+				v.add(o.ID, o.Name, org.KindOU, p)
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			pi, ok := ouIdx[o.ParentID]
+			if !ok {
+				return nil, fmt.Errorf("reading the organization tree: OU %s (%s) has unknown parent %q: %w", o.ID, o.Name, o.ParentID, ErrInvalidInput)
+			}
+			if len(stack) > len(s.OUs) || len(stack) > maxDepth {
+				return nil, fmt.Errorf("reading the organization tree: OU %s (%s) is in a parent cycle: %w", o.ID, o.Name, ErrInvalidInput)
+			}
+			stack = append(stack, pi)
+		}
+	}
+	for _, ac := range s.Accounts {
+		p, ok := v.byID[ac.ParentID]
+		if !ok || v.nodes[p].kind == org.KindAccount {
+			return nil, fmt.Errorf("reading the organization tree: account %s (%s) has unknown parent %q: %w", ac.ID, ac.Name, ac.ParentID, ErrInvalidInput)
+		}
+		if _, dup := v.byID[ac.ID]; dup {
+			return nil, fmt.Errorf("reading the organization tree: %s is listed twice: %w", ac.ID, ErrInvalidInput)
+		}
+		i := v.add(ac.ID, ac.Name, org.KindAccount, p)
+		v.nodes[i].mgmt = ac.ID == v.mgmt
+	}
+
+	// Attachments: the effect of each attached SCP and RCP, per node.
+	scpOn := s.Root.PolicyTypeEnabled(org.ServiceControlPolicy)
+	rcpOn := s.Root.PolicyTypeEnabled(org.ResourceControlPolicy)
+	pols := make(map[string]*org.Policy, len(s.Policies))
+	for i := range s.Policies {
+		pols[s.Policies[i].ID] = &s.Policies[i]
+	}
+	for _, at := range s.Attachments {
+		ni, ok := v.byID[at.TargetID]
+		if !ok {
+			return nil, fmt.Errorf("reading attachments: policy %s is attached to unknown target %q: %w", at.PolicyID, at.TargetID, ErrInvalidInput)
+		}
+		p, ok := pols[at.PolicyID]
+		if !ok {
+			return nil, fmt.Errorf("reading attachments: unknown policy %q is attached to %s: %w", at.PolicyID, at.TargetID, ErrInvalidInput)
+		}
+		switch {
+		case p.Type == org.ServiceControlPolicy && scpOn:
+			id, err := a.policyEffect(dimSCP, p)
+			if err != nil {
+				return nil, err
+			}
+			v.nodes[ni].scpEff = append(v.nodes[ni].scpEff, id)
+		case p.Type == org.ResourceControlPolicy && rcpOn:
+			id, err := a.policyEffect(dimRCP, p)
+			if err != nil {
+				return nil, err
+			}
+			v.nodes[ni].rcpEff = append(v.nodes[ni].rcpEff, id)
+		}
+	}
+
+	// Classes, top down: each node's class is its parent's combined with
+	// its own level. Parents precede children in v.nodes.
+	e := a.eng
+	for i := range v.nodes {
+		n := &v.nodes[i]
+		ps, pr := topID, topID
+		if n.parent >= 0 {
+			ps, pr = v.nodes[n.parent].scp, v.nodes[n.parent].rcp
+		}
+		n.scp, n.rcp = topID, topID
+		if scpOn {
+			n.scp = e.combine(ps, e.level(dimSCP, n.scpEff))
+		}
+		if rcpOn {
+			n.rcp = e.combine(pr, e.level(dimRCP, n.rcpEff))
+		}
+		n.scpEff, n.rcpEff = nil, nil
+	}
+	return v, nil
+}
+
+func (v *view) add(id, name string, kind org.NodeKind, parent int32) int32 {
+	i := int32(len(v.nodes))
+	pp := v.nodes[parent].path
+	if pp == "/" {
+		pp = ""
+	}
+	v.nodes = append(v.nodes, vnode{id: id, name: name, kind: kind, parent: parent, path: pp + "/" + name})
+	v.byID[id] = i
+	return i
+}
+
+// classesOf returns the SCP and RCP class ids of account id as the
+// classification defines them: the management account is exempt (nothing
+// restricted), and an account absent from the snapshot is outside the
+// organization (nothing restricted either). ok is false when absent.
+func (v *view) classesOf(id string) (scp, rcp int32, ok bool) {
+	i, ok := v.byID[id]
+	if !ok || v.nodes[i].kind != org.KindAccount {
+		return topID, topID, false
+	}
+	n := &v.nodes[i]
+	if n.mgmt {
+		return topID, topID, true
+	}
+	return n.scp, n.rcp, true
+}
