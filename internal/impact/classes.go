@@ -81,7 +81,7 @@ type AccountClasses struct {
 	Present bool
 	// Exempt is true for the management account, which SCPs and RCPs never
 	// restrict: every action is allowed.
-	Exempt bool
+	Exempt             bool
 	SCP, RCP, Combined Classes
 }
 

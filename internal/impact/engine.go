@@ -54,7 +54,7 @@ const (
 type engine struct {
 	u *universe
 
-	effects map[effectKey]int32 // policy content -> index in effectList
+	effects    map[effectKey]int32 // policy content -> index in effectList
 	effectList []effect
 	levels     map[string]int32 // dimension + sorted effect indices -> class id
 	classes    []class
