@@ -117,5 +117,10 @@ embedded simulated organization.`,
 func commandBuilders() []func(*env) *cobra.Command {
 	return []func(*env) *cobra.Command{
 		newVersionCmd,
+		newEvalCmd,
+		newSimulateCmd,
+		newPolicyCmd,
+		newOrgCmd,
+		newSimCmd,
 	}
 }

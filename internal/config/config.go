@@ -1,0 +1,417 @@
+// Package config reads orgguard.yaml: which organization backend to use
+// (the simulated organization by default, or AWS) and, as later features
+// add them, further sections. Unknown keys and bad values are errors that
+// name the file, line and column.
+//
+// Each top-level section is a field of Config with its own defaults and
+// validate function; adding a section means adding a field, a defaults
+// line in Defaults and a validate call in (*Config).validate.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultFile is the configuration file looked up in the working directory
+// when no --config flag is given.
+const DefaultFile = "orgguard.yaml"
+
+// Backend types.
+const (
+	BackendSim = "sim"
+	BackendAWS = "aws"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Backend Backend `yaml:"backend"`
+
+	// File is the file the configuration was read from; empty when no
+	// file was found and the defaults apply.
+	File string `yaml:"-"`
+}
+
+// Backend selects and configures the organization backend.
+type Backend struct {
+	Type string     `yaml:"type"` // "sim" (default) or "aws"
+	Sim  SimBackend `yaml:"sim"`
+	AWS  AWSBackend `yaml:"aws"`
+}
+
+// SimBackend configures the simulated organization.
+type SimBackend struct {
+	// State is the state file; relative paths are relative to the
+	// configuration file's directory (the working directory without one).
+	State string `yaml:"state"`
+	// Seed and Accounts shape the organization generated when State does
+	// not exist yet.
+	Seed     uint64 `yaml:"seed"`
+	Accounts int    `yaml:"accounts"`
+}
+
+// AWSBackend configures access to a real organization (or to `orgguard
+// sim serve` through Endpoint).
+type AWSBackend struct {
+	Profile  string `yaml:"profile"`  // "" = the SDK's default chain
+	Region   string `yaml:"region"`   // default us-east-1
+	Endpoint string `yaml:"endpoint"` // "" = the AWS endpoint
+}
+
+// Defaults returns the configuration used when there is no file, and
+// under every file for the keys it leaves out.
+func Defaults() Config {
+	return Config{
+		Backend: Backend{
+			Type: BackendSim,
+			Sim:  SimBackend{State: filepath.Join(".orgguard", "sim-state.json"), Seed: 1, Accounts: 1000},
+			AWS:  AWSBackend{Region: "us-east-1"},
+		},
+	}
+}
+
+// MaxSimAccounts bounds backend.sim.accounts.
+const MaxSimAccounts = 50000
+
+// Error is one problem in a configuration file, with its position.
+type Error struct {
+	File string
+	Line int // 0 when unknown
+	Col  int
+	Path string // e.g. "backend.sim.accounts"
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+	} else {
+		b.WriteString("configuration")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+	}
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ErrInvalid is matched (errors.Is) by every configuration error.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *Error) Is(target error) bool { return target == ErrInvalid }
+
+// Errors is a list of problems, reported together.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (es Errors) Is(target error) bool { return target == ErrInvalid }
+
+// Unwrap returns the individual errors.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// Load reads the configuration: from path when it is not empty (the file
+// must exist), else from ./orgguard.yaml when it exists, else the
+// defaults.
+func Load(path string) (*Config, error) {
+	explicit := path != ""
+	if !explicit {
+		path = DefaultFile
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !explicit && errors.Is(err, os.ErrNotExist) {
+			c := Defaults()
+			return &c, nil
+		}
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	c, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	c.File = path
+	c.resolvePaths(filepath.Dir(path))
+	return c, nil
+}
+
+// resolvePaths makes relative paths in c relative to dir.
+func (c *Config) resolvePaths(dir string) {
+	if dir == "" || dir == "." {
+		return
+	}
+	if p := c.Backend.Sim.State; p != "" && !filepath.IsAbs(p) {
+		c.Backend.Sim.State = filepath.Join(dir, p)
+	}
+}
+
+// Parse decodes and validates a configuration document. name labels
+// errors (a file name). Relative paths are left as written.
+func Parse(data []byte, name string) (*Config, error) {
+	c := Defaults()
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &c, nil // an empty file: the defaults
+		}
+		return nil, syntaxError(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, Errors{{File: name, Line: extra.Line, Col: extra.Column, Msg: "more than one YAML document; orgguard.yaml holds one"}}
+	}
+	p := &parser{file: name, pos: map[string][2]int{}}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return &c, nil
+	}
+	p.walk(root, reflect.ValueOf(&c).Elem(), "")
+	if len(p.errs) > 0 {
+		return nil, p.errs
+	}
+	v := &validator{file: name, pos: p.pos}
+	c.validate(v)
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	return &c, nil
+}
+
+// syntaxError turns a yaml.v3 syntax error ("yaml: line 3: ...") into an
+// *Error with the line.
+func syntaxError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ":"); ok {
+			if _, e := fmt.Sscanf(n, "%d", &line); e == nil {
+				msg = strings.TrimSpace(after)
+			}
+		}
+	}
+	return Errors{{File: file, Line: line, Col: 1, Msg: "malformed YAML: " + msg}}
+}
+
+// parser decodes a YAML node tree into a struct, field by field, so that
+// every error carries the position of the offending key or value.
+type parser struct {
+	file string
+	pos  map[string][2]int // dotted path -> line, column of its value
+	errs Errors
+}
+
+func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
+	p.errs = append(p.errs, &Error{File: p.file, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// walk decodes n into v (a struct, or a leaf value).
+func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
+	if path != "" {
+		p.pos[path] = [2]int{n.Line, n.Column}
+	}
+	if n.Kind == yaml.AliasNode {
+		p.errorf(n, path, "YAML aliases are not supported here")
+		return
+	}
+	if v.Kind() != reflect.Struct {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return // key present without a value: keep the default
+		}
+		if n.Kind != yaml.ScalarNode {
+			p.errorf(n, path, "expected a single value, found a %s", kindName(n))
+			return
+		}
+		target := reflect.New(v.Type())
+		if err := n.Decode(target.Interface()); err != nil {
+			p.errorf(n, path, "expected %s, found %q", typeName(v.Type()), n.Value)
+			return
+		}
+		v.Set(target.Elem())
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "expected a mapping (key: value lines), found a %s", kindName(n))
+		return
+	}
+	fields := map[string]int{}
+	var names []string
+	t := v.Type()
+	for i := range t.NumField() {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		fields[tag] = i
+		names = append(names, tag)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := k.Value
+		kp := join(path, key)
+		idx, ok := fields[key]
+		if !ok {
+			p.errorf(k, kp, "unknown key %q (known keys here: %s)", key, strings.Join(names, ", "))
+			continue
+		}
+		if seen[key] {
+			p.errorf(k, kp, "key %q appears twice", key)
+			continue
+		}
+		seen[key] = true
+		p.walk(val, v.Field(idx), kp)
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("value %q", n.Value)
+	}
+	return "YAML node"
+}
+
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "an integer"
+	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+		return "a non-negative integer"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	}
+	return t.String()
+}
+
+// validator collects semantic errors with the position of the value.
+type validator struct {
+	file string
+	pos  map[string][2]int
+	errs Errors
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	p := v.pos[path]
+	v.errs = append(v.errs, &Error{File: v.file, Line: p[0], Col: p[1], Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// validate checks every section.
+func (c *Config) validate(v *validator) {
+	c.Backend.validate(v, "backend")
+}
+
+func (b *Backend) validate(v *validator, path string) {
+	switch b.Type {
+	case BackendSim, BackendAWS:
+	default:
+		v.errorf(path+".type", "must be %q or %q, not %q", BackendSim, BackendAWS, b.Type)
+	}
+	b.Sim.validate(v, path+".sim")
+	b.AWS.validate(v, path+".aws")
+}
+
+func (s *SimBackend) validate(v *validator, path string) {
+	if strings.TrimSpace(s.State) == "" {
+		v.errorf(path+".state", "must name a file")
+	}
+	if s.Accounts < 1 || s.Accounts > MaxSimAccounts {
+		v.errorf(path+".accounts", "must be between 1 and %d, not %d", MaxSimAccounts, s.Accounts)
+	}
+}
+
+func (a *AWSBackend) validate(v *validator, path string) {
+	if a.Region != "" && !validRegion(a.Region) {
+		v.errorf(path+".region", "%q is not an AWS region name (like us-east-1)", a.Region)
+	}
+	if e := a.Endpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+		v.errorf(path+".endpoint", "must be an http:// or https:// URL, not %q", e)
+	}
+}
+
+// validRegion accepts names shaped like AWS regions: letters, dashes and a
+// final number (us-east-1, eu-central-2, us-gov-west-1, cn-north-1).
+func validRegion(r string) bool {
+	parts := strings.Split(r, "-")
+	if len(parts) < 3 {
+		return false
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if p == "" || strings.IndexFunc(p, func(c rune) bool { return c < 'a' || c > 'z' }) >= 0 {
+			return false
+		}
+	}
+	last := parts[len(parts)-1]
+	return last != "" && strings.IndexFunc(last, func(c rune) bool { return c < '0' || c > '9' }) < 0
+}
+
+// Keys lists the dotted keys a configuration file may hold, for docs and
+// completion.
+func Keys() []string {
+	var out []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := range t.NumField() {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			k := join(prefix, tag)
+			if t.Field(i).Type.Kind() == reflect.Struct {
+				walk(t.Field(i).Type, k)
+			} else {
+				out = append(out, k)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+	slices.Sort(out)
+	return out
+}
