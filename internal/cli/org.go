@@ -382,8 +382,8 @@ differ, 2 when a file cannot be read.`,
 			fa, fb := idx[0].Snapshot().Fingerprint, idx[1].Snapshot().Fingerprint
 			if asJSON {
 				if err := writeJSON(e.stdout, map[string]any{
-					"a": map[string]string{"file": args[0], "fingerprint": fa},
-					"b": map[string]string{"file": args[1], "fingerprint": fb},
+					"a":    map[string]string{"file": args[0], "fingerprint": fa},
+					"b":    map[string]string{"file": args[1], "fingerprint": fb},
 					"same": len(changes) == 0, "changes": changes,
 				}); err != nil {
 					return err
@@ -438,4 +438,3 @@ func printChanges(w io.Writer, a, b string, changes []org.Change) {
 		fmt.Fprintf(w, "  %-24s %s\n", c.Kind, what)
 	}
 }
-
