@@ -44,7 +44,7 @@ func (g *Guard) Schedule() *Schedule { return g.schedule }
 // facts gathered from the input before reasons are written.
 type facts struct {
 	affected, total int
-	nearDenied      []AccountImpact // sorted by id
+	nearDenied      []string // account ids, sorted
 	maxShare        float64
 	exempt          bool   // quarantine on the quarantine OU
 	broadBecause    string // non-empty: why the scope is broad
@@ -85,33 +85,34 @@ func (g *Guard) Evaluate(in Input) (Verdict, error) {
 
 	// Protected targets and accounts.
 	for _, t := range f.protectedTgts {
-		why := "it is listed in guardrails.protected.targets"
+		why := "is protected (guardrails.protected.targets)"
 		if t.Kind == KindRoot {
-			why = "Root is always protected: a change there reaches every account"
+			why = "is always protected: a change there reaches every account"
 		}
 		add(Reason{Rule: RuleProtectedTarget, Effect: EffectRefuse, IDs: []string{t.ID},
-			Message: fmt.Sprintf("the change targets %s (%s), which is protected: %s", describeTarget(t), plural(t.AccountsUnder, "account"), why)})
+			Message: fmt.Sprintf("the change targets %s (%s), which %s", describeTarget(t), plural(t.AccountsUnder, "account"), why)})
 	}
 	if n := len(f.protectedAccts); n > 0 {
-		add(Reason{Rule: RuleProtectedTarget, Effect: EffectRefuse, IDs: f.protectedAccts,
+		ids, more := capIDs(f.protectedAccts)
+		add(Reason{Rule: RuleProtectedTarget, Effect: EffectRefuse, IDs: ids, MoreIDs: more,
 			Message: fmt.Sprintf("the change affects %s that %s protected or in a protected OU: %s",
 				plural(n, "account"), isAre(n), listIDs(f.protectedAccts, idListLimit))})
 	}
 
 	// Near-deny-all.
 	if n := len(f.nearDenied); n > 0 {
-		ids := accountIDs(f.nearDenied)
+		ids, more := capIDs(f.nearDenied)
 		what := fmt.Sprintf("the change restricts more than %s of the catalog's %s in %s (up to %s)",
 			pct(g.cfg.DenyAll.NearDenyAllShare), plural(in.Impact.CatalogActions, "action"), plural(n, "account"), pct(f.maxShare))
 		switch {
 		case f.exempt:
-			add(Reason{Rule: RuleNearDenyAll, Effect: EffectNotice, IDs: ids,
+			add(Reason{Rule: RuleNearDenyAll, Effect: EffectNotice, IDs: ids, MoreIDs: more,
 				Message: what + ": expected for the quarantine of exactly the named accounts on quarantine OU " + in.Quarantine.OU})
 		case f.broadBecause != "":
-			add(Reason{Rule: RuleNearDenyAll, Effect: EffectRefuse, IDs: ids,
+			add(Reason{Rule: RuleNearDenyAll, Effect: EffectRefuse, IDs: ids, MoreIDs: more,
 				Message: what + " on a broad scope (" + f.broadBecause + "): a deny-all belongs on the quarantine OU, applied with the quarantine operation"})
 		default:
-			add(Reason{Rule: RuleNearDenyAll, Effect: EffectNotice, IDs: ids,
+			add(Reason{Rule: RuleNearDenyAll, Effect: EffectNotice, IDs: ids, MoreIDs: more,
 				Message: what + ", a narrow scope; this makes the change at least high risk"})
 		}
 	}
@@ -256,13 +257,11 @@ func tierApplies(t Threshold, affected int, share float64) bool {
 	return false
 }
 
-func accountIDs(as []AccountImpact) []string {
-	ids := make([]string, len(as))
-	for i, a := range as {
-		ids[i] = a.ID
-	}
-	return ids
-}
+// accountPath is the field path of the i-th affected account; a type with a
+// String method so that it is formatted only when an error is reported.
+type accountPath int
+
+func (i accountPath) String() string { return fmt.Sprintf("impact.accounts[%d]", int(i)) }
 
 func (g *Guard) gather(in Input) facts {
 	f := facts{affected: len(in.Impact.Accounts), total: in.Impact.AccountsTotal}
@@ -292,13 +291,16 @@ func (g *Guard) gather(in Input) facts {
 		if in.Impact.CatalogActions > 0 {
 			s := float64(restricted) / float64(in.Impact.CatalogActions)
 			if s > d.NearDenyAllShare {
-				f.nearDenied = append(f.nearDenied, a)
+				if f.nearDenied == nil {
+					f.nearDenied = make([]string, 0, len(in.Impact.Accounts))
+				}
+				f.nearDenied = append(f.nearDenied, a.ID)
 				f.maxShare = max(f.maxShare, s)
 			}
 		}
 	}
 	slices.Sort(f.protectedAccts)
-	slices.SortFunc(f.nearDenied, func(a, b AccountImpact) int { return strings.Compare(a.ID, b.ID) })
+	slices.Sort(f.nearDenied)
 
 	if q := in.Quarantine; q != nil && len(f.nearDenied) > 0 {
 		named := map[string]bool{}
@@ -307,7 +309,7 @@ func (g *Guard) gather(in Input) facts {
 		}
 		f.exempt = !slices.ContainsFunc(in.Targets, func(t Target) bool {
 			return !(t.Kind == KindOU && t.ID == q.OU) && !(t.Kind == KindAccount && named[t.ID])
-		}) && !slices.ContainsFunc(f.nearDenied, func(a AccountImpact) bool { return !named[a.ID] })
+		}) && !slices.ContainsFunc(f.nearDenied, func(id string) bool { return !named[id] })
 	}
 	if len(f.nearDenied) > 0 {
 		f.broadBecause = g.broad(in.Targets, len(f.nearDenied), f.total)
@@ -487,19 +489,19 @@ func validateInput(in Input) error {
 	}
 	seen := make(map[string]bool, len(im.Accounts))
 	for i, a := range im.Accounts {
-		p := fmt.Sprintf("impact.accounts[%d]", i)
+		p := accountPath(i)
 		switch {
 		case a.ID == "":
-			add(p+".id", "empty")
+			add(p.String()+".id", "empty")
 		case seen[a.ID]:
-			add(p+".id", "account %s is listed twice", a.ID)
+			add(p.String()+".id", "account %s is listed twice", a.ID)
 		}
 		seen[a.ID] = true
 		if a.NewlyDenied < 0 || a.NewlyConditional < 0 || a.NewlyAllowed < 0 {
-			add(p, "negative action count")
+			add(p.String(), "negative action count")
 		}
 		if a.NewlyDenied+a.NewlyConditional+a.NewlyAllowed > max(im.CatalogActions, 0) {
-			add(p, "%s changed but the catalog has %s", plural(a.NewlyDenied+a.NewlyConditional+a.NewlyAllowed, "action"), plural(im.CatalogActions, "action"))
+			add(p.String(), "%s changed but the catalog has %s", plural(a.NewlyDenied+a.NewlyConditional+a.NewlyAllowed, "action"), plural(im.CatalogActions, "action"))
 		}
 	}
 	if it := in.Intent; it != nil {

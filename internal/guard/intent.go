@@ -69,5 +69,8 @@ func compareAccounts(who string, declared, affected []string) (Reason, bool) {
 	}
 	msg := fmt.Sprintf("%s %s, but the change affects %s: %s",
 		who, plural(len(want), "account"), plural(len(affected), "account"), strings.Join(parts, "; "))
-	return Reason{Rule: RuleIntent, Effect: EffectRefuse, Message: msg, Missing: missing, Unexpected: unexpected}, false
+	r := Reason{Rule: RuleIntent, Effect: EffectRefuse, Message: msg}
+	r.Missing, r.MoreMissing = capIDs(missing)
+	r.Unexpected, r.MoreUnexpected = capIDs(unexpected)
+	return r, false
 }

@@ -171,16 +171,31 @@ type Input struct {
 
 // Reason is one finding, with a sentence for the operator.
 type Reason struct {
-	Rule           Rule     `json:"rule"`
-	Effect         Effect   `json:"effect"`
-	Message        string   `json:"message"`
-	Approvals      int      `json:"approvals,omitempty"` // required by this tier, or added by this override
-	Overridable    bool     `json:"overridable"`
-	Overridden     bool     `json:"overridden,omitempty"`
-	OverrideReason string   `json:"overrideReason,omitempty"`
-	IDs            []string `json:"ids,omitempty"`        // the targets or accounts concerned
-	Missing        []string `json:"missing,omitempty"`    // intent: declared but not affected
-	Unexpected     []string `json:"unexpected,omitempty"` // intent: affected but not declared
+	Rule           Rule   `json:"rule"`
+	Effect         Effect `json:"effect"`
+	Message        string `json:"message"`
+	Approvals      int    `json:"approvals,omitempty"` // required by this tier, or added by this override
+	Overridable    bool   `json:"overridable"`
+	Overridden     bool   `json:"overridden,omitempty"`
+	OverrideReason string `json:"overrideReason,omitempty"`
+	// The lists below are sorted and hold at most MaxListedIDs ids; the
+	// More* counts say how many were left out.
+	IDs            []string `json:"ids,omitempty"`            // the targets or accounts concerned
+	MoreIDs        int      `json:"moreIds,omitempty"`        //
+	Missing        []string `json:"missing,omitempty"`        // intent: declared but not affected
+	MoreMissing    int      `json:"moreMissing,omitempty"`    //
+	Unexpected     []string `json:"unexpected,omitempty"`     // intent: affected but not declared
+	MoreUnexpected int      `json:"moreUnexpected,omitempty"` //
+}
+
+// MaxListedIDs bounds the id lists in a Reason; messages name at most ten.
+const MaxListedIDs = 1000
+
+func capIDs(ids []string) ([]string, int) {
+	if len(ids) <= MaxListedIDs {
+		return ids, 0
+	}
+	return ids[:MaxListedIDs:MaxListedIDs], len(ids) - MaxListedIDs
 }
 
 // Verdict is the guardrails' decision about a change.

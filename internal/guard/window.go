@@ -314,7 +314,7 @@ func (s *Schedule) Location() *time.Location { return s.loc }
 // HasWindows reports whether any weekly window is configured.
 func (s *Schedule) HasWindows() bool { return len(s.windows) > 0 }
 
-// Describe lists the weekly windows for messages: "Mon-Fri 01:00-05:00, Sat,Sun 00:00-24:00 (Asia/Tokyo)".
+// Describe lists the weekly windows for messages: "Asia/Tokyo: Mon-Fri 01:00-05:00, Sat,Sun 00:00-24:00".
 func (s *Schedule) Describe() string {
 	if len(s.windows) == 0 {
 		return "no weekly windows configured"
@@ -323,7 +323,7 @@ func (s *Schedule) Describe() string {
 	for i, w := range s.windows {
 		parts[i] = w.text
 	}
-	return strings.Join(parts, ", ") + " (" + s.loc.String() + ")"
+	return s.loc.String() + ": " + strings.Join(parts, ", ")
 }
 
 // at returns the instant of minute-of-day m on the local date y-mo-d. When
