@@ -117,9 +117,6 @@ embedded simulated organization.`,
 func commandBuilders() []func(*env) *cobra.Command {
 	return []func(*env) *cobra.Command{
 		newVersionCmd,
-		newEvalCmd,
-		newSimulateCmd,
-		newPolicyCmd,
 		newOrgCmd,
 		newSimCmd,
 	}
