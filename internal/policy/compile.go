@@ -201,7 +201,8 @@ func (p *Policy) Statements() []StatementInfo {
 
 // applies reports whether the statement applies to the request, leaving
 // the principal aside: action, resource and conditions.
-func (s *cstmt) applies(rc *RequestContext) bool {
+func (s *cstmt) applies(st *evalState) bool {
+	rc := st.rc
 	m := false
 	for i := range s.actions {
 		if s.actions[i].match(rc.action) {
@@ -215,7 +216,7 @@ func (s *cstmt) applies(rc *RequestContext) bool {
 	if s.hasResource {
 		m = false
 		for i := range s.resources {
-			if s.resources[i].match(rc) {
+			if s.resources[i].match(st) {
 				m = true
 				break
 			}
@@ -225,7 +226,7 @@ func (s *cstmt) applies(rc *RequestContext) bool {
 		}
 	}
 	for i := range s.conds {
-		if !s.conds[i].eval(rc) {
+		if !s.conds[i].eval(st) {
 			return false
 		}
 	}
@@ -235,16 +236,22 @@ func (s *cstmt) applies(rc *RequestContext) bool {
 // principalGrant returns how the statement's Principal names the
 // requester: grantWildcard when the statement has no Principal element
 // (identity-side policies), grantNone when it does not apply.
-func (s *cstmt) principalGrant(p *requester) grant {
+func (s *cstmt) principalGrant(st *evalState) grant {
 	if s.principal == nil {
 		return grantWildcard
 	}
-	g := s.principal.match(p)
+	p := &st.rc.principal
 	if s.notPrincipal {
-		if g == grantNone {
+		// A Deny with NotPrincipal always denies an IAM principal that has
+		// a permissions boundary, whatever NotPrincipal lists.
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+		if s.deny && st.hasBoundary && p.isIAM() {
 			return grantWildcard
 		}
-		return grantNone
+		if s.principal.lists(p) {
+			return grantNone
+		}
+		return grantWildcard
 	}
-	return g
+	return s.principal.match(p)
 }

@@ -230,8 +230,8 @@ func compileCondValue(info *opInfo, s string, vars bool) (cval, error) {
 
 // eval reports whether the condition holds for rc.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-func (c *ccond) eval(rc *RequestContext) bool {
-	vals := rc.lookup(c.key)
+func (c *ccond) eval(st *evalState) bool {
+	vals := st.lookup(c.key)
 	info := c.spec.info
 	if info.typ == tNull {
 		// Null: true means "the key is absent", false "the key is present".
@@ -257,21 +257,21 @@ func (c *ccond) eval(rc *RequestContext) bool {
 	switch c.spec.set {
 	case setAny:
 		for i := range vals {
-			if c.matchOne(rc, &vals[i]) != info.negated {
+			if c.matchOne(st, &vals[i]) != info.negated {
 				return true
 			}
 		}
 		return false
 	case setAll:
 		for i := range vals {
-			if c.matchOne(rc, &vals[i]) == info.negated {
+			if c.matchOne(st, &vals[i]) == info.negated {
 				return false
 			}
 		}
 		return true
 	}
 	for i := range vals {
-		if c.matchOne(rc, &vals[i]) {
+		if c.matchOne(st, &vals[i]) {
 			return !info.negated
 		}
 	}
@@ -280,13 +280,13 @@ func (c *ccond) eval(rc *RequestContext) bool {
 
 // matchOne reports whether one request value matches any policy value
 // under the positive form of the operator.
-func (c *ccond) matchOne(rc *RequestContext, cv *ctxValue) bool {
+func (c *ccond) matchOne(st *evalState, cv *ctxValue) bool {
 	info := c.spec.info
 	for i := range c.vals {
 		pv := &c.vals[i]
 		if pv.tmpl != nil {
 			var buf [256]byte
-			b, ok := pv.tmpl.resolve(rc, buf[:0])
+			b, ok := pv.tmpl.resolve(st, buf[:0])
 			if !ok {
 				continue // an unresolvable variable matches nothing
 			}

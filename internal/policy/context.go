@@ -44,6 +44,17 @@ type requester struct {
 
 func (p *requester) isSession() bool { return p.typ == ptAssumedRole || p.typ == ptFederatedUser }
 
+// isIAM reports whether the requester is an IAM principal of an account
+// (root, user, role or session), as opposed to a service, an anonymous
+// caller or an external identity provider.
+func (p *requester) isIAM() bool {
+	switch p.typ {
+	case ptRoot, ptUser, ptRole, ptAssumedRole, ptFederatedUser:
+		return true
+	}
+	return false
+}
+
 // ctxValue is one value of a request context key, parsed once.
 type ctxValue struct {
 	s      string
@@ -72,8 +83,12 @@ type RequestContext struct {
 	principal requester
 	org       *Org
 	keys      map[string]int // lowercased key -> index in vals
-	vals      [][]ctxValue
-	names     []string // the key names as given or derived, by index
+	// Indexes (in vals) of aws:PrincipalOrgID and aws:ResourceOrgID when
+	// derived from the Org rather than given, else -1: whether they apply
+	// depends on the policy set (see evalState.lookup).
+	principalOrgIdx, resourceOrgIdx int
+	vals                            [][]ctxValue
+	names                           []string // the key names as given or derived, by index
 }
 
 // Request returns the request rc was built from.
@@ -115,7 +130,7 @@ func (rc *RequestContext) Keys() []string { return append([]string(nil), rc.name
 // with an empty list of values is treated as absent and is not derived.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 func NewRequestContext(r Request, org *Org) (*RequestContext, error) {
-	rc := &RequestContext{req: r, org: org, keys: make(map[string]int, len(r.Context)+10)}
+	rc := &RequestContext{req: r, org: org, keys: make(map[string]int, len(r.Context)+10), principalOrgIdx: -1, resourceOrgIdx: -1}
 	act := strings.TrimSpace(r.Action)
 	i := strings.IndexByte(act, ':')
 	if i <= 0 || i == len(act)-1 {
@@ -187,8 +202,17 @@ func NewRequestContext(r Request, org *Org) (*RequestContext, error) {
 	}
 	if p.account != "" {
 		derive("aws:PrincipalAccount", p.account)
-		if org != nil {
-			derive("aws:PrincipalOrgID", org.ID)
+	}
+	if org != nil && org.ID != "" {
+		// Derived only when the account is known to be in the
+		// organization; Evaluate decides that from the policy set.
+		if _, set := rc.keys["aws:principalorgid"]; !set && p.account != "" {
+			rc.principalOrgIdx = len(rc.vals)
+			rc.add("aws:PrincipalOrgID", []string{org.ID})
+		}
+		if _, set := rc.keys["aws:resourceorgid"]; !set && rc.resAcct != "" {
+			rc.resourceOrgIdx = len(rc.vals)
+			rc.add("aws:ResourceOrgID", []string{org.ID})
 		}
 	}
 	if p.typ == ptService {

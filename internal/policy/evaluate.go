@@ -1,5 +1,7 @@
 package policy
 
+import "strings"
+
 // Evaluation follows AWS's policy evaluation logic:
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
@@ -99,10 +101,33 @@ func (t *tracer) record(kind Kind, level int, levelID string, p *Policy, s *cstm
 	})
 }
 
-// scan looks for statements of effect (deny or allow) in p that apply to
-// rc, and returns the strongest principal grant among them (grantNone when
-// none applies). With a tracer it records every applicable statement.
-func scan(p *Policy, rc *RequestContext, deny bool, tr *tracer, kind Kind, level int, levelID string) grant {
+// evalState is what one evaluation needs besides the statements; it lives
+// on the stack of Evaluate.
+type evalState struct {
+	rc             *RequestContext
+	tr             *tracer // nil on the fast path
+	hasBoundary    bool
+	principalInOrg bool // derived aws:PrincipalOrgID applies
+	resourceInOrg  bool // derived aws:ResourceOrgID applies
+}
+
+// lookup returns the values of a lowercased context key, nil when absent.
+func (st *evalState) lookup(lowerKey string) []ctxValue {
+	i, ok := st.rc.keys[lowerKey]
+	if !ok {
+		return nil
+	}
+	if (i == st.rc.principalOrgIdx && !st.principalInOrg) || (i == st.rc.resourceOrgIdx && !st.resourceInOrg) {
+		return nil
+	}
+	return st.rc.vals[i]
+}
+
+// scan looks for statements of one effect (deny or allow) in p that apply
+// to the request and returns the strongest principal grant among them
+// (grantNone when none applies). With a tracer it records every applicable
+// statement.
+func (st *evalState) scan(p *Policy, deny bool, kind Kind, level int, levelID string) grant {
 	if p == nil {
 		return grantNone
 	}
@@ -112,32 +137,45 @@ func scan(p *Policy, rc *RequestContext, deny bool, tr *tracer, kind Kind, level
 		if s.deny != deny {
 			continue
 		}
-		g := s.principalGrant(&rc.principal)
-		if g == grantNone || !s.applies(rc) {
+		g := s.principalGrant(st)
+		if g == grantNone || !s.applies(st) {
 			continue
 		}
-		if tr != nil {
-			tr.record(kind, level, levelID, p, s)
+		if st.tr != nil {
+			st.tr.record(kind, level, levelID, p, s)
 		}
 		if g > best {
 			best = g
-			if best == grantDirect && tr == nil {
-				return best
-			}
 		}
-		if tr == nil && kind != KindResource && kind != KindTrust {
+		if st.tr == nil && (best == grantDirect || (kind != KindResource && kind != KindTrust)) {
 			return best
 		}
 	}
 	return best
 }
 
-func scanAll(ps []*Policy, rc *RequestContext, deny bool, tr *tracer, kind Kind) bool {
+// any reports whether a statement of the effect in any of ps applies.
+func (st *evalState) any(ps []*Policy, deny bool, kind Kind) bool {
 	found := false
 	for _, p := range ps {
-		if scan(p, rc, deny, tr, kind, -1, "") != grantNone {
+		if st.scan(p, deny, kind, -1, "") != grantNone {
 			found = true
-			if tr == nil {
+			if st.tr == nil {
+				return true
+			}
+		}
+	}
+	return found
+}
+
+// level reports whether a statement of the effect in the policies of an
+// SCP or RCP level applies.
+func (st *evalState) level(l *Level, deny bool, kind Kind, i int) bool {
+	found := false
+	for _, p := range l.Policies {
+		if st.scan(p, deny, kind, i, l.ID) != grantNone {
+			found = true
+			if st.tr == nil {
 				return true
 			}
 		}
@@ -159,66 +197,67 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 	if org != nil {
 		mgmt = org.ManagementAccount
 	}
-	iamPrincipal := p.typ != ptService && p.typ != ptAnonymous && p.typ != ptFederatedIdP && p.typ != ptCanonical
-	// SCPs affect the IAM principals of member accounts, not the management
+	iam := p.isIAM()
+	st := evalState{rc: rc, tr: tr, hasBoundary: set.Boundary != nil}
+	// The principal's account is in the organization when its SCP chain is
+	// known or it is the management account; the resource's account when
+	// its RCP chain is known, it is the management account, or it is the
+	// principal's account and that is in the organization.
+	st.principalInOrg = p.account != "" && (len(set.SCPs) > 0 || p.account == mgmt)
+	st.resourceInOrg = rc.resAcct != "" && (len(set.RCPs) > 0 || rc.resAcct == mgmt || (rc.resAcct == p.account && st.principalInOrg))
+
+	// SCPs affect the IAM principals of member accounts: not the management
 	// account, service-linked roles or service principals.
 	// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
-	scpApply := len(set.SCPs) > 0 && iamPrincipal && p.account != "" && !p.slr && (mgmt == "" || p.account != mgmt)
-	// RCPs affect resources of member accounts, for the services that
-	// support them, except requests by service-linked roles.
+	scpApply := len(set.SCPs) > 0 && iam && !p.slr && (mgmt == "" || p.account != mgmt)
+	// RCPs affect the resources of member accounts, for the services that
+	// support them, except requests made by service-linked roles.
 	// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
 	rcpApply := len(set.RCPs) > 0 && !p.slr && (mgmt == "" || rc.resAcct != mgmt) && rcpService(set, rc.service)
-	identityApply := iamPrincipal && p.typ != ptRoot
 	resKind := KindResource
-	if set.Resource != nil && set.Resource.kind == KindTrust {
+	if set.Resource != nil && (set.Resource.kind == KindTrust || ResourcePolicyKind(rc.req.Action) == KindTrust) {
 		resKind = KindTrust
 	}
 
-	// 1. Explicit deny in any applicable policy.
-	type denyHit struct {
-		kind  Kind
-		level int
-	}
-	hit := denyHit{level: -1}
+	// 1. An explicit deny in any applicable policy decides. With a tracer,
+	// every policy is scanned so that every deny is listed.
 	denied := false
-	note := func(k Kind, level int) {
-		if !denied {
-			hit = denyHit{k, level}
-			denied = true
-		}
-	}
 	if rcpApply {
 		for i := range set.RCPs {
-			for _, pol := range set.RCPs[i].Policies {
-				if scan(pol, rc, true, tr, KindRCP, i, set.RCPs[i].ID) != grantNone {
-					note(KindRCP, i)
-				}
+			if st.level(&set.RCPs[i], true, KindRCP, i) && !denied {
+				denied, r = true, r.with(ExplicitlyDenied, KindRCP, i, ReasonExplicitDeny)
+			}
+			if denied && tr == nil {
+				return r
 			}
 		}
 	}
-	if scpApply && (!denied || tr != nil) {
+	if scpApply {
 		for i := range set.SCPs {
-			for _, pol := range set.SCPs[i].Policies {
-				if scan(pol, rc, true, tr, KindSCP, i, set.SCPs[i].ID) != grantNone {
-					note(KindSCP, i)
-				}
+			if st.level(&set.SCPs[i], true, KindSCP, i) && !denied {
+				denied, r = true, r.with(ExplicitlyDenied, KindSCP, i, ReasonExplicitDeny)
+			}
+			if denied && tr == nil {
+				return r
 			}
 		}
 	}
-	if set.Resource != nil && (!denied || tr != nil) && scan(set.Resource, rc, true, tr, resKind, -1, "") != grantNone {
-		note(resKind, -1)
+	if set.Resource != nil && st.scan(set.Resource, true, resKind, -1, "") != grantNone && !denied {
+		denied, r = true, r.with(ExplicitlyDenied, resKind, -1, ReasonExplicitDeny)
 	}
-	if identityApply && (!denied || tr != nil) && scanAll(set.Identity, rc, true, tr, KindIdentity) {
-		note(KindIdentity, -1)
+	// Identity policies cannot be attached to the root user, but when given
+	// their denies still count.
+	if iam && (!denied || tr != nil) && st.any(set.Identity, true, KindIdentity) && !denied {
+		denied, r = true, r.with(ExplicitlyDenied, KindIdentity, -1, ReasonExplicitDeny)
 	}
-	if identityApply && (!denied || tr != nil) && scanAll(set.Boundary, rc, true, tr, KindBoundary) {
-		note(KindBoundary, -1)
+	if iam && (!denied || tr != nil) && st.any(set.Boundary, true, KindBoundary) && !denied {
+		denied, r = true, r.with(ExplicitlyDenied, KindBoundary, -1, ReasonExplicitDeny)
 	}
-	if p.isSession() && (!denied || tr != nil) && scanAll(set.Session, rc, true, tr, KindSession) {
-		note(KindSession, -1)
+	if p.isSession() && (!denied || tr != nil) && st.any(set.Session, true, KindSession) && !denied {
+		denied, r = true, r.with(ExplicitlyDenied, KindSession, -1, ReasonExplicitDeny)
 	}
 	if denied {
-		return r.with(ExplicitlyDenied, hit.kind, hit.level, ReasonExplicitDeny)
+		return r
 	}
 
 	// 2. RCPs: RCPFullAWSAccess is attached at every level and cannot be
@@ -227,16 +266,7 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 	// 3. SCPs: every level of the principal's chain must allow.
 	if scpApply {
 		for i := range set.SCPs {
-			allowed := false
-			for _, pol := range set.SCPs[i].Policies {
-				if scan(pol, rc, false, tr, KindSCP, i, set.SCPs[i].ID) != grantNone {
-					allowed = true
-					if tr == nil {
-						break
-					}
-				}
-			}
-			if !allowed {
+			if !st.level(&set.SCPs[i], false, KindSCP, i) {
 				return r.with(ImplicitlyDenied, KindSCP, i, ReasonSCPNoAllow)
 			}
 		}
@@ -245,9 +275,9 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 	// 4. Resource-based policy.
 	resGrant := grantNone
 	if set.Resource != nil {
-		resGrant = scan(set.Resource, rc, false, tr, resKind, -1, "")
+		resGrant = st.scan(set.Resource, false, resKind, -1, "")
 	}
-	if !iamPrincipal {
+	if !iam {
 		if resGrant != grantNone {
 			return r.with(Allowed, resKind, -1, ReasonResourceGrant)
 		}
@@ -256,17 +286,17 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 	same := rc.resAcct == p.account
 	// Role trust policies and KMS key policies must allow the principal
 	// themselves, even within one account.
-	resourceRequired := set.Resource != nil && (resKind == KindTrust || rc.service == "kms")
+	resourceRequired := resKind == KindTrust || (set.Resource != nil && rc.service == "kms")
 	if same && resGrant > grantAccount {
 		if resGrant == grantDirect {
 			return r.with(Allowed, resKind, -1, ReasonResourceDirect)
 		}
 		// A grant to the role ARN (or to "*") is limited by an implicit
 		// deny in a permissions boundary or session policy.
-		if set.Boundary != nil && p.typ != ptRoot && !scanAll(set.Boundary, rc, false, tr, KindBoundary) {
+		if set.Boundary != nil && p.typ != ptRoot && !st.any(set.Boundary, false, KindBoundary) {
 			return r.with(ImplicitlyDenied, KindBoundary, -1, ReasonBoundary)
 		}
-		if p.isSession() && set.Session != nil && !scanAll(set.Session, rc, false, tr, KindSession) {
+		if p.isSession() && set.Session != nil && !st.any(set.Session, false, KindSession) {
 			return r.with(ImplicitlyDenied, KindSession, -1, ReasonSession)
 		}
 		return r.with(Allowed, resKind, -1, ReasonResourceGrant)
@@ -276,17 +306,17 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 	}
 
 	// 5. Identity-based policies (the root user has full access).
-	if p.typ != ptRoot && !scanAll(set.Identity, rc, false, tr, KindIdentity) {
+	if p.typ != ptRoot && !st.any(set.Identity, false, KindIdentity) {
 		return r.with(ImplicitlyDenied, KindIdentity, -1, ReasonNoIdentityAllow)
 	}
 	// 6. Permissions boundary.
-	if set.Boundary != nil && p.typ != ptRoot && !scanAll(set.Boundary, rc, false, tr, KindBoundary) {
+	if set.Boundary != nil && p.typ != ptRoot && !st.any(set.Boundary, false, KindBoundary) {
 		return r.with(ImplicitlyDenied, KindBoundary, -1, ReasonBoundary)
 	}
 	// 7. Session policy.
 	if p.isSession() {
 		if set.Session != nil {
-			if !scanAll(set.Session, rc, false, tr, KindSession) {
+			if !st.any(set.Session, false, KindSession) {
 				return r.with(ImplicitlyDenied, KindSession, -1, ReasonSession)
 			}
 		} else if p.typ == ptFederatedUser {
@@ -301,6 +331,16 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 		return r.with(Allowed, 0, -1, ReasonRootUser)
 	}
 	return r.with(Allowed, KindIdentity, -1, ReasonIdentityAllow)
+}
+
+// ResourcePolicyKind returns the kind of the resource-side policy for an
+// action: KindTrust for the sts:AssumeRole* actions, whose resource policy
+// is the role's trust policy, else KindResource.
+func ResourcePolicyKind(action string) Kind {
+	if len(action) >= len("sts:AssumeRole") && strings.EqualFold(action[:len("sts:AssumeRole")], "sts:AssumeRole") {
+		return KindTrust
+	}
+	return KindResource
 }
 
 func (r Result) with(d Decision, k Kind, level int, why Reason) Result {

@@ -163,10 +163,13 @@ func arnParts(s string) (parts [4]string, resource string, ok bool) {
 // Matching is case-sensitive.
 func arnGlob(pattern, subject string) bool {
 	pp, pres, pok := arnParts(pattern)
-	if !pok {
-		return globMatch(pattern, subject)
-	}
 	sp, sres, sok := arnParts(subject)
+	if !pok {
+		// A pattern that is not a six-part ARN never matches an ARN (an
+		// ARN-like pattern with too few parts is matched segment by
+		// segment by AWS, so it cannot match).
+		return !sok && (len(pattern) < 4 || pattern[:4] != "arn:") && globMatch(pattern, subject)
+	}
 	if !sok {
 		return false
 	}
@@ -181,6 +184,7 @@ func arnGlob(pattern, subject string) bool {
 // resPattern is a compiled Resource / NotResource entry.
 type resPattern struct {
 	any   bool // "*": matches every resource
+	never bool // malformed ARN: matches nothing
 	arn   bool // the pattern is an ARN: segments below are used
 	seg   [4]strPattern
 	res   strPattern
@@ -200,6 +204,9 @@ func compileResource(s string, vars bool) resPattern {
 	enc := encodeWild(s)
 	parts, res, ok := arnParts(enc)
 	if !ok {
+		if strings.HasPrefix(enc, "arn:") {
+			return resPattern{never: true} // an ARN of fewer than six parts matches nothing
+		}
 		return resPattern{whole: compileStrPattern(enc)}
 	}
 	rp := resPattern{arn: true, res: compileStrPattern(res)}
@@ -210,13 +217,16 @@ func compileResource(s string, vars bool) resPattern {
 }
 
 // match reports whether the request's resource matches.
-func (rp *resPattern) match(rc *RequestContext) bool {
+func (rp *resPattern) match(st *evalState) bool {
+	rc := st.rc
 	switch {
 	case rp.any:
 		return true
+	case rp.never:
+		return false
 	case rp.tmpl != nil:
 		var buf [256]byte
-		b, ok := rp.tmpl.resolve(rc, buf[:0])
+		b, ok := rp.tmpl.resolve(st, buf[:0])
 		if !ok {
 			return false // an unresolvable variable: the entry does not match
 		}

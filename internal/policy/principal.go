@@ -106,6 +106,35 @@ func (m *principalMatcher) match(p *requester) grant {
 	return best
 }
 
+// lists reports whether a NotPrincipal element names the requester. AWS
+// matches NotPrincipal entries exactly: an account stands for its root user
+// only and a role ARN for the role only, not for its sessions, which must be
+// listed by their session ARN.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+func (m *principalMatcher) lists(p *requester) bool {
+	if m.any {
+		return true
+	}
+	for i := range m.entries {
+		e := &m.entries[i]
+		switch e.kind {
+		case pmAccount:
+			if p.typ == ptRoot && p.account == e.account {
+				return true
+			}
+		case pmRole:
+			if p.typ == ptRole && p.account == e.account && strings.EqualFold(p.name, e.name) {
+				return true
+			}
+		default:
+			if e.match(p) != grantNone {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (e *pmEntry) match(p *requester) grant {
 	switch e.kind {
 	case pmAll:

@@ -136,11 +136,7 @@ func loadCases(t testing.TB, file string) []conformanceCase {
 		cc.set.Boundary = l.policies(c.Get("permissionBoundary"), path+".permissionBoundary", KindBoundary)
 		cc.set.Session = l.policies(c.Get("sessionPolicy"), path+".sessionPolicy", KindSession)
 		if v := c.Get("resourcePolicy"); v != nil && v.Kind != jsonpos.Null {
-			k := KindResource
-			if v2 := c.Get("resourcePolicyKind"); v2 != nil && v2.Str == "trust" {
-				k = KindTrust
-			}
-			cc.set.Resource = l.policy(v, path+".resourcePolicy", k)
+			cc.set.Resource = l.policy(v, path+".resourcePolicy", ResourcePolicyKind(cc.req.Action))
 		}
 		cc.set.SCPs = l.levels(c.Get("scps"), path+".scps", KindSCP)
 		cc.set.RCPs = l.levels(c.Get("rcps"), path+".rcps", KindRCP)

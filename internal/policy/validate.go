@@ -269,7 +269,7 @@ func checkResource(fs *findings, r Value) {
 		}
 	}
 	if colons < 5 {
-		fs.errorf(r.Pos, "bad-arn", "resource %q has %d colon-delimited parts; an ARN has six (arn:partition:service:region:account:resource)", r.S, colons+1)
+		fs.warnf(r.Pos, "bad-arn", "resource %q has %d colon-delimited parts; an ARN has six (arn:partition:service:region:account:resource), so this entry matches no resource", r.S, colons+1)
 	}
 }
 

@@ -115,14 +115,14 @@ func compileTemplate(s string, pattern bool) *template {
 
 // resolve appends the text of t with variables substituted to buf. ok is
 // false when a variable has no value (and no default) or several values.
-func (t *template) resolve(rc *RequestContext, buf []byte) ([]byte, bool) {
+func (t *template) resolve(st *evalState, buf []byte) ([]byte, bool) {
 	for i := range t.pieces {
 		p := &t.pieces[i]
 		if p.key == "" {
 			buf = append(buf, p.lit...)
 			continue
 		}
-		vals := rc.lookup(p.key)
+		vals := st.lookup(p.key)
 		switch {
 		case len(vals) == 1:
 			buf = append(buf, vals[0].s...)
