@@ -225,23 +225,39 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 			total[p]++
 		}
 	}
-	nodes := map[string]*NodeImpact{}
-	mark := func(v *view, i int32, stamp map[string]bool) {
+	// Affected accounts beneath each node of the after view; nodes that
+	// exist only before the change (an account left or moved out of them)
+	// are kept aside.
+	affected := make([]int, len(va.nodes))
+	stamp := make([]int32, len(va.nodes))
+	gone := map[string]*NodeImpact{}
+	goneStamp := map[string]int32{}
+	var seq int32
+	mark := func(v *view, i int32) {
 		for p := v.nodes[i].parent; p >= 0; p = v.nodes[p].parent {
-			vn := &v.nodes[p]
-			if stamp[vn.id] {
+			ai := p
+			if v != va {
+				var ok bool
+				if ai, ok = va.byID[v.nodes[p].id]; !ok {
+					vn := &v.nodes[p]
+					if goneStamp[vn.id] == seq {
+						continue
+					}
+					goneStamp[vn.id] = seq
+					ni := gone[vn.id]
+					if ni == nil {
+						ni = &NodeImpact{ID: vn.id, Name: vn.name, Path: vn.path, Kind: vn.kind.String()}
+						gone[vn.id] = ni
+					}
+					ni.AccountsAffected++
+					continue
+				}
+			}
+			if stamp[ai] == seq {
 				continue
 			}
-			stamp[vn.id] = true
-			ni := nodes[vn.id]
-			if ni == nil {
-				ni = &NodeImpact{ID: vn.id, Name: vn.name, Path: vn.path, Kind: vn.kind.String()}
-				if ai, ok := va.byID[vn.id]; ok {
-					ni.AccountsTotal = total[ai]
-				}
-				nodes[vn.id] = ni
-			}
-			ni.AccountsAffected++
+			stamp[ai] = seq
+			affected[ai]++
 		}
 	}
 
@@ -274,12 +290,15 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 			NewlyDeniedShare: d.share, Presence: presence,
 		})
 		r.MaxNewlyDeniedShare = max(r.MaxNewlyDeniedShare, d.share)
-		stamp := map[string]bool{}
+		// Mark the nodes above the account after the change, and before it
+		// when it moved (OUs themselves cannot move in AWS Organizations).
+		seq++
+		ia, ib := va.byID[id], vb.byID[id]
 		if inA {
-			mark(va, va.byID[id], stamp)
+			mark(va, ia)
 		}
-		if inB {
-			mark(vb, vb.byID[id], stamp)
+		if inB && (!inA || vb.nodes[vb.nodes[ib].parent].id != va.nodes[va.nodes[ia].parent].id) {
+			mark(vb, ib)
 		}
 	}
 	for i := range va.nodes {
@@ -295,11 +314,29 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 		}
 	}
 	r.AccountsAffected = len(r.Accounts)
-	slices.SortFunc(r.Accounts, func(x, y AccountImpact) int {
-		return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.ID, y.ID))
+	// Sort by path through an index: AccountImpact values are large to swap.
+	order := make([]int32, len(r.Accounts))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int {
+		a, b := &r.Accounts[x], &r.Accounts[y]
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.ID, b.ID))
 	})
-	r.Nodes = make([]NodeImpact, 0, len(nodes))
-	for _, n := range nodes {
+	sorted := make([]AccountImpact, len(order))
+	for i, j := range order {
+		sorted[i] = r.Accounts[j]
+	}
+	r.Accounts = sorted
+	r.Nodes = []NodeImpact{}
+	for i := range va.nodes {
+		if affected[i] > 0 {
+			vn := &va.nodes[i]
+			r.Nodes = append(r.Nodes, NodeImpact{ID: vn.id, Name: vn.name, Path: vn.path, Kind: vn.kind.String(),
+				AccountsAffected: affected[i], AccountsTotal: total[i]})
+		}
+	}
+	for _, n := range gone {
 		r.Nodes = append(r.Nodes, *n)
 	}
 	slices.SortFunc(r.Nodes, func(x, y NodeImpact) int {

@@ -98,28 +98,42 @@ func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
 	// Attachments: the effect of each attached SCP and RCP, per node.
 	scpOn := s.Root.PolicyTypeEnabled(org.ServiceControlPolicy)
 	rcpOn := s.Root.PolicyTypeEnabled(org.ResourceControlPolicy)
-	pols := make(map[string]*org.Policy, len(s.Policies))
+	// Policy ID -> index, and the effect id of each policy once read (-1:
+	// not yet), so that each policy's content is looked up once per view.
+	pols := make(map[string]int, len(s.Policies))
+	effOf := make([]int32, len(s.Policies))
 	for i := range s.Policies {
-		pols[s.Policies[i].ID] = &s.Policies[i]
+		pols[s.Policies[i].ID] = i
+		effOf[i] = -1
+	}
+	effect := func(dim dimension, pi int) (int32, error) {
+		if effOf[pi] < 0 {
+			id, err := a.policyEffect(dim, &s.Policies[pi])
+			if err != nil {
+				return 0, err
+			}
+			effOf[pi] = id
+		}
+		return effOf[pi], nil
 	}
 	for _, at := range s.Attachments {
 		ni, ok := v.byID[at.TargetID]
 		if !ok {
 			return nil, fmt.Errorf("reading attachments: policy %s is attached to unknown target %q: %w", at.PolicyID, at.TargetID, ErrInvalidInput)
 		}
-		p, ok := pols[at.PolicyID]
+		pi, ok := pols[at.PolicyID]
 		if !ok {
 			return nil, fmt.Errorf("reading attachments: unknown policy %q is attached to %s: %w", at.PolicyID, at.TargetID, ErrInvalidInput)
 		}
-		switch {
-		case p.Type == org.ServiceControlPolicy && scpOn:
-			id, err := a.policyEffect(dimSCP, p)
+		switch t := s.Policies[pi].Type; {
+		case t == org.ServiceControlPolicy && scpOn:
+			id, err := effect(dimSCP, pi)
 			if err != nil {
 				return nil, err
 			}
 			v.nodes[ni].scpEff = append(v.nodes[ni].scpEff, id)
-		case p.Type == org.ResourceControlPolicy && rcpOn:
-			id, err := a.policyEffect(dimRCP, p)
+		case t == org.ResourceControlPolicy && rcpOn:
+			id, err := effect(dimRCP, pi)
 			if err != nil {
 				return nil, err
 			}
