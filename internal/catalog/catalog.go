@@ -17,10 +17,10 @@
 package catalog
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	_ "embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -181,20 +181,27 @@ func License() string { return license }
 // Decode reads a catalog in the format written by scripts/catalog, gzip'd or
 // plain. Most callers want Load; Decode reads another copy of the data.
 func Decode(r io.Reader) (*Catalog, error) {
-	br := bufio.NewReader(r)
-	var src io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("decompressing catalog: %w", err)
-		}
-		src = zr
-	}
-	text, err := io.ReadAll(src)
+	raw, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading catalog: %w", err)
 	}
-	return parse(text)
+	if len(raw) < 18 || raw[0] != 0x1f || raw[1] != 0x8b {
+		return parse(string(raw))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("decompressing catalog: %w", err)
+	}
+	// The gzip trailer holds the uncompressed size (mod 2^32): read the text
+	// into one buffer of that size, which becomes the string without a copy.
+	var text strings.Builder
+	if size := binary.LittleEndian.Uint32(raw[len(raw)-4:]); size < 1<<28 {
+		text.Grow(int(size))
+	}
+	if _, err := io.Copy(&text, zr); err != nil {
+		return nil, fmt.Errorf("decompressing catalog: %w", err)
+	}
+	return parse(text.String())
 }
 
 // Version returns the version of the source package the data came from.
@@ -384,11 +391,13 @@ func lowerByte(b byte) byte {
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				b[j] = lowerByte(b[j])
+			var b strings.Builder
+			b.Grow(len(s))
+			b.WriteString(s[:i])
+			for j := i; j < len(s); j++ {
+				b.WriteByte(lowerByte(s[j]))
 			}
-			return string(b)
+			return b.String()
 		}
 	}
 	return s

@@ -20,7 +20,8 @@ import (
 //	date	2026-09-26                    date of the data
 //	integrity	sha512-…                  npm integrity of the package (optional)
 //	license	MIT; …                        licence summary (full notice in LICENSE)
-//	counts	456	22091                     number of services and of actions
+//	counts	456	22091	21931	16000       number of services, actions, and (optional) of the
+//	                                     actions' resource types and condition keys
 //	rcp	aoss,appconfig,…,xray             services that support RCPs
 //
 // Unknown header lines are ignored. Then one block per service, blocks
@@ -43,8 +44,7 @@ const maxPrefix = 64
 var errFormat = errors.New("malformed catalog data")
 
 // parse reads the catalog text. It never panics on bad input.
-func parse(data []byte) (*Catalog, error) {
-	text := string(data)
+func parse(text string) (*Catalog, error) {
 	lower := lowerASCII(text) // same length and offsets as text
 	c := &Catalog{svcIndex: map[string]int{}}
 
@@ -54,6 +54,8 @@ func parse(data []byte) (*Catalog, error) {
 		stage        byte // 'k', 'r' or 'a': the last kind of line in the current service block
 		wantServices = -1
 		wantActions  = -1
+		wantRes      int // number of action resource types and of action
+		wantKeys     int // condition keys, to size the buffers; optional
 		ended        bool
 		haveRCP      bool
 		rcpField     string
@@ -99,7 +101,8 @@ func parse(data []byte) (*Catalog, error) {
 			}
 			continue
 		}
-		if header && kind != "s" && kind != "end" {
+		body := kind == "s" || kind == "k" || kind == "r" || kind == "a" || kind == "end"
+		if header && !body {
 			switch kind {
 			case "source", "version", "integrity", "license":
 				if n != 2 || f[1] == "" {
@@ -122,13 +125,18 @@ func parse(data []byte) (*Catalog, error) {
 			case "integrity":
 				c.integrity = f[1]
 			case "counts":
-				var e1, e2 error
-				if n != 3 {
-					return nil, fail("counts line needs two values")
+				var e1, e2, e3, e4 error
+				if n != 3 && n != 5 {
+					return nil, fail("counts line needs two or four values")
 				}
 				wantServices, e1 = strconv.Atoi(f[1])
 				wantActions, e2 = strconv.Atoi(f[2])
-				if e1 != nil || e2 != nil || wantServices < 0 || wantActions < 0 || wantActions > len(text) {
+				if n == 5 {
+					wantRes, e3 = strconv.Atoi(f[3])
+					wantKeys, e4 = strconv.Atoi(f[4])
+				}
+				if err := errors.Join(e1, e2, e3, e4); err != nil || wantServices < 0 || wantActions < 0 || wantRes < 0 || wantKeys < 0 ||
+					wantServices > len(text) || wantActions > len(text) || wantRes > len(text) || wantKeys > len(text) {
 					return nil, fail("bad counts")
 				}
 			case "rcp":
@@ -154,6 +162,8 @@ func parse(data []byte) (*Catalog, error) {
 			c.services = make([]service, 0, wantServices)
 			c.actions = make([]action, 0, wantActions)
 			spans = make([]span, 0, wantActions)
+			resBuf = make([]ActionResource, 0, wantRes)
+			keyBuf = make([]string, 0, wantKeys)
 		}
 		switch kind {
 		case "end":

@@ -405,7 +405,14 @@ func encode(src *source) ([]byte, error) {
 		line("integrity", src.integrity)
 	}
 	line("license", "MIT; Copyright (c) 2024 Act Security; the full notice is in LICENSE next to this file")
-	line("counts", strconv.Itoa(len(src.services)), strconv.Itoa(src.actionCount()))
+	nres, nkeys := 0, 0
+	for _, sv := range src.services {
+		for _, a := range sv.actions {
+			nres += len(a.resources)
+			nkeys += len(a.keys)
+		}
+	}
+	line("counts", strconv.Itoa(len(src.services)), strconv.Itoa(src.actionCount()), strconv.Itoa(nres), strconv.Itoa(nkeys))
 	line("rcp", strings.Join(src.rcp, ","))
 	ints := func(xs []int) string {
 		s := make([]string, len(xs))
