@@ -383,7 +383,8 @@ func jsonError(data []byte, name string, err error) error {
 	)
 	switch {
 	case errors.As(err, &syn):
-		line, col := lineCol(data, syn.Offset)
+		// Offset counts the bytes read, the offending one included.
+		line, col := lineCol(data, max(syn.Offset-1, 0))
 		return &SnapshotError{File: name, Line: line, Col: col, Problems: []Problem{{Msg: "malformed JSON: " + syn.Error()}}}
 	case errors.As(err, &typ):
 		line, col := lineCol(data, typ.Offset)
