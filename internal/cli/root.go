@@ -117,6 +117,9 @@ embedded simulated organization.`,
 func commandBuilders() []func(*env) *cobra.Command {
 	return []func(*env) *cobra.Command{
 		newVersionCmd,
+		newEvalCmd,
+		newSimulateCmd,
+		newPolicyCmd,
 		newOrgCmd,
 		newSimCmd,
 	}

@@ -1,0 +1,558 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/orgguard/orgguard/internal/jsonpos"
+	"github.com/orgguard/orgguard/internal/policy"
+)
+
+// Error is one problem in a case file, with its place: file, line, column
+// and JSON path (for example cases[3].scps[0][1].Statement[0].Effect).
+type Error struct {
+	Pos policy.Pos
+	Msg string
+}
+
+// Error formats the problem as "file:line:col: path: message".
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Pos.File != "" {
+		b.WriteString(e.Pos.File)
+		b.WriteByte(':')
+	}
+	b.WriteString(strconv.Itoa(e.Pos.Line))
+	b.WriteByte(':')
+	b.WriteString(strconv.Itoa(e.Pos.Col))
+	b.WriteString(": ")
+	if e.Pos.Path != "" {
+		b.WriteString(e.Pos.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ErrMalformed is matched (errors.Is) by every *Error and ErrorList, so that
+// callers can tell malformed input from I/O errors.
+var ErrMalformed = errors.New("malformed case file")
+
+// Is reports whether target is ErrMalformed.
+func (e *Error) Is(target error) bool { return target == ErrMalformed }
+
+// ErrorList is every problem found in one case file, in file order.
+type ErrorList []*Error
+
+// Error lists the problems, one per line.
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Is reports whether target is ErrMalformed.
+func (l ErrorList) Is(target error) bool { return target == ErrMalformed }
+
+// maxErrors bounds how many problems one file reports, so that a hostile or
+// badly broken file cannot produce unbounded output.
+const maxErrors = 100
+
+// LoadFile reads and parses the case file at path.
+func LoadFile(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading case file: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse parses a case file held in data; name is the file name used in
+// positions. Every policy is parsed, validated for its kind and compiled;
+// every request is prepared with policy.NewRequestContext. It returns an
+// ErrorList holding every problem found when the file is malformed.
+func Parse(data []byte, name string) (*File, error) {
+	l := &loader{file: name, data: data}
+	f := l.file0()
+	if len(l.errs) > 0 {
+		return nil, l.errs
+	}
+	return f, nil
+}
+
+type loader struct {
+	file string
+	data []byte
+	errs ErrorList
+}
+
+func (l *loader) pos(p jsonpos.Pos, path string) policy.Pos {
+	return policy.Pos{File: l.file, Line: p.Line, Col: p.Col, Path: path}
+}
+
+func (l *loader) errorf(p jsonpos.Pos, path, format string, args ...any) {
+	if len(l.errs) >= maxErrors {
+		return
+	}
+	l.errs = append(l.errs, &Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...)})
+}
+
+// typeError reports that v at path should have been of the wanted type.
+func (l *loader) typeError(v *jsonpos.Value, path, want string) {
+	l.errorf(v.Pos, path, "want %s, got %s", want, v.Kind)
+}
+
+// members checks that v is an object, has no duplicate keys and only known
+// keys, and returns its members by name. required keys that are missing
+// are reported at the object's position.
+func (l *loader) members(v *jsonpos.Value, path, what string, known, required []string) (map[string]*jsonpos.Value, bool) {
+	if v.Kind != jsonpos.Object {
+		l.typeError(v, path, what+" (an object)")
+		return nil, false
+	}
+	m := make(map[string]*jsonpos.Value, len(v.Members))
+	for _, mem := range v.Members {
+		mp := joinPath(path, mem.Key)
+		if _, dup := m[mem.Key]; dup {
+			l.errorf(mem.KeyPos, mp, "duplicate key %q", mem.Key)
+			continue
+		}
+		if !contains(known, mem.Key) {
+			if hint := closeKey(mem.Key, known); hint != "" {
+				l.errorf(mem.KeyPos, mp, "unknown field %q in %s (did you mean %q?)", mem.Key, what, hint)
+			} else {
+				l.errorf(mem.KeyPos, mp, "unknown field %q in %s (known: %s)", mem.Key, what, strings.Join(known, ", "))
+			}
+			continue
+		}
+		m[mem.Key] = mem.Value
+	}
+	for _, r := range required {
+		if _, ok := m[r]; !ok {
+			l.errorf(v.Pos, path, "%s has no %q field", what, r)
+		}
+	}
+	return m, true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// closeKey returns the known key equal to k but for case, if any.
+func closeKey(k string, known []string) string {
+	for _, x := range known {
+		if strings.EqualFold(x, k) {
+			return x
+		}
+	}
+	return ""
+}
+
+func joinPath(base, key string) string {
+	if base == "" {
+		return key
+	}
+	return base + "." + key
+}
+
+func indexPath(base string, i int) string { return base + "[" + strconv.Itoa(i) + "]" }
+
+var fileKeys = []string{"cases", "description"}
+
+func (l *loader) file0() *File {
+	root, err := jsonpos.Parse(l.data)
+	if err != nil {
+		var se *jsonpos.SyntaxError
+		if errors.As(err, &se) {
+			l.errorf(se.Pos, "", "malformed JSON: %s", se.Msg)
+		} else {
+			l.errorf(jsonpos.Pos{Line: 1, Col: 1}, "", "malformed JSON: %v", err)
+		}
+		return nil
+	}
+	m, ok := l.members(root, "", "case file", fileKeys, []string{"cases"})
+	if !ok {
+		return nil
+	}
+	f := &File{Path: l.file}
+	if d := m["description"]; d != nil {
+		f.Description = l.str(d, "description")
+	}
+	cs := m["cases"]
+	if cs == nil {
+		return f
+	}
+	if cs.Kind != jsonpos.Array {
+		l.typeError(cs, "cases", "a list of cases")
+		return f
+	}
+	seen := make(map[string]string)
+	for i, cv := range cs.Elems {
+		path := indexPath("cases", i)
+		c := l.caseValue(cv, path, i)
+		if c == nil {
+			continue
+		}
+		if prev, dup := seen[c.Name]; dup {
+			l.errorf(cv.Pos, path+".name", "duplicate case name %q (first at %s)", c.Name, prev)
+		} else {
+			seen[c.Name] = path
+		}
+		f.Cases = append(f.Cases, c)
+	}
+	return f
+}
+
+// str returns v's text, reporting an error when it is not a string.
+func (l *loader) str(v *jsonpos.Value, path string) string {
+	if v.Kind != jsonpos.String {
+		l.typeError(v, path, "a string")
+		return ""
+	}
+	return v.Str
+}
+
+var caseKeys = []string{
+	"name", "description", "doc", "expect",
+	"principal", "action", "resource", "resourceAccount", "context",
+	"identityPolicies", "permissionBoundary", "sessionPolicy", "resourcePolicy",
+	"scps", "rcps", "organization", "vpcEndpointPolicies",
+}
+
+var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+
+// roleARN matches the ARN of an IAM role; a case whose resource is a role
+// has its resourcePolicy validated as a role trust policy.
+var roleARN = regexp.MustCompile(`^arn:[^:]+:iam::[0-9]{12}:role/`)
+
+// resourcePolicyKind returns the kind the resource-based policy of a
+// request on resource is validated as: a role trust policy for an IAM role,
+// a resource-based policy otherwise.
+func resourcePolicyKind(resource string) policy.Kind {
+	if roleARN.MatchString(resource) {
+		return policy.KindTrust
+	}
+	return policy.KindResource
+}
+
+func (l *loader) caseValue(v *jsonpos.Value, path string, index int) *Case {
+	before := len(l.errs)
+	m, ok := l.members(v, path, "case", caseKeys, []string{"name", "principal", "action", "resource", "expect"})
+	if !ok {
+		return nil
+	}
+	c := &Case{Index: index, Pos: l.pos(v.Pos, path)}
+	if x := m["name"]; x != nil {
+		c.Name = l.str(x, path+".name")
+		if x.Kind == jsonpos.String && strings.TrimSpace(c.Name) == "" {
+			l.errorf(x.Pos, path+".name", "case name is empty")
+		}
+	}
+	if x := m["description"]; x != nil {
+		c.Description = l.str(x, path+".description")
+	}
+	if x := m["doc"]; x != nil {
+		c.Doc = l.str(x, path+".doc")
+	}
+	if x := m["expect"]; x != nil {
+		s := l.str(x, path+".expect")
+		if x.Kind == jsonpos.String {
+			d, err := policy.ParseDecision(s)
+			if err != nil {
+				l.errorf(x.Pos, path+".expect", "unknown decision %q (want Allowed, ImplicitlyDenied or ExplicitlyDenied)", s)
+			}
+			c.Expect = d
+		}
+	}
+	req := policy.Request{}
+	if x := m["principal"]; x != nil {
+		req.Principal = l.nonEmpty(x, path+".principal", "principal")
+	}
+	if x := m["action"]; x != nil {
+		req.Action = l.nonEmpty(x, path+".action", "action")
+	}
+	if x := m["resource"]; x != nil {
+		req.Resource = l.nonEmpty(x, path+".resource", "resource")
+	}
+	if x := m["resourceAccount"]; x != nil {
+		req.ResourceAccount = l.str(x, path+".resourceAccount")
+		if x.Kind == jsonpos.String && req.ResourceAccount != "" && !accountRE.MatchString(req.ResourceAccount) {
+			l.errorf(x.Pos, path+".resourceAccount", "account ID %q is not 12 digits", req.ResourceAccount)
+		}
+	}
+	if x := m["context"]; x != nil {
+		req.Context = l.context(x, path+".context")
+	}
+	c.Request = req
+
+	set := &policy.PolicySet{}
+	if x := m["identityPolicies"]; x != nil {
+		set.Identity = l.policyList(x, path+".identityPolicies", policy.KindIdentity, false)
+	}
+	if x := m["permissionBoundary"]; x != nil {
+		set.Boundary = l.policyOrList(x, path+".permissionBoundary", policy.KindBoundary)
+	}
+	if x := m["sessionPolicy"]; x != nil {
+		set.Session = l.policyOrList(x, path+".sessionPolicy", policy.KindSession)
+	}
+	if x := m["resourcePolicy"]; x != nil && x.Kind != jsonpos.Null {
+		if x.Kind == jsonpos.Array {
+			l.typeError(x, path+".resourcePolicy", "one policy (a document or {\"name\", \"policy\"}) or null")
+		} else {
+			set.Resource = l.policy(x, path+".resourcePolicy", resourcePolicyKind(req.Resource))
+		}
+	}
+	if x := m["scps"]; x != nil {
+		set.SCPs = l.levels(x, path+".scps", policy.KindSCP)
+	}
+	if x := m["rcps"]; x != nil {
+		set.RCPs = l.levels(x, path+".rcps", policy.KindRCP)
+	}
+	if x := m["organization"]; x != nil && x.Kind != jsonpos.Null {
+		c.Org = l.organization(x, path+".organization")
+		set.Org = c.Org
+	}
+	if x := m["vpcEndpointPolicies"]; x != nil && x.Kind != jsonpos.Null {
+		var vpce []*policy.Policy
+		if x.Kind == jsonpos.Array {
+			vpce = l.policyList(x, path+".vpcEndpointPolicies", policy.KindResource, false)
+		} else {
+			vpce = []*policy.Policy{l.policy(x, path+".vpcEndpointPolicies", policy.KindResource)}
+		}
+		c.VPCEndpointPolicies = vpce
+		if len(vpce) > 0 {
+			c.Skip = "vpcEndpointPolicies: the policy engine does not evaluate VPC endpoint policies"
+		}
+	}
+	c.Set = set
+	if len(l.errs) > before {
+		return nil
+	}
+	rc, err := policy.NewRequestContext(req, c.Org)
+	if err != nil {
+		l.errorf(v.Pos, path, "preparing the request: %v", err)
+		return nil
+	}
+	c.rc = rc
+	return c
+}
+
+func (l *loader) nonEmpty(v *jsonpos.Value, path, what string) string {
+	s := l.str(v, path)
+	if v.Kind == jsonpos.String && strings.TrimSpace(s) == "" {
+		l.errorf(v.Pos, path, "%s is empty", what)
+	}
+	return s
+}
+
+// context reads {"key": "value" | ["v1", "v2"]}.
+func (l *loader) context(v *jsonpos.Value, path string) map[string][]string {
+	if v.Kind == jsonpos.Null {
+		return nil
+	}
+	if v.Kind != jsonpos.Object {
+		l.typeError(v, path, "an object of context keys")
+		return nil
+	}
+	ctx := make(map[string][]string, len(v.Members))
+	lower := make(map[string]string, len(v.Members))
+	for _, mem := range v.Members {
+		kp := joinPath(path, mem.Key)
+		if strings.TrimSpace(mem.Key) == "" {
+			l.errorf(mem.KeyPos, kp, "context key is empty")
+			continue
+		}
+		if prev, dup := lower[strings.ToLower(mem.Key)]; dup {
+			l.errorf(mem.KeyPos, kp, "context key %q given twice (context keys are case-insensitive; first as %q)", mem.Key, prev)
+			continue
+		}
+		lower[strings.ToLower(mem.Key)] = mem.Key
+		switch mem.Value.Kind {
+		case jsonpos.String:
+			ctx[mem.Key] = []string{mem.Value.Str}
+		case jsonpos.Array:
+			vals := make([]string, 0, len(mem.Value.Elems))
+			for i, e := range mem.Value.Elems {
+				if e.Kind != jsonpos.String {
+					l.typeError(e, indexPath(kp, i), "a string")
+					continue
+				}
+				vals = append(vals, e.Str)
+			}
+			ctx[mem.Key] = vals
+		default:
+			l.typeError(mem.Value, kp, "a string or a list of strings")
+		}
+	}
+	return ctx
+}
+
+// policyOrList reads a document, a {"name", "policy"} object, a list of
+// them, or null (nil: no such policy).
+func (l *loader) policyOrList(v *jsonpos.Value, path string, k policy.Kind) []*policy.Policy {
+	switch v.Kind {
+	case jsonpos.Null:
+		return nil
+	case jsonpos.Array:
+		return l.policyList(v, path, k, true)
+	default:
+		if p := l.policy(v, path, k); p != nil {
+			return []*policy.Policy{p}
+		}
+		return nil
+	}
+}
+
+// policyList reads a list of policies. nonNil asks for a non-nil slice even
+// when the list is empty (an empty boundary list still means "a boundary
+// that allows nothing").
+func (l *loader) policyList(v *jsonpos.Value, path string, k policy.Kind, nonNil bool) []*policy.Policy {
+	if v.Kind != jsonpos.Array {
+		l.typeError(v, path, "a list of policies")
+		return nil
+	}
+	var out []*policy.Policy
+	if nonNil {
+		out = make([]*policy.Policy, 0, len(v.Elems))
+	}
+	for i, e := range v.Elems {
+		if p := l.policy(e, indexPath(path, i), k); p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// policy reads a policy document or {"name": ..., "policy": document},
+// parses it with positions, validates it for kind k and compiles it.
+func (l *loader) policy(v *jsonpos.Value, path string, k policy.Kind) *policy.Policy {
+	if v.Kind != jsonpos.Object {
+		l.typeError(v, path, "a policy document or {\"name\", \"policy\"}")
+		return nil
+	}
+	name := path
+	doc := v
+	docPath := path
+	if v.Get("policy") != nil {
+		m, ok := l.members(v, path, "named policy", []string{"name", "policy"}, []string{"policy"})
+		if !ok {
+			return nil
+		}
+		if n := m["name"]; n != nil {
+			name = l.nonEmpty(n, path+".name", "policy name")
+		}
+		doc = m["policy"]
+		docPath = path + ".policy"
+		if doc == nil {
+			return nil
+		}
+		if doc.Kind != jsonpos.Object {
+			l.typeError(doc, docPath, "a policy document")
+			return nil
+		}
+	}
+	src := policy.Source{File: l.file, Path: docPath}
+	d, err := policy.ParseValue(doc, l.data, src)
+	if err != nil {
+		l.policyError(doc, docPath, err)
+		return nil
+	}
+	if fs := d.Validate(k); policy.HasErrors(fs) {
+		l.policyError(doc, docPath, &policy.Error{Findings: fs})
+		return nil
+	}
+	p, err := policy.Compile(d, name)
+	if err != nil {
+		l.policyError(doc, docPath, err)
+		return nil
+	}
+	return p
+}
+
+// policyError turns a policy error into case-file errors, one per error
+// finding, keeping the positions the policy package computed.
+func (l *loader) policyError(doc *jsonpos.Value, path string, err error) {
+	var pe *policy.Error
+	if errors.As(err, &pe) {
+		n := 0
+		for _, f := range pe.Findings {
+			if f.Severity != policy.SeverityError {
+				continue
+			}
+			n++
+			if len(l.errs) < maxErrors {
+				l.errs = append(l.errs, &Error{Pos: f.Pos, Msg: f.Message})
+			}
+		}
+		if n > 0 {
+			return
+		}
+	}
+	l.errorf(doc.Pos, path, "%v", err)
+}
+
+// levels reads an SCP or RCP chain: a list of levels, each a list of
+// policies or {"id", "policies"}.
+func (l *loader) levels(v *jsonpos.Value, path string, k policy.Kind) []policy.Level {
+	if v.Kind == jsonpos.Null {
+		return nil
+	}
+	if v.Kind != jsonpos.Array {
+		l.typeError(v, path, "a list of levels (root first)")
+		return nil
+	}
+	out := make([]policy.Level, 0, len(v.Elems))
+	for i, e := range v.Elems {
+		lp := indexPath(path, i)
+		switch e.Kind {
+		case jsonpos.Array:
+			out = append(out, policy.Level{Policies: l.policyList(e, lp, k, true)})
+		case jsonpos.Object:
+			m, ok := l.members(e, lp, "level", []string{"id", "policies"}, []string{"policies"})
+			if !ok {
+				continue
+			}
+			lv := policy.Level{Policies: []*policy.Policy{}}
+			if id := m["id"]; id != nil {
+				lv.ID = l.str(id, lp+".id")
+			}
+			if ps := m["policies"]; ps != nil {
+				lv.Policies = l.policyList(ps, lp+".policies", k, true)
+			}
+			out = append(out, lv)
+		default:
+			l.typeError(e, lp, "a level (a list of policies or {\"id\", \"policies\"})")
+		}
+	}
+	return out
+}
+
+func (l *loader) organization(v *jsonpos.Value, path string) *policy.Org {
+	m, ok := l.members(v, path, "organization", []string{"id", "managementAccount"}, nil)
+	if !ok {
+		return nil
+	}
+	o := &policy.Org{}
+	if x := m["id"]; x != nil {
+		o.ID = l.str(x, path+".id")
+	}
+	if x := m["managementAccount"]; x != nil {
+		o.ManagementAccount = l.str(x, path+".managementAccount")
+		if x.Kind == jsonpos.String && o.ManagementAccount != "" && !accountRE.MatchString(o.ManagementAccount) {
+			l.errorf(x.Pos, path+".managementAccount", "account ID %q is not 12 digits", o.ManagementAccount)
+		}
+	}
+	return o
+}
