@@ -179,3 +179,32 @@ func FuzzConfigYAML(f *testing.F) {
 		}
 	})
 }
+
+func TestConfigYAMLRejectsUnknownFields(t *testing.T) {
+	tests := []struct {
+		doc  string
+		want string
+	}{
+		{"denyAll:\n  nearDenyAlShare: 0.8\n", `line 2, column 3: unknown field "nearDenyAlShare" in guardrails.denyAll (known: nearDenyAllShare, broadTargetAccounts, broadTargetShare, ignoreConditional)`},
+		{"thresholds:\n  - {accounts: 10, approvals: 2}\n", `line 2, column 6: unknown field "accounts" in guardrails.thresholds[0]`},
+		{"windows:\n  weekly:\n    - {day: Mon, from: '01:00', to: '02:00'}\n", `unknown field "day" in guardrails.windows.weekly[0]`},
+		{"window: {}\n", `line 1, column 1: unknown field "window" in guardrails (known: protected, denyAll,`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			var c Config
+			err := yaml.Unmarshal([]byte(tt.doc), &c)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("yaml.Unmarshal(%q) = %v, want an error containing %q", tt.doc, err, tt.want)
+			}
+			var ue *UnknownFieldError
+			if !errors.As(err, &ue) {
+				t.Errorf("yaml.Unmarshal(%q) = %T, want *UnknownFieldError", tt.doc, err)
+			}
+		})
+	}
+	var c Config
+	if err := yaml.Unmarshal([]byte("windows:\n  weekly: [Mon-Fri 01:00-05:00]\n"), &c); err != nil {
+		t.Errorf("the compact window form was rejected: %v", err)
+	}
+}
