@@ -147,6 +147,7 @@ type cval struct {
 	t    time.Time
 	pfx  netip.Prefix
 	b    bool
+	arn  resPattern // Arn operators: the value compiled as an ARN pattern
 }
 
 // ccond is one compiled operator/key pair. All the ccond of a statement
@@ -177,6 +178,9 @@ func compileCondValue(info *opInfo, s string, vars bool) (cval, error) {
 		v.s = encodeWild(s)
 		if vars {
 			v.tmpl = compileTemplate(s, true)
+		}
+		if info.typ == tArn {
+			v.arn = compileResource(s, false)
 		}
 	case tNumeric:
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -325,7 +329,7 @@ func (c *ccond) matchOne(st *evalState, cv *ctxValue) bool {
 				return true
 			}
 		case tArn:
-			if arnGlob(pv.s, cv.s) {
+			if pv.arn.matchParts(cv.s, cv.arnOK, &cv.arnSeg, cv.arnRes) {
 				return true
 			}
 		case tNumeric:

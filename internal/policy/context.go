@@ -65,6 +65,9 @@ type ctxValue struct {
 	tOK    bool
 	addr   netip.Addr
 	addrOK bool
+	arnOK  bool
+	arnSeg [4]string
+	arnRes string
 }
 
 // RequestContext is a request prepared for evaluation: principal and
@@ -236,6 +239,7 @@ func (rc *RequestContext) add(name string, vs []string) {
 
 func parseCtxValue(s string) ctxValue {
 	v := ctxValue{s: s, lower: strings.ToLower(s)}
+	v.arnSeg, v.arnRes, v.arnOK = arnParts(s)
 	if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsNaN(f) {
 		v.num, v.numOK = f, true
 	}

@@ -231,16 +231,27 @@ func (rp *resPattern) match(st *evalState) bool {
 			return false // an unresolvable variable: the entry does not match
 		}
 		return arnGlob(bytesString(b), rc.resource)
+	}
+	return rp.matchParts(rc.resource, rc.resIsARN, &rc.resSeg, rc.resRes)
+}
+
+// matchParts matches a static pattern against a subject split by arnParts.
+func (rp *resPattern) matchParts(whole string, isARN bool, seg *[4]string, res string) bool {
+	switch {
+	case rp.any:
+		return true
+	case rp.never:
+		return false
 	case rp.arn:
-		if !rc.resIsARN {
+		if !isARN {
 			return false
 		}
 		for i := range rp.seg {
-			if !rp.seg[i].match(rc.resSeg[i]) {
+			if !rp.seg[i].match(seg[i]) {
 				return false
 			}
 		}
-		return rp.res.match(rc.resRes)
+		return rp.res.match(res)
 	}
-	return rp.whole.match(rc.resource)
+	return !isARN && rp.whole.match(whole)
 }
