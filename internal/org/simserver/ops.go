@@ -216,11 +216,10 @@ var operations = sync.OnceValue(func() map[string]operation {
 			}}, nil
 		}),
 		"ListRoots": op(false, func(ctx context.Context, s *Server, in *listRootsIn) (any, error) {
-			roots, err := s.src.ListRoots(ctx)
-			if err != nil {
-				return nil, err
-			}
-			items, next, err := page(s, "ListRoots", "", in.pageReq, sortByID(roots, func(r org.Root) string { return r.ID }))
+			items, next, err := page(s, "ListRoots", "", in.pageReq, func() ([]org.Root, error) {
+				roots, err := s.src.ListRoots(ctx)
+				return sortByID(roots, func(r org.Root) string { return r.ID }), err
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -234,11 +233,10 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err := required("ParentId", in.ParentId, "ChildType", in.ChildType); err != nil {
 				return nil, err
 			}
-			children, err := s.src.ListChildren(ctx, *in.ParentId, *in.ChildType)
-			if err != nil {
-				return nil, err
-			}
-			items, next, err := page(s, "ListChildren", *in.ParentId+"|"+*in.ChildType, in.pageReq, sortByID(children, func(c sim.Child) string { return c.ID }))
+			items, next, err := page(s, "ListChildren", *in.ParentId+"|"+*in.ChildType, in.pageReq, func() ([]sim.Child, error) {
+				children, err := s.src.ListChildren(ctx, *in.ParentId, *in.ChildType)
+				return sortByID(children, func(c sim.Child) string { return c.ID }), err
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -252,11 +250,10 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err := required("ParentId", in.ParentId); err != nil {
 				return nil, err
 			}
-			ous, err := s.src.ListOrganizationalUnitsForParent(ctx, *in.ParentId)
-			if err != nil {
-				return nil, err
-			}
-			items, next, err := page(s, "ListOrganizationalUnitsForParent", *in.ParentId, in.pageReq, sortByID(ous, func(u org.OU) string { return u.ID }))
+			items, next, err := page(s, "ListOrganizationalUnitsForParent", *in.ParentId, in.pageReq, func() ([]org.OU, error) {
+				ous, err := s.src.ListOrganizationalUnitsForParent(ctx, *in.ParentId)
+				return sortByID(ous, func(u org.OU) string { return u.ID }), err
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -270,28 +267,23 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err := required("ParentId", in.ParentId); err != nil {
 				return nil, err
 			}
-			accts, err := s.src.ListAccountsForParent(ctx, *in.ParentId)
-			if err != nil {
-				return nil, err
-			}
-			return accountPage(s, "ListAccountsForParent", *in.ParentId, in.pageReq, accts)
+			return accountPage(s, "ListAccountsForParent", *in.ParentId, in.pageReq, func() ([]org.Account, error) {
+				return s.src.ListAccountsForParent(ctx, *in.ParentId)
+			})
 		}),
 		"ListAccounts": op(false, func(ctx context.Context, s *Server, in *listAccountIn) (any, error) {
-			accts, err := s.src.ListAccounts(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return accountPage(s, "ListAccounts", "", in.pageReq, accts)
+			return accountPage(s, "ListAccounts", "", in.pageReq, func() ([]org.Account, error) {
+				return s.src.ListAccounts(ctx)
+			})
 		}),
 		"ListParents": op(false, func(ctx context.Context, s *Server, in *listParentsIn) (any, error) {
 			if err := required("ChildId", in.ChildId); err != nil {
 				return nil, err
 			}
-			parents, err := s.src.ListParents(ctx, *in.ChildId)
-			if err != nil {
-				return nil, err
-			}
-			items, next, err := page(s, "ListParents", *in.ChildId, in.pageReq, sortByID(parents, func(p sim.Parent) string { return p.ID }))
+			items, next, err := page(s, "ListParents", *in.ChildId, in.pageReq, func() ([]sim.Parent, error) {
+				parents, err := s.src.ListParents(ctx, *in.ChildId)
+				return sortByID(parents, func(p sim.Parent) string { return p.ID }), err
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -377,11 +369,9 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err != nil {
 				return nil, err
 			}
-			ps, err := s.src.ListPolicies(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			return policySummaryPage(s, "ListPolicies", string(t), in.pageReq, ps)
+			return policySummaryPage(s, "ListPolicies", string(t), in.pageReq, func() ([]org.Policy, error) {
+				return s.src.ListPolicies(ctx, t)
+			})
 		}),
 		"ListPoliciesForTarget": op(false, func(ctx context.Context, s *Server, in *listPoliciesForTargetIn) (any, error) {
 			if err := required("TargetId", in.TargetId); err != nil {
@@ -391,21 +381,18 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err != nil {
 				return nil, err
 			}
-			ps, err := s.src.ListPoliciesForTarget(ctx, *in.TargetId, t)
-			if err != nil {
-				return nil, err
-			}
-			return policySummaryPage(s, "ListPoliciesForTarget", *in.TargetId+"|"+string(t), in.pageReq, ps)
+			return policySummaryPage(s, "ListPoliciesForTarget", *in.TargetId+"|"+string(t), in.pageReq, func() ([]org.Policy, error) {
+				return s.src.ListPoliciesForTarget(ctx, *in.TargetId, t)
+			})
 		}),
 		"ListTargetsForPolicy": op(false, func(ctx context.Context, s *Server, in *policyIn) (any, error) {
 			if err := required("PolicyId", in.PolicyId); err != nil {
 				return nil, err
 			}
-			targets, err := s.src.ListTargetsForPolicy(ctx, *in.PolicyId)
-			if err != nil {
-				return nil, err
-			}
-			items, next, err := page(s, "ListTargetsForPolicy", *in.PolicyId, in.pageReq, sortByID(targets, func(t sim.Target) string { return t.TargetID }))
+			items, next, err := page(s, "ListTargetsForPolicy", *in.PolicyId, in.pageReq, func() ([]sim.Target, error) {
+				targets, err := s.src.ListTargetsForPolicy(ctx, *in.PolicyId)
+				return sortByID(targets, func(t sim.Target) string { return t.TargetID }), err
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -497,11 +484,10 @@ var operations = sync.OnceValue(func() map[string]operation {
 			if err := required("ResourceId", in.ResourceId); err != nil {
 				return nil, err
 			}
-			tags, err := s.src.ListTagsForResource(ctx, *in.ResourceId)
-			if err != nil {
-				return nil, err
-			}
-			items, next, err := page(s, "ListTagsForResource", *in.ResourceId, in.pageReq, toTags(tags))
+			items, next, err := page(s, "ListTagsForResource", *in.ResourceId, in.pageReq, func() ([]wireTag, error) {
+				tags, err := s.src.ListTagsForResource(ctx, *in.ResourceId)
+				return toTags(tags), err
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -520,8 +506,11 @@ func listOut[T any](name string, items []T, next *string) map[string]any {
 	return out
 }
 
-func accountPage(s *Server, op, scope string, p pageReq, accts []org.Account) (any, error) {
-	items, next, err := page(s, op, scope, p, sortByID(accts, func(a org.Account) string { return a.ID }))
+func accountPage(s *Server, op, scope string, p pageReq, load func() ([]org.Account, error)) (any, error) {
+	items, next, err := page(s, op, scope, p, func() ([]org.Account, error) {
+		accts, err := load()
+		return sortByID(accts, func(a org.Account) string { return a.ID }), err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -532,8 +521,11 @@ func accountPage(s *Server, op, scope string, p pageReq, accts []org.Account) (a
 	return listOut("Accounts", out, next), nil
 }
 
-func policySummaryPage(s *Server, op, scope string, p pageReq, ps []org.Policy) (any, error) {
-	items, next, err := page(s, op, scope, p, sortByID(ps, func(p org.Policy) string { return p.ID }))
+func policySummaryPage(s *Server, op, scope string, p pageReq, load func() ([]org.Policy, error)) (any, error) {
+	items, next, err := page(s, op, scope, p, func() ([]org.Policy, error) {
+		ps, err := load()
+		return sortByID(ps, func(p org.Policy) string { return p.ID }), err
+	})
 	if err != nil {
 		return nil, err
 	}

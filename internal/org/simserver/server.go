@@ -82,6 +82,8 @@ type Server struct {
 
 	faultMu sync.Mutex
 	faults  *mrand.Rand
+
+	cursors *cursors
 }
 
 // New returns a Server for src.
@@ -97,7 +99,8 @@ func New(src Source, o Options) *Server {
 	_, _ = rand.Read(key)
 	return &Server{
 		src: src, opts: o, log: log, key: key,
-		faults: mrand.New(mrand.NewPCG(o.FaultSeed, 0x6f7267677561726)),
+		faults:  mrand.New(mrand.NewPCG(o.FaultSeed, 0x6f7267677561726)),
+		cursors: newCursors(time.Now),
 	}
 }
 
