@@ -350,6 +350,26 @@ func (c *Catalog) ConditionKeys(service string) []ConditionKey {
 	return nil
 }
 
+// Names returns the "service:Name" names of the set's members, in index order.
+func (c *Catalog) Names(s Set) []string {
+	out := make([]string, 0, s.Count())
+	s.ForEach(func(i int) { out = append(out, c.Name(i)) })
+	return out
+}
+
+// CoveredServices returns, in index order, the services all of whose actions
+// are in s (for example the services an account loses entirely).
+func (c *Catalog) CoveredServices(s Set) []string {
+	var out []string
+	for i := range c.services {
+		sv := &c.services[i]
+		if sv.end > sv.first && s.HasRange(sv.first, sv.end) {
+			out = append(out, sv.prefix)
+		}
+	}
+	return out
+}
+
 // NewSet returns an empty set over the catalog's actions.
 func (c *Catalog) NewSet() Set { return NewSet(len(c.actions)) }
 

@@ -122,6 +122,26 @@ func TestServiceRange(t *testing.T) {
 	}
 }
 
+func TestNamesAndCoveredServices(t *testing.T) {
+	c := mustLoad(t)
+	s := c.Expand("sts:*")
+	s.UnionWith(c.Expand("s3:GetObject*"))
+	if got := c.CoveredServices(s); !cmp.Equal(got, []string{"sts"}) {
+		t.Errorf("CoveredServices(sts:* + s3:GetObject*) = %q, want [sts]", got)
+	}
+	names := c.Names(c.Expand("s3:GetObjectA*"))
+	// s3:GetObjectAcl, s3:GetObjectAnnotation and s3:GetObjectAttributes, in the package's data/actions/s3.json.
+	if !cmp.Equal(names, []string{"s3:GetObjectAcl", "s3:GetObjectAnnotation", "s3:GetObjectAttributes"}) {
+		t.Errorf("Names(Expand(s3:GetObjectA*)) = %q", names)
+	}
+	if got := c.CoveredServices(c.FullSet()); len(got) != len(c.Services()) {
+		t.Errorf("CoveredServices(FullSet()) = %d services, want %d", len(got), len(c.Services()))
+	}
+	if got := c.CoveredServices(c.NewSet()); got != nil {
+		t.Errorf("CoveredServices(empty) = %q, want none", got)
+	}
+}
+
 func TestLookup(t *testing.T) {
 	c := mustLoad(t)
 	for _, tc := range []struct {

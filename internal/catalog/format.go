@@ -20,7 +20,7 @@ import (
 //	date	2026-09-26                    date of the data
 //	integrity	sha512-…                  npm integrity of the package (optional)
 //	license	MIT; …                        licence summary (full notice in LICENSE)
-//	counts	456	22091	21931	16000       number of services, actions, and (optional) of the
+//	counts	456	22091	21931	19039       number of services, actions, and (optional) of the
 //	                                     actions' resource types and condition keys
 //	rcp	aoss,appconfig,…,xray             services that support RCPs
 //

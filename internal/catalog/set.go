@@ -102,6 +102,32 @@ func (s *Set) AddRange(first, end int) {
 	s.words[lw] |= hi
 }
 
+// HasRange reports whether every index first..end-1 is a member (true for an
+// empty range). It panics unless 0 <= first <= end <= Len.
+func (s Set) HasRange(first, end int) bool {
+	if first < 0 || first > end || end > s.n {
+		panic("catalog: set range out of range")
+	}
+	if first == end {
+		return true
+	}
+	fw, lw := first>>6, (end-1)>>6
+	lo := ^uint64(0) << (uint(first) & 63)
+	hi := ^uint64(0) >> (63 - (uint(end-1) & 63))
+	if fw == lw {
+		return s.words[fw]&(lo&hi) == lo&hi
+	}
+	if s.words[fw]&lo != lo || s.words[lw]&hi != hi {
+		return false
+	}
+	for w := fw + 1; w < lw; w++ {
+		if s.words[w] != ^uint64(0) {
+			return false
+		}
+	}
+	return true
+}
+
 // Clear removes every member.
 func (s *Set) Clear() { clear(s.words) }
 

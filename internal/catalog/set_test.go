@@ -175,6 +175,21 @@ func TestSetAddRange(t *testing.T) {
 			}
 		})
 	}
+	t.Run("HasRange agrees with Has over every range", func(t *testing.T) {
+		s := setOf(130, seq(3, 70)...)
+		s.Add(100)
+		for first := 0; first <= 130; first++ {
+			for end := first; end <= 130; end++ {
+				want := true
+				for i := first; i < end; i++ {
+					want = want && s.Has(i)
+				}
+				if got := s.HasRange(first, end); got != want {
+					t.Fatalf("HasRange(%d, %d) = %v, want %v", first, end, got, want)
+				}
+			}
+		}
+	})
 	t.Run("a range beyond the universe panics", func(t *testing.T) {
 		defer func() {
 			if recover() == nil {
