@@ -146,13 +146,13 @@ func writeEvalText(w io.Writer, results [][]conformance.Result, sum conformance.
 }
 
 type evalJSONCase struct {
-	Name        string             `json:"name"`
-	Status      conformance.Status `json:"status"`
-	Expect      policy.Decision    `json:"expect"`
-	Got         *policy.Decision   `json:"got,omitempty"`
-	Reason      string             `json:"reason,omitempty"`
-	Doc         string             `json:"doc,omitempty"`
-	Pos         policy.Pos         `json:"pos"`
+	Name        string              `json:"name"`
+	Status      conformance.Status  `json:"status"`
+	Expect      policy.Decision     `json:"expect"`
+	Got         *policy.Decision    `json:"got,omitempty"`
+	Reason      string              `json:"reason,omitempty"`
+	Doc         string              `json:"doc,omitempty"`
+	Pos         policy.Pos          `json:"pos"`
 	Explanation *policy.Explanation `json:"explanation,omitempty"`
 }
 
