@@ -28,12 +28,16 @@ func (st *planState) expand(op Operation) error {
 		if err != nil {
 			return err
 		}
+		label := policyLabel(x, p.ID, p.ID)
+		if r, err := st.bind.resolve(p.ID); err == nil {
+			label = policyLabel(x, r, p.ID)
+		}
 		if op.Op == OpAttachPolicy {
 			return st.add(op, Step{Kind: AttachPolicy, PolicyID: p.ID, TargetID: t.ID,
-				Summary: fmt.Sprintf("attach %s %s (%s) to %s", p.Type.Short(), p.Name, p.ID, st.describe(x, t.ID))})
+				Summary: fmt.Sprintf("attach %s to %s", label, st.describe(x, t.ID))})
 		}
 		return st.add(op, Step{Kind: DetachPolicy, PolicyID: p.ID, TargetID: t.ID,
-			Summary: fmt.Sprintf("detach %s %s (%s) from %s", p.Type.Short(), p.Name, p.ID, st.describe(x, t.ID))})
+			Summary: fmt.Sprintf("detach %s from %s", label, st.describe(x, t.ID))})
 
 	case OpCreatePolicy:
 		t, err := policyType(op)

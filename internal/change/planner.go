@@ -115,8 +115,9 @@ type Plan struct {
 	// After is the organization after every step, as the simulated
 	// organization computed it with AWS's rules.
 	After *org.Snapshot
-	// Targets are the IDs of the nodes the steps act on directly (policy
-	// targets, moved accounts and their parents, created OUs' parents).
+	// Targets are the IDs (in After) of the nodes whose access the steps
+	// change directly: policy targets, moved accounts, the nodes an updated
+	// policy is attached to, the root for a policy type.
 	Targets []string
 	// Quarantined lists the accounts a quarantine or release names: the
 	// declared intent of such a plan.
@@ -125,6 +126,8 @@ type Plan struct {
 	IsQuarantine bool
 	// QuarantineOU is the quarantine OU's ID in After (when planned).
 	QuarantineOU string
+	// Bindings map the references of created objects to their IDs in After.
+	Bindings Bindings
 }
 
 // RejectedError is returned when AWS would reject a step (a limit, a
@@ -199,10 +202,9 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 	out.After.Source = base.Source
 	out.Targets = sortedKeys(st.touched)
 	out.Quarantined = st.quarantined
-	if ouRef, ok := st.bind[RefPrefix+quarantineOURef]; ok {
-		out.QuarantineOU = ouRef
-	} else {
-		out.QuarantineOU = st.quarantineOU
+	out.Bindings = st.bind
+	if st.quarantineOU != "" {
+		out.QuarantineOU, _ = st.bind.resolve(st.quarantineOU)
 	}
 	return out, nil
 }
@@ -261,12 +263,33 @@ func (st *planState) add(op Operation, s Step) error {
 	}
 	st.idx = nil
 	st.steps = append(st.steps, Planned{Step: s, Inverse: inv})
-	for _, id := range []string{s.TargetID, s.AccountID, s.SourceParentID, s.DestinationParentID, s.ParentID, s.RootID} {
-		if id != "" {
-			if r, err := st.bind.resolve(id); err == nil {
-				st.touched[r] = true
-			}
+	for _, id := range st.accessTargets(s) {
+		st.touched[id] = true
+	}
+	return nil
+}
+
+// accessTargets returns the nodes whose access s changes directly: where a
+// policy is attached or detached, the account moved, the nodes a changed
+// policy is attached to, the root for a policy type. Creating an OU or a
+// policy changes no one's access by itself. IDs are resolved.
+func (st *planState) accessTargets(s Step) []string {
+	r, err := s.Resolve(st.bind)
+	if err != nil {
+		return nil
+	}
+	switch s.Kind {
+	case AttachPolicy, DetachPolicy:
+		return []string{r.TargetID}
+	case MoveAccount:
+		return []string{r.AccountID}
+	case UpdatePolicy:
+		if x, err := st.index(); err == nil {
+			return x.TargetsOf(r.PolicyID)
 		}
+	case EnablePolicyType, DisablePolicyType:
+		return []string{r.RootID}
+	case CreatePolicy, DeletePolicy, CreateOU, DeleteOU:
 	}
 	return nil
 }
@@ -284,10 +307,10 @@ func (st *planState) inverse(s Step) ([]Step, error) {
 	switch s.Kind {
 	case AttachPolicy:
 		return []Step{{Kind: DetachPolicy, PolicyID: s.PolicyID, TargetID: s.TargetID,
-			Summary: "detach " + strings.TrimPrefix(s.Summary, "attach ")}}, nil
+			Summary: "detach " + policyLabel(x, r.PolicyID, s.PolicyID) + " from " + describe(x, r.TargetID)}}, nil
 	case DetachPolicy:
 		return []Step{{Kind: AttachPolicy, PolicyID: s.PolicyID, TargetID: s.TargetID,
-			Summary: "attach " + strings.TrimPrefix(s.Summary, "detach ")}}, nil
+			Summary: "attach " + policyLabel(x, r.PolicyID, s.PolicyID) + " to " + describe(x, r.TargetID)}}, nil
 	case CreatePolicy:
 		return []Step{{Kind: DeletePolicy, PolicyID: RefPrefix + s.Ref, Summary: "delete policy " + s.Name}}, nil
 	case UpdatePolicy:
@@ -346,6 +369,19 @@ func disableInverse(x *org.Index, s Step) []Step {
 		}
 	}
 	return append(inv, detachDefault...)
+}
+
+// policyLabel names a policy for people: "SCP deny-all (p-123)"; ref is
+// how the plan refers to it (a reference for policies it creates).
+func policyLabel(x *org.Index, id, ref string) string {
+	p, ok := x.Policy(id)
+	switch {
+	case ok && strings.HasPrefix(ref, RefPrefix):
+		return fmt.Sprintf("%s %s (created by this plan)", p.Type.Short(), p.Name)
+	case ok:
+		return fmt.Sprintf("%s %s (%s)", p.Type.Short(), p.Name, p.ID)
+	}
+	return ref
 }
 
 func nodeIDs(s *org.Snapshot) []string {

@@ -122,5 +122,6 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newPolicyCmd,
 		newOrgCmd,
 		newSimCmd,
+		newPlanCmd,
 	}
 }

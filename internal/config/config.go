@@ -20,6 +20,9 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/guard"
 )
 
 // DefaultFile is the configuration file looked up in the working directory
@@ -36,9 +39,39 @@ const (
 type Config struct {
 	Backend Backend `yaml:"backend"`
 
+	// Store is where plans, approvals, the change journal and the audit
+	// log live: a SQLite file path (default ./.orgguard/orgguard.db) or a
+	// postgres:// URL.
+	Store string `yaml:"store"`
+
+	// Identity says who runs the command line, for plans and approvals.
+	Identity Identity `yaml:"identity"`
+
+	// Guardrails configure what plan refuses or asks approvals for.
+	Guardrails guard.Config `yaml:"guardrails"`
+
+	// Quarantine shapes the standard quarantine operation.
+	Quarantine change.QuarantineConfig `yaml:"quarantine"`
+
+	// Impact tunes the blast-radius report.
+	Impact Impact `yaml:"impact"`
+
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
 	File string `yaml:"-"`
+}
+
+// Identity names the operator.
+type Identity struct {
+	// User is the operator's name; empty means the OS user.
+	User string `yaml:"user"`
+}
+
+// Impact tunes the blast-radius report.
+type Impact struct {
+	// Critical lists the action patterns whose loss is named per account;
+	// empty means the built-in list (impact.DefaultCritical).
+	Critical []string `yaml:"critical"`
 }
 
 // Backend selects and configures the organization backend.
@@ -76,6 +109,9 @@ func Defaults() Config {
 			Sim:  SimBackend{State: filepath.Join(".orgguard", "sim-state.json"), Seed: 1, Accounts: 1000},
 			AWS:  AWSBackend{Region: "us-east-1"},
 		},
+		Store:      filepath.Join(".orgguard", "orgguard.db"),
+		Guardrails: guard.Default(),
+		Quarantine: change.DefaultQuarantine(),
 	}
 }
 
@@ -171,6 +207,9 @@ func (c *Config) resolvePaths(dir string) {
 	if p := c.Backend.Sim.State; p != "" && !filepath.IsAbs(p) {
 		c.Backend.Sim.State = filepath.Join(dir, p)
 	}
+	if p := c.Store; p != "" && !strings.Contains(p, "://") && !filepath.IsAbs(p) {
+		c.Store = filepath.Join(dir, p)
+	}
 }
 
 // Parse decodes and validates a configuration document. name labels
@@ -252,6 +291,34 @@ func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
 		p.errorf(n, path, "YAML aliases are not supported here")
 		return
 	}
+	if v.CanAddr() {
+		if u, ok := v.Addr().Interface().(yaml.Unmarshaler); ok {
+			// A section with its own decoding (it starts from its defaults).
+			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+				return
+			}
+			if err := n.Decode(u); err != nil {
+				p.decodeError(n, path, err)
+			}
+			return
+		}
+	}
+	if v.Kind() == reflect.Slice {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return
+		}
+		if n.Kind != yaml.SequenceNode {
+			p.errorf(n, path, "expected a list, found a %s", kindName(n))
+			return
+		}
+		target := reflect.New(v.Type())
+		if err := n.Decode(target.Interface()); err != nil {
+			p.decodeError(n, path, err)
+			return
+		}
+		v.Set(target.Elem())
+		return
+	}
 	if v.Kind() != reflect.Struct {
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 			return // key present without a value: keep the default
@@ -305,6 +372,28 @@ func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
+// decodeError reports a yaml.v3 decoding error inside n, at the line it
+// names when it names one.
+func (p *parser) decodeError(n *yaml.Node, path string, err error) {
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	for _, m := range msgs {
+		line, col := n.Line, n.Column
+		m = strings.TrimPrefix(m, "yaml: ")
+		if rest, ok := strings.CutPrefix(m, "line "); ok {
+			if num, after, ok := strings.Cut(rest, ":"); ok {
+				if _, e := fmt.Sscanf(num, "%d", &line); e == nil {
+					m, col = strings.TrimSpace(after), 1
+				}
+			}
+		}
+		p.errs = append(p.errs, &Error{File: p.file, Line: line, Col: col, Path: path, Msg: m})
+	}
+}
+
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -346,6 +435,62 @@ func (v *validator) errorf(path, format string, args ...any) {
 // validate checks every section.
 func (c *Config) validate(v *validator) {
 	c.Backend.validate(v, "backend")
+	if strings.TrimSpace(c.Store) == "" {
+		v.errorf("store", "must name a SQLite file or a postgres:// URL")
+	}
+	if err := c.Guardrails.Validate(); err != nil {
+		var fes []*guard.FieldError
+		collectFieldErrors(err, &fes)
+		if len(fes) == 0 {
+			v.errorf("guardrails", "%v", err)
+		}
+		for _, fe := range fes {
+			v.errorf(v.nearest("guardrails."+fe.Path), "guardrails.%s: %s", fe.Path, fe.Message)
+		}
+	}
+	if err := c.Quarantine.Validate(); err != nil {
+		v.errorf("quarantine", "%v", err)
+	}
+	for i, pat := range c.Impact.Critical {
+		if pat != "*" && !strings.Contains(pat, ":") {
+			v.errorf("impact.critical", "impact.critical[%d]: %q is not an action pattern (service:action)", i, pat)
+		}
+	}
+}
+
+// collectFieldErrors gathers the *guard.FieldError values in err's tree.
+func collectFieldErrors(err error, into *[]*guard.FieldError) {
+	var fe *guard.FieldError
+	if errors.As(err, &fe) {
+		if u, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range u.Unwrap() {
+				collectFieldErrors(e, into)
+			}
+			return
+		}
+		*into = append(*into, fe)
+		return
+	}
+	if u, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range u.Unwrap() {
+			collectFieldErrors(e, into)
+		}
+	}
+}
+
+// nearest returns path, or its closest ancestor whose position is known.
+func (v *validator) nearest(path string) string {
+	for p := path; p != ""; {
+		if _, ok := v.pos[p]; ok {
+			return p
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return path
 }
 
 func (b *Backend) validate(v *validator, path string) {

@@ -1,0 +1,411 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/orgguard/orgguard/internal/catalog"
+	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/config"
+	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/impact"
+	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/plan"
+)
+
+// planFlags are the flags every form of `orgguard plan` takes.
+type planFlags struct {
+	snapshot       string
+	out            string
+	format         string
+	changeFile     string
+	terraformPlan  string
+	expectAccounts []string
+	expectCount    int
+	overrides      []string
+	author         string
+	description    string
+	now            string
+}
+
+func newPlanCmd(e *env) *cobra.Command {
+	pf := &planFlags{}
+	cmd := &cobra.Command{
+		Use:   "plan [OPERATION] [flags]",
+		Short: "Show exactly what a change would do, and whether the guardrails allow it",
+		Long: `plan computes, before anything changes, the steps of a change with their exact
+inverses, its blast radius (which member accounts lose or gain which actions,
+over the whole AWS action catalog) and the guardrails' verdict: allowed, needs
+N approvals, or refused — with every reason.
+
+Give the change as an operation (a subcommand), as a change file (-f) or as a
+Terraform plan (--terraform-plan). Exit codes: 0 allowed or needs approvals,
+3 refused, 2 bad input, 4 other errors.`,
+		Example: `  # The 2023 accident: deny-all on Root is refused, with its blast radius
+  orgguard plan attach-policy --policy deny-all --target Root
+
+  # The intended quarantine: exactly these accounts are affected
+  orgguard plan quarantine --account 111122223333 --account acme-prod --out plan.json
+
+  # A change file, or a Terraform plan (terraform show -json tfplan > tfplan.json)
+  orgguard plan -f change.yaml --format markdown
+  orgguard plan --terraform-plan tfplan.json --expect-count 12`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case pf.changeFile != "" && pf.terraformPlan != "":
+				return badInput(errors.New("give either -f or --terraform-plan, not both"))
+			case pf.changeFile != "":
+				f, err := change.ReadFile(pf.changeFile)
+				if err != nil {
+					return badInput(err)
+				}
+				req := plan.Request{Operations: f.Operations, Description: f.Description, Intent: f.Expect,
+					Overrides: f.Overrides, Source: "file:" + pf.changeFile}
+				return runPlan(cmd, e, pf, req)
+			case pf.terraformPlan != "":
+				r, err := change.ReadTerraformPlan(pf.terraformPlan)
+				if err != nil {
+					return badInput(err)
+				}
+				for _, ig := range r.Ignored {
+					fmt.Fprintf(e.stderr, "orgguard: not planned: %s\n", ig)
+				}
+				if len(r.Operations) == 0 {
+					return badInput(fmt.Errorf("%s: no AWS Organizations policy, attachment, OU or account-move changes to plan", pf.terraformPlan))
+				}
+				return runPlan(cmd, e, pf, plan.Request{Operations: r.Operations, Source: "terraform:" + pf.terraformPlan})
+			}
+			return badInput(errors.New("say what to plan: an operation (orgguard plan --help lists them), -f change.yaml, or --terraform-plan tfplan.json"))
+		},
+	}
+	fl := cmd.PersistentFlags()
+	fl.StringVar(&pf.snapshot, "snapshot", "", "plan against this snapshot file instead of the configured backend")
+	fl.StringVarP(&pf.out, "out", "o", "", "write the plan file here (JSON, hashed; apply takes it)")
+	fl.StringVar(&pf.format, "format", "text", "output: text, json or markdown")
+	fl.StringSliceVar(&pf.expectAccounts, "expect-accounts", nil, "declared intent: exactly these accounts (IDs or names, comma-separated) are affected")
+	fl.IntVar(&pf.expectCount, "expect-count", -1, "declared intent: exactly this many accounts are affected")
+	fl.StringArrayVar(&pf.overrides, "override", nil, "override a guardrail rule with a reason: RULE=REASON (repeatable; adds approvals)")
+	fl.StringVar(&pf.author, "author", "", "who is planning (default: identity.user from the configuration, else the OS user)")
+	fl.StringVar(&pf.description, "description", "", "what the change is for, shown to approvers")
+	fl.StringVar(&pf.now, "now", "", "evaluate windows and freezes at this instant (RFC 3339) instead of now")
+	cmd.Flags().StringVarP(&pf.changeFile, "file", "f", "", "a change file (YAML; see docs/change-files.md)")
+	cmd.Flags().StringVar(&pf.terraformPlan, "terraform-plan", "", "a Terraform plan as JSON (terraform show -json)")
+	addConfigFlag(cmd)
+	for _, b := range planOperationBuilders() {
+		cmd.AddCommand(b(e, pf))
+	}
+	return cmd
+}
+
+// planOperationBuilders lists the `orgguard plan OPERATION` subcommands.
+func planOperationBuilders() []func(*env, *planFlags) *cobra.Command {
+	return []func(*env, *planFlags) *cobra.Command{
+		newPlanPolicyAttachmentCmd(change.OpAttachPolicy),
+		newPlanPolicyAttachmentCmd(change.OpDetachPolicy),
+		newPlanCreatePolicyCmd, newPlanUpdatePolicyCmd, newPlanDeletePolicyCmd,
+		newPlanCreateOUCmd, newPlanMoveAccountCmd,
+		newPlanPolicyTypeCmd(change.OpEnablePolicyType), newPlanPolicyTypeCmd(change.OpDisablePolicyType),
+		newPlanQuarantineCmd, newPlanReleaseCmd,
+	}
+}
+
+// opCmd builds a subcommand that plans one operation made by build.
+func opCmd(e *env, pf *planFlags, use, short, example string, build func() (change.Operation, error)) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Example: example, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			op, err := build()
+			if err != nil {
+				return badInput(err)
+			}
+			return runPlan(cmd, e, pf, plan.Request{Operations: []change.Operation{op}, Source: "cli"})
+		},
+	}
+}
+
+func newPlanPolicyAttachmentCmd(op change.Op) func(*env, *planFlags) *cobra.Command {
+	return func(e *env, pf *planFlags) *cobra.Command {
+		var policy, target string
+		verb, prep := "Attach", "to"
+		if op == change.OpDetachPolicy {
+			verb, prep = "Detach", "from"
+		}
+		c := opCmd(e, pf, string(op), verb+" a policy "+prep+" a root, OU or account",
+			fmt.Sprintf("  orgguard plan %s --policy deny-s3 --target /Customers/Acme", op),
+			func() (change.Operation, error) {
+				return change.Operation{Op: op, Policy: policy, Target: target}, nil
+			})
+		c.Flags().StringVar(&policy, "policy", "", "policy ID or name (required)")
+		c.Flags().StringVar(&target, "target", "", "Root, an OU path (/Customers/Acme), an OU or account name or ID (required)")
+		_ = c.MarkFlagRequired("policy")
+		_ = c.MarkFlagRequired("target")
+		return c
+	}
+}
+
+func newPlanCreatePolicyCmd(e *env, pf *planFlags) *cobra.Command {
+	var name, typ, file, desc string
+	c := opCmd(e, pf, "create-policy", "Create an SCP or RCP from a JSON file",
+		"  orgguard plan create-policy --name deny-s3 --type SCP --file deny-s3.json",
+		func() (change.Operation, error) {
+			content, err := readPolicyFile(file)
+			return change.Operation{Op: change.OpCreatePolicy, Name: name, Type: typ, Content: content, Description: desc}, err
+		})
+	c.Flags().StringVar(&name, "name", "", "policy name (required)")
+	c.Flags().StringVar(&typ, "type", "SCP", "SCP or RCP")
+	c.Flags().StringVar(&file, "file", "", "policy document (JSON) (required)")
+	c.Flags().StringVar(&desc, "description", "", "policy description")
+	_ = c.MarkFlagRequired("name")
+	_ = c.MarkFlagRequired("file")
+	return c
+}
+
+func newPlanUpdatePolicyCmd(e *env, pf *planFlags) *cobra.Command {
+	var policy, file string
+	c := opCmd(e, pf, "update-policy", "Replace a policy's content (every target it is attached to is affected)",
+		"  orgguard plan update-policy --policy region-lock-eu --file region-lock-eu.json",
+		func() (change.Operation, error) {
+			content, err := readPolicyFile(file)
+			return change.Operation{Op: change.OpUpdatePolicy, Policy: policy, Content: content}, err
+		})
+	c.Flags().StringVar(&policy, "policy", "", "policy ID or name (required)")
+	c.Flags().StringVar(&file, "file", "", "the new policy document (JSON) (required)")
+	_ = c.MarkFlagRequired("policy")
+	_ = c.MarkFlagRequired("file")
+	return c
+}
+
+func newPlanDeletePolicyCmd(e *env, pf *planFlags) *cobra.Command {
+	var policy string
+	c := opCmd(e, pf, "delete-policy", "Detach a policy everywhere and delete it",
+		"  orgguard plan delete-policy --policy deny-marketplace",
+		func() (change.Operation, error) {
+			return change.Operation{Op: change.OpDeletePolicy, Policy: policy}, nil
+		})
+	c.Flags().StringVar(&policy, "policy", "", "policy ID or name (required)")
+	_ = c.MarkFlagRequired("policy")
+	return c
+}
+
+func newPlanCreateOUCmd(e *env, pf *planFlags) *cobra.Command {
+	var parent, name string
+	c := opCmd(e, pf, "create-ou", "Create an organizational unit",
+		"  orgguard plan create-ou --parent /Customers --name Acme",
+		func() (change.Operation, error) {
+			return change.Operation{Op: change.OpCreateOU, Parent: parent, Name: name}, nil
+		})
+	c.Flags().StringVar(&parent, "parent", "Root", "parent: Root or an OU")
+	c.Flags().StringVar(&name, "name", "", "OU name (required)")
+	_ = c.MarkFlagRequired("name")
+	return c
+}
+
+func newPlanMoveAccountCmd(e *env, pf *planFlags) *cobra.Command {
+	var accounts []string
+	var to string
+	c := opCmd(e, pf, "move-account", "Move accounts to another OU (the source parent is recorded for rollback)",
+		"  orgguard plan move-account --account acme-dev --to /Sandbox",
+		func() (change.Operation, error) {
+			return change.Operation{Op: change.OpMoveAccount, Accounts: accounts, To: to}, nil
+		})
+	c.Flags().StringArrayVar(&accounts, "account", nil, "account ID or name (repeatable) (required)")
+	c.Flags().StringVar(&to, "to", "", "destination: Root or an OU (required)")
+	_ = c.MarkFlagRequired("account")
+	_ = c.MarkFlagRequired("to")
+	return c
+}
+
+func newPlanPolicyTypeCmd(op change.Op) func(*env, *planFlags) *cobra.Command {
+	return func(e *env, pf *planFlags) *cobra.Command {
+		var typ string
+		verb := "Enable"
+		if op == change.OpDisablePolicyType {
+			verb = "Disable (detaches every policy of the type)"
+		}
+		c := opCmd(e, pf, string(op), verb+" SCPs or RCPs at the root",
+			fmt.Sprintf("  orgguard plan %s --type RCP", op),
+			func() (change.Operation, error) {
+				return change.Operation{Op: op, Type: typ}, nil
+			})
+		c.Flags().StringVar(&typ, "type", "", "SCP or RCP (required)")
+		_ = c.MarkFlagRequired("type")
+		return c
+	}
+}
+
+func newPlanQuarantineCmd(e *env, pf *planFlags) *cobra.Command {
+	var accounts []string
+	c := opCmd(e, pf, "quarantine", "Quarantine accounts the standard way: quarantine OU + deny-all SCP, then move them in",
+		"  orgguard plan quarantine --account 111122223333 --account acme-prod --out quarantine.json",
+		func() (change.Operation, error) {
+			return change.Operation{Op: change.OpQuarantine, Accounts: accounts}, nil
+		})
+	c.Flags().StringArrayVar(&accounts, "account", nil, "account ID or name to quarantine (repeatable) (required)")
+	_ = c.MarkFlagRequired("account")
+	return c
+}
+
+func newPlanReleaseCmd(e *env, pf *planFlags) *cobra.Command {
+	var accounts []string
+	var to string
+	c := opCmd(e, pf, "release", "Move quarantined accounts back out of the quarantine OU",
+		"  orgguard plan release --account acme-prod --to /Customers/Acme",
+		func() (change.Operation, error) {
+			return change.Operation{Op: change.OpRelease, Accounts: accounts, To: to}, nil
+		})
+	c.Flags().StringArrayVar(&accounts, "account", nil, "account ID or name to release (repeatable) (required)")
+	c.Flags().StringVar(&to, "to", "", "where the accounts go back to (required)")
+	_ = c.MarkFlagRequired("account")
+	_ = c.MarkFlagRequired("to")
+	return c
+}
+
+func readPolicyFile(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("--file is required")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading policy document: %w", err)
+	}
+	return string(b), nil
+}
+
+// runPlan plans req with the flags' intent and overrides, prints it and
+// writes the plan file.
+func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error {
+	ctx := cmd.Context()
+	if pf.format != "text" && pf.format != "json" && pf.format != "markdown" {
+		return badInput(fmt.Errorf("--format %q: want text, json or markdown", pf.format))
+	}
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	if pf.description != "" {
+		req.Description = pf.description
+	}
+	if len(pf.expectAccounts) > 0 || pf.expectCount >= 0 {
+		if req.Intent == nil {
+			req.Intent = &change.Intent{}
+		}
+		if len(pf.expectAccounts) > 0 {
+			req.Intent.Accounts = pf.expectAccounts
+		}
+		if pf.expectCount >= 0 {
+			n := pf.expectCount
+			req.Intent.Count = &n
+		}
+	}
+	for _, o := range pf.overrides {
+		rule, reason, ok := strings.Cut(o, "=")
+		if !ok || strings.TrimSpace(rule) == "" || strings.TrimSpace(reason) == "" {
+			return badInput(fmt.Errorf("--override %q: want RULE=REASON, e.g. window=\"customer outage, approved by the duty manager\"", o))
+		}
+		req.Overrides = append(req.Overrides, change.Override{Rule: strings.TrimSpace(rule), Reason: strings.TrimSpace(reason)})
+	}
+	req.Author = identity(pf.author, cfg)
+	req.Now = time.Now()
+	if pf.now != "" {
+		t, err := time.Parse(time.RFC3339, pf.now)
+		if err != nil {
+			return badInput(fmt.Errorf("--now %q: want RFC 3339, e.g. 2026-12-05T17:15:00+09:00", pf.now))
+		}
+		req.Now = t
+	}
+	base, err := readSnapshot(ctx, cmd, e, pf.snapshot)
+	if err != nil {
+		return err
+	}
+	planner, err := newPlanner(cfg)
+	if err != nil {
+		return err
+	}
+	res, err := planner.Make(ctx, base, req)
+	if err != nil {
+		return planError(err)
+	}
+	for _, u := range res.Unprotected {
+		fmt.Fprintf(e.stderr, "orgguard: warning: guardrails.protected.targets entry %q matches nothing in this organization\n", u)
+	}
+	f := res.File
+	if pf.out != "" {
+		if err := f.Write(pf.out); err != nil {
+			return withCode(ExitInternal, err)
+		}
+	}
+	switch pf.format {
+	case "json":
+		err = writeJSON(e.stdout, f)
+	case "markdown":
+		err = plan.WriteMarkdown(e.stdout, f)
+	default:
+		err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: useColor(e.stdout)})
+		if err == nil && pf.out != "" {
+			_, err = fmt.Fprintf(e.stdout, "\nPlan written to %s (%s)\n", pf.out, f.PlanHash)
+		}
+	}
+	if err != nil {
+		return withCode(ExitInternal, err)
+	}
+	if f.Verdict == guard.Refused {
+		return silentExit(ExitRefused)
+	}
+	return nil
+}
+
+// newPlanner builds the planning pipeline from the configuration.
+func newPlanner(cfg *config.Config) (*plan.Planner, error) {
+	g, err := guard.Compile(cfg.Guardrails)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("guardrails configuration: %w", err))
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		return nil, withCode(ExitInternal, err)
+	}
+	an, err := impact.NewAnalyzer(cat, impact.Options{Critical: cfg.Impact.Critical})
+	if err != nil {
+		return nil, badInput(fmt.Errorf("impact configuration: %w", err))
+	}
+	return &plan.Planner{Guard: g, Analyzer: an, Quarantine: cfg.Quarantine}, nil
+}
+
+// planError maps planning errors to exit codes: unknown names and bad
+// fields are bad input (2); what AWS would reject is refused (3).
+func planError(err error) error {
+	var rej *change.RejectedError
+	if errors.As(err, &rej) {
+		return withCode(ExitRefused, fmt.Errorf("refused at plan time: %w", err))
+	}
+	var in *change.InputError
+	var re *org.ResolveError
+	if errors.As(err, &in) || errors.As(err, &re) {
+		return badInput(err)
+	}
+	return withCode(ExitInternal, err)
+}
+
+// identity returns who is acting: the flag, the configuration, or the OS user.
+func identity(flag string, cfg *config.Config) string {
+	if flag != "" {
+		return flag
+	}
+	if cfg.Identity.User != "" {
+		return cfg.Identity.User
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if v := os.Getenv("USER"); v != "" {
+		return v
+	}
+	return "unknown"
+}

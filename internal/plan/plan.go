@@ -1,0 +1,352 @@
+// Package plan runs the planning pipeline — operations to steps with
+// inverses (package change), steps to blast radius (package impact), blast
+// radius to verdict (package guard) — and reads, writes, hashes and renders
+// the resulting plan files. It does no I/O except reading and writing plan
+// files.
+package plan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/impact"
+	"github.com/orgguard/orgguard/internal/org"
+)
+
+// FormatVersion is the plan file format this package writes and reads.
+const FormatVersion = 1
+
+// File is a plan: what was asked, the steps and their inverses, the blast
+// radius, the guardrails' verdict, and a hash over all of it. Its format is
+// documented in docs/plan-format.md.
+type File struct {
+	FormatVersion int       `json:"formatVersion"`
+	ID            string    `json:"id"`
+	CreatedAt     time.Time `json:"createdAt"`
+	Author        string    `json:"author"`
+	Description   string    `json:"description,omitempty"`
+	Source        string    `json:"source"` // how the change was given: "cli", "file:...", "terraform:..."
+	Backend       string    `json:"backend"`
+
+	Operations []change.Operation `json:"operations"`
+	Intent     *change.Intent     `json:"intent,omitempty"`
+	Overrides  []change.Override  `json:"overrides,omitempty"`
+
+	BaseFingerprint  string            `json:"baseFingerprint"`
+	AfterFingerprint string            `json:"afterFingerprint"`
+	Steps            []change.Planned  `json:"steps"`
+	Quarantine       *guard.Quarantine `json:"quarantine,omitempty"`
+	// Targets are the nodes whose access the steps change directly.
+	Targets []guard.Target `json:"targets"`
+
+	Impact impact.Report `json:"impact"`
+
+	// Verdict, Reasons and RequiredApprovals repeat the guardrails'
+	// decision at the top level for scripts; Guard holds all of it.
+	Verdict           guard.Decision `json:"verdict"`
+	Reasons           []guard.Reason `json:"reasons"`
+	RequiredApprovals int            `json:"requiredApprovals"`
+	Guard             guard.Verdict  `json:"guard"`
+
+	// PlanHash is "sha256:" and the hex SHA-256 of the file's canonical
+	// JSON with PlanHash empty. Approvals bind to it.
+	PlanHash string `json:"planHash"`
+}
+
+// Request is what to plan.
+type Request struct {
+	Operations  []change.Operation
+	Description string
+	Intent      *change.Intent
+	Overrides   []change.Override
+	Author      string
+	Source      string
+	Now         time.Time
+}
+
+// Planner holds what planning needs besides the request: the guardrails,
+// the blast-radius analyzer and the quarantine configuration.
+type Planner struct {
+	Guard      *guard.Guard
+	Analyzer   *impact.Analyzer
+	Quarantine change.QuarantineConfig
+}
+
+// Result is a plan with the computed after-state, for callers that go on
+// to show the tree.
+type Result struct {
+	File   *File
+	After  *org.Snapshot
+	Impact *impact.Impact
+	// Unprotected lists configured protected targets that match nothing in
+	// this organization (a mistake worth telling the operator).
+	Unprotected []string
+}
+
+// Make plans req against base.
+func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*Result, error) {
+	cp := &change.Planner{Quarantine: p.Quarantine}
+	cplan, err := cp.Plan(ctx, base, req.Operations)
+	if err != nil {
+		return nil, err
+	}
+	imp, err := p.Analyzer.Compute(base, cplan.After)
+	if err != nil {
+		return nil, fmt.Errorf("computing the blast radius: %w", err)
+	}
+	bx, err := org.NewIndex(base)
+	if err != nil {
+		return nil, fmt.Errorf("indexing the organization: %w", err)
+	}
+	ax, err := org.NewIndex(cplan.After)
+	if err != nil {
+		return nil, fmt.Errorf("indexing the planned organization: %w", err)
+	}
+	f := &File{
+		FormatVersion:    FormatVersion,
+		CreatedAt:        req.Now.UTC().Truncate(time.Second),
+		Author:           req.Author,
+		Description:      req.Description,
+		Source:           req.Source,
+		Backend:          base.Source,
+		Operations:       req.Operations,
+		Intent:           req.Intent,
+		Overrides:        req.Overrides,
+		BaseFingerprint:  org.ComputeFingerprint(base),
+		AfterFingerprint: org.ComputeFingerprint(cplan.After),
+		Steps:            cplan.Steps,
+		Impact:           imp.Report,
+	}
+	for _, id := range cplan.Targets {
+		f.Targets = append(f.Targets, target(ax, id))
+	}
+	if cplan.IsQuarantine && len(cplan.Quarantined) > 0 {
+		f.Quarantine = &guard.Quarantine{OU: cplan.QuarantineOU, Accounts: cplan.Quarantined}
+	}
+	protected, unmatched := p.Guard.Config().Protected.Resolve(guardNodes(bx))
+	in := guard.Input{
+		Now:          req.Now,
+		Stage:        guard.StagePlan,
+		Operation:    operationName(req.Operations),
+		Targets:      f.Targets,
+		Impact:       guardImpact(ax, &imp.Report),
+		ProtectedIDs: protected,
+		Quarantine:   f.Quarantine,
+	}
+	if req.Intent != nil {
+		gi, err := resolveIntent(bx, req.Intent)
+		if err != nil {
+			return nil, err
+		}
+		in.Intent = gi
+	}
+	for _, o := range req.Overrides {
+		in.Overrides = append(in.Overrides, guard.Override{Rule: guard.Rule(o.Rule), Reason: o.Reason})
+	}
+	v, err := p.Guard.Evaluate(in)
+	if err != nil {
+		return nil, &change.InputError{Operation: change.Operation{Op: change.Op(in.Operation)}, Err: err}
+	}
+	f.Guard = v
+	f.Verdict = v.Decision
+	f.Reasons = v.Reasons
+	f.RequiredApprovals = v.RequiredApprovals
+	if err := f.Seal(); err != nil {
+		return nil, err
+	}
+	return &Result{File: f, After: cplan.After, Impact: imp, Unprotected: unmatched}, nil
+}
+
+func operationName(ops []change.Operation) string {
+	names := make([]string, 0, len(ops))
+	for _, o := range ops {
+		if !slices.Contains(names, string(o.Op)) {
+			names = append(names, string(o.Op))
+		}
+	}
+	return strings.Join(names, "+")
+}
+
+// target describes a node for the guardrails.
+func target(x *org.Index, id string) guard.Target {
+	n, ok := x.Node(id)
+	if !ok {
+		return guard.Target{ID: id, Kind: guard.KindAccount, AccountsUnder: 1}
+	}
+	t := guard.Target{ID: id, Name: n.Name}
+	switch n.Kind {
+	case org.KindRoot:
+		t.Kind = guard.KindRoot
+		t.Name = "Root"
+	case org.KindOU:
+		t.Kind = guard.KindOU
+		t.Name = x.PathString(id)
+	default:
+		t.Kind = guard.KindAccount
+	}
+	for _, a := range x.AccountsUnder(id) {
+		if !x.IsManagementAccount(a.ID) {
+			t.AccountsUnder++
+		}
+	}
+	return t
+}
+
+func guardNodes(x *org.Index) []guard.Node {
+	s := x.Snapshot()
+	nodes := []guard.Node{{ID: s.Root.ID, Name: "Root", Path: "/"}}
+	for _, ou := range s.OUs {
+		nodes = append(nodes, guard.Node{ID: ou.ID, Name: ou.Name, Path: x.PathString(ou.ID)})
+	}
+	for _, a := range s.Accounts {
+		nodes = append(nodes, guard.Node{ID: a.ID, Name: a.Name, Path: x.PathString(a.ID)})
+	}
+	return nodes
+}
+
+// guardImpact converts the blast radius into the guardrails' input.
+func guardImpact(x *org.Index, r *impact.Report) guard.Impact {
+	gi := guard.Impact{
+		AccountsTotal:             r.AccountsTotal,
+		CatalogActions:            r.CatalogActions,
+		ManagementAccountAffected: r.ManagementAccountAffected,
+		RecoveryPathLost:          !r.RecoveryPathIntact,
+	}
+	if gi.RecoveryPathLost {
+		gi.RecoveryPathDetail = "the management account could no longer run every organizations:* action"
+	}
+	for _, a := range r.Accounts {
+		ga := guard.AccountImpact{ID: a.ID, Name: a.Name, NewlyDenied: a.NewlyDenied,
+			NewlyConditional: a.NewlyConditional, NewlyAllowed: a.NewlyAllowed}
+		if path, err := x.Path(a.ID); err == nil {
+			for _, n := range path {
+				if n.Kind == org.KindOU {
+					ga.OUs = append(ga.OUs, n.ID)
+				}
+			}
+		}
+		for _, c := range a.CriticalLost {
+			ga.CriticalLost = append(ga.CriticalLost, c.Pattern)
+		}
+		gi.Accounts = append(gi.Accounts, ga)
+	}
+	return gi
+}
+
+// resolveIntent turns declared account names into IDs.
+func resolveIntent(x *org.Index, in *change.Intent) (*guard.Intent, error) {
+	gi := &guard.Intent{Count: in.Count}
+	for _, a := range in.Accounts {
+		n, err := x.Resolve(a)
+		if err != nil {
+			return nil, &change.InputError{Operation: change.Operation{Op: "expect"}, Err: fmt.Errorf("expected account: %w", err)}
+		}
+		if n.Kind != org.KindAccount {
+			return nil, &change.InputError{Operation: change.Operation{Op: "expect"}, Err: fmt.Errorf("expected account %q is %s, not an account", a, x.Describe(n.ID))}
+		}
+		gi.Accounts = append(gi.Accounts, n.ID)
+	}
+	return gi, nil
+}
+
+// ErrTampered is returned when a plan file's content does not match its
+// hash: it was edited after planning.
+var ErrTampered = errors.New("plan file does not match its planHash (edited after planning?)")
+
+// Hash computes the plan's hash over its canonical JSON without PlanHash.
+func (f *File) Hash() (string, error) {
+	c := *f
+	c.PlanHash = ""
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return "", fmt.Errorf("hashing the plan: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// Seal sets the plan's ID (when unset) and hash.
+func (f *File) Seal() error {
+	if f.ID == "" {
+		h, err := f.Hash()
+		if err != nil {
+			return err
+		}
+		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(h, "sha256:")[:8]
+	}
+	h, err := f.Hash()
+	if err != nil {
+		return err
+	}
+	f.PlanHash = h
+	return nil
+}
+
+// Verify checks the plan's hash.
+func (f *File) Verify() error {
+	h, err := f.Hash()
+	if err != nil {
+		return err
+	}
+	if h != f.PlanHash {
+		return ErrTampered
+	}
+	return nil
+}
+
+// Marshal encodes the plan as indented JSON.
+func (f *File) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the plan: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Write writes the plan to path atomically.
+func (f *File) Write(path string) error {
+	b, err := f.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := org.WriteFileAtomic(path, b, 0o644); err != nil {
+		return fmt.Errorf("writing plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// Read reads a plan file and verifies its hash and format version.
+func Read(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading plan: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes a plan file's content and verifies its hash.
+func Parse(data []byte, name string) (*File, error) {
+	var f File
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: not a plan file: %w", name, err)
+	}
+	if f.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("%s: plan formatVersion %d is not supported (want %d)", name, f.FormatVersion, FormatVersion)
+	}
+	if err := f.Verify(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &f, nil
+}
