@@ -113,6 +113,13 @@ func (d *Document) validateSize(fs *findings, k Kind) {
 // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
 func (d *Document) validateRCP(fs *findings) {
 	full := d.IsRCPFullAWSAccess()
+	if d.Version != Version2012 {
+		at := d.Pos
+		if d.HasVersion {
+			at = d.versionPos
+		}
+		fs.errorf(at, "rcp-version", "an RCP must have \"Version\": %q", Version2012)
+	}
 	for _, s := range d.Statements {
 		if s.Effect == Allow && !full {
 			fs.errorf(s.effectPos, "rcp-allow", "RCPs accept only \"Effect\": \"Deny\"; Allow is reserved to the AWS-managed %s", RCPFullAWSAccessName)
@@ -204,16 +211,16 @@ func (d *Document) languageFindings() []Finding {
 				}
 				for _, v := range k.Values {
 					if _, err := compileCondValue(spec.info, v.S, vars); err != nil {
-						fs.errorf(v.Pos, "bad-condition-value", "%s: %v", spec.info.name, err)
+						hint := ""
+						if strings.Contains(v.S, "${") {
+							hint = " (policy variables are substituted only in string and ARN condition operators)"
+						}
+						fs.errorf(v.Pos, "bad-condition-value", "%s: %v%s", spec.info.name, err, hint)
 						continue
 					}
 					switch spec.info.typ {
 					case tString, tStringFold, tLike, tArn:
 						checkVariables(&fs, v, vars)
-					default:
-						if vars && strings.Contains(v.S, "${") {
-							fs.warnf(v.Pos, "variable-not-substituted", "policy variables are substituted only in string and ARN condition operators, not in %s", spec.info.name)
-						}
 					}
 				}
 			}
