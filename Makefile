@@ -23,5 +23,9 @@ lint:
 	if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; \
 	cp /tmp/orgguard-go.mod.bak go.mod; cp /tmp/orgguard-go.sum.bak go.sum; exit 1; fi
 
+## demo: the main job — the 2023 accident replayed on a simulated organization.
+demo: build
+	./bin/orgguard demo
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

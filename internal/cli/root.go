@@ -123,5 +123,6 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newOrgCmd,
 		newSimCmd,
 		newPlanCmd,
+		newDemoCmd,
 	}
 }
