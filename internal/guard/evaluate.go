@@ -102,8 +102,12 @@ func (g *Guard) Evaluate(in Input) (Verdict, error) {
 	// Near-deny-all.
 	if n := len(f.nearDenied); n > 0 {
 		ids, more := capIDs(f.nearDenied)
-		what := fmt.Sprintf("the change restricts more than %s of the catalog's %s in %s (up to %s)",
-			pct(g.cfg.DenyAll.NearDenyAllShare), plural(in.Impact.CatalogActions, "action"), plural(n, "account"), pct(f.maxShare))
+		verb := "newly denies or makes conditional"
+		if g.cfg.DenyAll.IgnoreConditional {
+			verb = "newly denies"
+		}
+		what := fmt.Sprintf("the change %s more than %s of the catalog's %s in %s (up to %s)",
+			verb, pct(g.cfg.DenyAll.NearDenyAllShare), plural(in.Impact.CatalogActions, "action"), plural(n, "account"), pct(f.maxShare))
 		switch {
 		case f.exempt:
 			add(Reason{Rule: RuleNearDenyAll, Effect: EffectNotice, IDs: ids, MoreIDs: more,

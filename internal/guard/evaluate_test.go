@@ -122,7 +122,7 @@ func TestEvaluate(t *testing.T) {
 			checks: func(t *testing.T, v Verdict) {
 				wantMsgs := map[Rule]string{
 					RuleProtectedTarget: "the change targets Root r-ab12 (1,000 accounts), which is always protected",
-					RuleNearDenyAll:     "restricts more than 90% of the catalog's 15,000 actions in 1,000 accounts (up to 100%) on a broad scope (Root r-ab12 is the root, 1,000 accounts)",
+					RuleNearDenyAll:     "newly denies or makes conditional more than 90% of the catalog's 15,000 actions in 1,000 accounts (up to 100%) on a broad scope (Root r-ab12 is the root, 1,000 accounts)",
 					RuleThreshold:       "the change affects 1,000 of 1,000 accounts (100%), more than 50% of the organization: refused",
 					RuleWindow:          "Fri 2023-06-02 17:15 JST is outside every window; the next allowed time is Sat 2023-06-03 00:00 JST",
 				}
@@ -757,5 +757,27 @@ func TestReasonIDListsAreCapped(t *testing.T) {
 	}
 	if !hasMessage(v, RuleIntent, "the declared intent is 3 accounts, but the change affects 10,000 accounts") {
 		t.Errorf("no count intent reason:\n%s", messages(v))
+	}
+}
+
+func TestGuardIsSafeForConcurrentUse(t *testing.T) {
+	g := mustCompile(t, tokyoConfig())
+	now := mustTime(t, "2023-06-02T17:15:00+09:00")
+	want, err := g.Evaluate(accidentInput(now, 200))
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	done := make(chan Verdict)
+	for range 4 {
+		go func() {
+			v, _ := g.Evaluate(accidentInput(now, 200))
+			g.CheckApply(v, now, "x")
+			done <- v
+		}()
+	}
+	for range 4 {
+		if d := cmp.Diff(<-done, want); d != "" {
+			t.Errorf("concurrent Evaluate differs (-got +want):\n%s", d)
+		}
 	}
 }

@@ -335,12 +335,15 @@ func (s *Schedule) at(y int, mo time.Month, d, m int) time.Time {
 	if m == 1440 {
 		return t // midnight of the next day
 	}
-	got := t.Hour()*60 + t.Minute()
-	if got == m {
+	// Compare wall clocks, dates included: a whole day can be skipped
+	// (Pacific/Apia skipped 2011-12-30).
+	want := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Add(time.Duration(m) * time.Minute)
+	got := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
+	if got.Equal(want) {
 		return t
 	}
 	start, end := t.ZoneBounds()
-	if got < m {
+	if got.Before(want) {
 		if !end.IsZero() {
 			return end
 		}

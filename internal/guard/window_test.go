@@ -157,6 +157,14 @@ func TestInWindow(t *testing.T) {
 			Windows{TimeZone: "America/New_York", Weekly: []WeeklyWindow{{Spec: "Mon-Fri 09:00-10:00"}}},
 			time.Date(2026, 1, 7, 13, 0, 0, 0, time.UTC), false},
 		{"no windows configured means never inside one", Windows{}, at(jst, 2023, 6, 2, 2, 0), false},
+		// Samoa skipped Friday 2011-12-30 entirely (UTC-10 to UTC+14): a
+		// Friday window that day does not reappear on Saturday.
+		{"a window on a skipped day does not move to the next day",
+			Windows{TimeZone: "Pacific/Apia", Weekly: []WeeklyWindow{{Spec: "Fri 10:00-12:00"}}},
+			time.Date(2011, 12, 30, 20, 30, 0, 0, time.UTC), false}, // Sat 2011-12-31 10:30 +14
+		{"the Friday window runs the week before the skipped day",
+			Windows{TimeZone: "Pacific/Apia", Weekly: []WeeklyWindow{{Spec: "Fri 10:00-12:00"}}},
+			time.Date(2011, 12, 23, 20, 30, 0, 0, time.UTC), true}, // Fri 2011-12-23 10:30 -10
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
