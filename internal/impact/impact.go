@@ -2,6 +2,7 @@ package impact
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -54,7 +55,7 @@ func DefaultCritical() []string {
 // Options tune Compute.
 type Options struct {
 	// Critical lists the action patterns (IAM wildcards allowed) whose loss
-	// the report names per account. Nil means DefaultCritical().
+	// the report names per account. Empty means DefaultCritical().
 	Critical []string
 }
 
@@ -70,10 +71,25 @@ type Counts struct {
 func (c Counts) IsZero() bool { return c == Counts{} }
 
 // CriticalLoss names the actions of one critical pattern that became denied.
+//
+// In JSON, Actions is left out when All is true (every action the pattern
+// matches is then denied; Count says how many became so), which keeps the
+// report of a deny-all on a large organization small.
 type CriticalLoss struct {
 	Pattern string   `json:"pattern"`
-	Actions []string `json:"actions"` // the newly denied actions matching Pattern, in catalog order
-	All     bool     `json:"all"`     // every action Pattern matches is denied after the change
+	Count   int      `json:"count"`             // len(Actions)
+	Actions []string `json:"actions,omitempty"` // the newly denied actions matching Pattern, in catalog order
+	All     bool     `json:"all"`               // every action Pattern matches is denied after the change
+}
+
+// MarshalJSON leaves Actions out when All is true.
+func (c CriticalLoss) MarshalJSON() ([]byte, error) {
+	type plain CriticalLoss
+	p := plain(c)
+	if p.All {
+		p.Actions = nil
+	}
+	return json.Marshal(p)
 }
 
 // AccountImpact is the blast radius on one member account.
@@ -88,15 +104,31 @@ type AccountImpact struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
 	Counts
-	SCP              Counts         `json:"scp"`
-	RCP              Counts         `json:"rcp"`
-	CriticalLost     []CriticalLoss `json:"criticalLost"`
-	ServicesLost     []string       `json:"servicesLost"`     // every action denied after, not before
-	NewlyDeniedShare float64        `json:"newlyDeniedShare"` // NewlyDenied / catalog size
+	SCP          Counts         `json:"scp"`
+	RCP          Counts         `json:"rcp"`
+	CriticalLost []CriticalLoss `json:"criticalLost"`
+	// ServicesLost are the services (prefixes, in catalog order) every
+	// action of which is denied after the change and was not before.
+	ServicesLost []string `json:"servicesLost,omitempty"`
+	// DeniedEverything is true when every catalog action is denied to the
+	// account after the change (a deny-all): every service not already
+	// entirely denied before is then lost, and JSON leaves ServicesLost out.
+	DeniedEverything bool    `json:"deniedEverything,omitempty"`
+	NewlyDeniedShare float64 `json:"newlyDeniedShare"` // NewlyDenied / catalog size
 	// Presence says whether the account is in both snapshots ("member"),
 	// joined ("added") or left ("removed"); an account outside the
 	// organization is restricted by nothing.
 	Presence string `json:"presence"`
+}
+
+// MarshalJSON leaves ServicesLost out when DeniedEverything is true.
+func (a AccountImpact) MarshalJSON() ([]byte, error) {
+	type plain AccountImpact
+	p := plain(a)
+	if p.DeniedEverything {
+		p.ServicesLost = nil
+	}
+	return json.Marshal(p)
 }
 
 // NodeImpact is a root or OU with affected accounts beneath it.
@@ -162,13 +194,14 @@ type accountDiff struct {
 	scp, rcp, combined Counts
 	critical           []CriticalLoss
 	services           []string
+	everything         bool // every action denied after
 	share              float64
 }
 
 func newAnalyzer(u *universe, read func(dimension, *org.Policy) ([]statement, error), opts Options) (*Analyzer, error) {
 	a := &Analyzer{u: u, eng: newEngine(u), read: read, diffs: map[[4]int32]*accountDiff{}}
 	pats := opts.Critical
-	user := pats != nil
+	user := len(pats) > 0
 	if !user {
 		pats = DefaultCritical()
 	}
@@ -286,7 +319,7 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 		r.Accounts = append(r.Accounts, AccountImpact{
 			ID: id, Name: n.name, Path: n.path,
 			Counts: d.combined, SCP: d.scp, RCP: d.rcp,
-			CriticalLost: d.critical, ServicesLost: d.services,
+			CriticalLost: d.critical, ServicesLost: d.services, DeniedEverything: d.everything,
 			NewlyDeniedShare: d.share, Presence: presence,
 		})
 		r.MaxNewlyDeniedShare = max(r.MaxNewlyDeniedShare, d.share)
@@ -390,6 +423,7 @@ func (a *Analyzer) diff(sb, sa, rb, ra int32) *accountDiff {
 	d.combined = a.counts(cb, ca)
 	d.share = float64(d.combined.NewlyDenied) / float64(a.u.n)
 	pb, pa := e.classes[cb].possible, e.classes[ca].possible
+	d.everything = pa.empty()
 	lost := newBitset(a.u.n)
 	andNotInto(lost, pb, pa)
 	if !lost.empty() {
@@ -402,7 +436,7 @@ func (a *Analyzer) diff(sb, sa, rb, ra int32) *accountDiff {
 				}
 			}
 			if names != nil {
-				d.critical = append(d.critical, CriticalLoss{Pattern: c.pattern, Actions: names, All: disjoint(c.set, pa)})
+				d.critical = append(d.critical, CriticalLoss{Pattern: c.pattern, Count: len(names), Actions: names, All: disjoint(c.set, pa)})
 			}
 		}
 		for _, s := range a.u.services {

@@ -2,6 +2,7 @@ package impact
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -430,8 +431,8 @@ func TestReportDetails(t *testing.T) {
 			t.Fatalf("Compute() = %v", err)
 		}
 		want := []CriticalLoss{
-			{Pattern: "sts:AssumeRole", Actions: []string{"sts:AssumeRole"}, All: true},
-			{Pattern: "iam:*", Actions: []string{"iam:CreateUser", "iam:DeleteUser"}},
+			{Pattern: "sts:AssumeRole", Count: 1, Actions: []string{"sts:AssumeRole"}, All: true},
+			{Pattern: "iam:*", Count: 2, Actions: []string{"iam:CreateUser", "iam:DeleteUser"}},
 		}
 		if len(im.Accounts) != 1 {
 			t.Fatalf("affected %v, want [%s]", accountIDs(im.Report), prodB)
@@ -501,6 +502,72 @@ func TestReportDetails(t *testing.T) {
 		}
 		if im.AccountsTotal != 6 {
 			t.Errorf("AccountsTotal = %d, want 6", im.AccountsTotal)
+		}
+	})
+
+	t.Run("moving an account marks both its old and its new OU", func(t *testing.T) {
+		after := apply(before, addPolicy("p-denys3", org.ServiceControlPolicy, denyS3), attach("p-denys3", ouSandbox), moveAccount(prodB, ouSandbox))
+		im, err := Compute(before, after, cat, Options{})
+		if err != nil {
+			t.Fatalf("Compute() = %v", err)
+		}
+		var got []string
+		for _, nd := range im.Nodes {
+			got = append(got, fmt.Sprintf("%s %d/%d", nd.Path, nd.AccountsAffected, nd.AccountsTotal))
+		}
+		// sandbox-a is affected too (the SCP is on its OU).
+		want := []string{"/ 2/5", "/Prod 1/1", "/Prod/Team 1/0", "/Sandbox 2/2"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("nodes (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("an OU gone with its account is still listed as affected", func(t *testing.T) {
+		mid := apply(before, addPolicy("p-denys3", org.ServiceControlPolicy, denyS3), attach("p-denys3", ouDev))
+		after := apply(mid, detach("p-denys3", ouDev), func(s *org.Snapshot) {
+			s.Accounts = slices.DeleteFunc(s.Accounts, func(a org.Account) bool { return a.ID == devA })
+			s.OUs = slices.DeleteFunc(s.OUs, func(o org.OU) bool { return o.ID == ouDev })
+			s.Attachments = slices.DeleteFunc(s.Attachments, func(a org.Attachment) bool { return a.TargetID == devA || a.TargetID == ouDev })
+		})
+		im, err := Compute(mid, after, cat, Options{})
+		if err != nil {
+			t.Fatalf("Compute() = %v", err)
+		}
+		var got []string
+		for _, nd := range im.Nodes {
+			got = append(got, fmt.Sprintf("%s %d/%d", nd.Path, nd.AccountsAffected, nd.AccountsTotal))
+		}
+		if diff := cmp.Diff([]string{"/ 1/4", "/Dev 1/0"}, got); diff != "" {
+			t.Errorf("nodes (-want +got):\n%s", diff)
+		}
+		if len(im.Accounts) != 1 || im.Accounts[0].Presence != "removed" || im.Accounts[0].NewlyAllowed != cat.Expand("s3:*").Count() {
+			t.Errorf("accounts = %+v, want dev-a removed with s3 newly allowed", im.Accounts)
+		}
+	})
+
+	t.Run("an analyzer reused for a second computation gives the same report", func(t *testing.T) {
+		an, err := NewAnalyzer(cat, Options{})
+		if err != nil {
+			t.Fatalf("NewAnalyzer() = %v", err)
+		}
+		after := apply(before, addPolicy("p-denys3", org.ServiceControlPolicy, denyS3), attach("p-denys3", ouProd))
+		first, err := an.Compute(before, after)
+		if err != nil {
+			t.Fatalf("Compute() = %v", err)
+		}
+		second, err := an.Compute(before, after)
+		if err != nil {
+			t.Fatalf("Compute() = %v", err)
+		}
+		fresh, err := Compute(before, after, cat, Options{})
+		if err != nil {
+			t.Fatalf("Compute() = %v", err)
+		}
+		if diff := cmp.Diff(first.Report, second.Report); diff != "" {
+			t.Errorf("second report (-first +second):\n%s", diff)
+		}
+		if diff := cmp.Diff(fresh.Report, second.Report); diff != "" {
+			t.Errorf("reused analyzer's report (-fresh +reused):\n%s", diff)
 		}
 	})
 
