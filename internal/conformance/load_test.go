@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,6 +206,35 @@ func TestParseChecksPolicyKind(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "cases[0].identityPolicies[0]") {
 		t.Errorf("Parse error = %v, want it to point into cases[0].identityPolicies[0]", err)
+	}
+}
+
+func TestParseAppliesKindRules(t *testing.T) {
+	head := `{"cases": [{"name": "k", "expect": "Allowed", "principal": "arn:aws:iam::111111111111:user/a", "action": "s3:GetObject", "resource": %q, `
+	tests := []struct {
+		name     string
+		resource string
+		field    string
+		want     string
+	}{
+		{"an RCP may not allow", "*", `"rcps": [[{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}]]`, "cases[0].rcps[0][0].Statement[0]"},
+		{"an SCP may not name a principal", "*", `"scps": [[{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}]]`, "cases[0].scps[0][0].Statement[0].Principal"},
+		{"a resource policy needs a principal", "*", `"resourcePolicy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}`, "cases[0].resourcePolicy.Statement[0]"},
+		{"a trust policy for a role resource takes no Resource", "arn:aws:iam::111111111111:role/R", `"resourcePolicy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole", "Resource": "*"}]}`, "cases[0].resourcePolicy.Statement[0]"},
+		{"a boundary takes no principal", "*", `"permissionBoundary": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}`, "cases[0].permissionBoundary.Statement[0].Principal"},
+		{"a session policy in a list keeps its index", "*", `"sessionPolicy": [{"Version": "2012-10-17", "Statement": []}, {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}]`, "cases[0].sessionPolicy[1].Statement[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := fmt.Sprintf(head, tt.resource) + tt.field + "}]}"
+			_, err := Parse([]byte(data), "kinds.json")
+			if err == nil {
+				t.Fatalf("Parse(%s) = nil error, want one at %s", data, tt.want)
+			}
+			if !strings.Contains(err.Error(), "kinds.json:1:") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse error = %v, want kinds.json:1:col and the path %s", err, tt.want)
+			}
+		})
 	}
 }
 
