@@ -26,12 +26,22 @@ Snapshot files are described in docs/snapshot-format.md.`,
 		Example: `  orgguard org show --depth 2
   orgguard org snapshot --out before.json
   orgguard org diff before.json after.json`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	addConfigFlag(cmd)
 	cmd.AddCommand(newOrgSnapshotCmd(e), newOrgShowCmd(e), newOrgDiffCmd(e))
 	return cmd
+}
+
+// usageArgs marks argument-count errors as usage errors (exit 2).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return &flagError{err: fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+		}
+		return nil
+	}
 }
 
 // readSnapshot loads a snapshot file, or reads the configured backend when
@@ -71,7 +81,7 @@ snapshot file (docs/snapshot-format.md). The file is replaced atomically. With
 		Example: `  orgguard org snapshot --out snapshots/2026-11-27.json
   orgguard org snapshot --config prod.yaml --out prod.json
   orgguard org snapshot --out - | jq '.accounts | length'`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return badInput(errors.New("--out is required (a file name, or - for standard output)"))
@@ -150,7 +160,7 @@ is not set).`,
 		Example: `  orgguard org show --depth 2 --accounts=false
   orgguard org show /Customers --snapshot before.json
   orgguard org show acme-prod --json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if depth < 0 {
 				return badInput(fmt.Errorf("--depth %d: want 0 (no limit) or more", depth))
@@ -363,7 +373,7 @@ Exit status: 0 when the snapshots describe the same organization, 1 when they
 differ, 2 when a file cannot be read.`,
 		Example: `  orgguard org diff before.json after.json
   orgguard org diff before.json after.json --json | jq '.changes[] | select(.kind == "attachment-removed")'`,
-		Args: cobra.ExactArgs(2),
+		Args: usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var idx [2]*org.Index
 			for i, p := range args {

@@ -22,7 +22,7 @@ starts from a generated organization of 1,000 accounts (seed 1) saved under
 ./.orgguard/ on first use.`,
 		Example: `  orgguard sim generate --accounts 10000 --seed 7 --out big.json
   orgguard sim serve --listen 127.0.0.1:4566 --state big.json`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	addConfigFlag(cmd)
@@ -63,7 +63,7 @@ file can be read by every command taking --snapshot and can be the state of
 the simulator (backend.sim.state, or sim serve --state).`,
 		Example: `  orgguard sim generate --accounts 1000 --out org.json
   orgguard sim generate --accounts 10000 --seed 42 --out .orgguard/sim-state.json`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return badInput(errors.New("--out is required (a file name, or - for standard output)"))
