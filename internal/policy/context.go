@@ -199,7 +199,6 @@ func NewRequestContext(r Request, org *Org) (*RequestContext, error) {
 		derive("aws:userid", p.account+":"+p.name)
 	case ptAnonymous:
 		derive("aws:PrincipalType", "Anonymous")
-		derive("aws:userid", "anonymous")
 	case ptService:
 		derive("aws:PrincipalServiceName", p.raw)
 	}

@@ -189,17 +189,12 @@ type resPattern struct {
 	seg   [4]strPattern
 	res   strPattern
 	whole strPattern // not an ARN: matched against the whole resource string
-	tmpl  *template  // non-nil when the pattern holds policy variables
+	tmpl  *template  // the resource part when it holds policy variables
 }
 
 func compileResource(s string, vars bool) resPattern {
 	if s == "*" {
 		return resPattern{any: true}
-	}
-	if vars {
-		if t := compileTemplate(s, true); t != nil {
-			return resPattern{tmpl: t}
-		}
 	}
 	enc := encodeWild(s)
 	parts, res, ok := arnParts(enc)
@@ -213,6 +208,14 @@ func compileResource(s string, vars bool) resPattern {
 	for i := range parts {
 		rp.seg[i] = compileStrPattern(parts[i])
 	}
+	// Policy variables are substituted only in the resource part of the
+	// ARN, after the fifth colon; elsewhere "${...}" is literal text.
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+	if vars {
+		if _, rawRes, ok := arnParts(s); ok {
+			rp.tmpl = compileTemplate(rawRes, true)
+		}
+	}
 	return rp
 }
 
@@ -225,12 +228,20 @@ func (rp *resPattern) match(st *evalState) bool {
 	case rp.never:
 		return false
 	case rp.tmpl != nil:
+		if !rc.resIsARN {
+			return false
+		}
+		for i := range rp.seg {
+			if !rp.seg[i].match(rc.resSeg[i]) {
+				return false
+			}
+		}
 		var buf [256]byte
 		b, ok := rp.tmpl.resolve(st, buf[:0])
 		if !ok {
 			return false // an unresolvable variable: the entry does not match
 		}
-		return arnGlob(bytesString(b), rc.resource)
+		return globMatch(bytesString(b), rc.resRes)
 	}
 	return rp.matchParts(rc.resource, rc.resIsARN, &rc.resSeg, rc.resRes)
 }

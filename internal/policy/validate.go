@@ -55,7 +55,9 @@ func (d *Document) Validate(k Kind) []Finding {
 			}
 			if s.NotPrincipal && s.Effect == Allow {
 				// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-				fs.errorf(s.principalPos, "notprincipal-allow", "NotPrincipal must be used with \"Effect\": \"Deny\"")
+				// AWS no longer supports it; older policies keep their
+				// meaning (everyone but the listed principals is allowed).
+				fs.warnf(s.principalPos, "notprincipal-allow", "NotPrincipal with \"Effect\": \"Allow\" is not supported by AWS any more and allows every principal not listed, including anonymous ones; use \"Effect\": \"Deny\"")
 			}
 		}
 	case KindTrust:
@@ -187,6 +189,9 @@ func (d *Document) languageFindings() []Finding {
 		for _, r := range s.Resources {
 			checkResource(&fs, r)
 			checkVariables(&fs, r, vars)
+			if vars {
+				checkResourceVariables(&fs, r)
+			}
 		}
 		if s.Principal != nil {
 			for _, e := range s.Principal.Entries {
@@ -295,6 +300,19 @@ func checkVariables(fs *findings, v Value, vars bool) {
 		if r.malformed != "" {
 			fs.errorf(v.Pos, "bad-variable", "%s in %q", r.malformed, v.S)
 		}
+	}
+}
+
+// checkResourceVariables warns about policy variables before the fifth
+// colon of an ARN, where AWS does not substitute them.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+func checkResourceVariables(fs *findings, r Value) {
+	i := strings.Index(r.S, "${")
+	if i < 0 {
+		return
+	}
+	if strings.Count(r.S[:i], ":") < 5 {
+		fs.warnf(r.Pos, "variable-in-arn-prefix", "resource %q: policy variables are substituted only in the resource part of an ARN (after the fifth colon); here it is literal text", r.S)
 	}
 }
 

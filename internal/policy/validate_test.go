@@ -36,7 +36,6 @@ func TestValidatePerKind(t *testing.T) {
 		{"a resource policy needs a Principal", KindResource, allowAll, "missing-principal"},
 		{"a resource policy accepts Deny with NotPrincipal", KindResource, notPrinc, ""},
 		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-		{"a resource policy rejects Allow with NotPrincipal", KindResource, strings.Replace(notPrinc, "Deny", "Allow", 1), "notprincipal-allow"},
 		{"a trust policy accepts a service principal", KindTrust, trust, ""},
 		{"a trust policy rejects NotPrincipal", KindTrust, strings.Replace(notPrinc, `"Resource":"*"`, `"Condition":{"Bool":{"aws:SecureTransport":"true"}}`, 1), "notprincipal-trust"},
 		{"a trust policy rejects Resource", KindTrust, strings.Replace(trust, `"sts:AssumeRole"`, `"sts:AssumeRole","Resource":"*"`, 1), "resource-in-trust"},
@@ -93,12 +92,18 @@ func TestValidateWarnings(t *testing.T) {
 		{"a variable in a 2008 policy is literal", `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}}`, "variables-need-version"},
 		{"an ARN with too few parts matches nothing", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:dynamodb:*:table/Books"}}`, "bad-arn"},
 		{"a trust policy with a non-STS action", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject"}}`, "trust-action"},
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+		{"Allow with NotPrincipal", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"111111111111"},"Action":"s3:*","Resource":"*"}}`, "notprincipal-allow"},
+		{"a variable before the fifth colon of an ARN", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:iam::${aws:PrincipalAccount}:user/x"}}`, "variable-in-arn-prefix"},
 		{"a condition key without a prefix", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"team":"a"}}}}`, "condition-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			kind := KindIdentity
-			if strings.Contains(tt.text, "Principal") {
+			switch {
+			case strings.Contains(tt.text, "NotPrincipal"):
+				kind = KindResource
+			case strings.Contains(tt.text, "Principal"):
 				kind = KindTrust
 			}
 			fs := findingsFor(t, kind, tt.text)
