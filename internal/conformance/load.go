@@ -298,7 +298,7 @@ func (l *loader) caseValue(v *jsonpos.Value, path string, index int) *Case {
 	c.Request = req
 
 	set := &policy.PolicySet{}
-	if x := m["identityPolicies"]; x != nil {
+	if x := m["identityPolicies"]; x != nil && x.Kind != jsonpos.Null {
 		set.Identity = l.policyList(x, path+".identityPolicies", policy.KindIdentity, false)
 	}
 	if x := m["permissionBoundary"]; x != nil {
@@ -342,7 +342,7 @@ func (l *loader) caseValue(v *jsonpos.Value, path string, index int) *Case {
 	}
 	rc, err := policy.NewRequestContext(req, c.Org)
 	if err != nil {
-		l.errorf(v.Pos, path, "preparing the request: %v", err)
+		l.errorf(v.Pos, path, "%v", err)
 		return nil
 	}
 	c.rc = rc
