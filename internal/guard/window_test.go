@@ -276,3 +276,28 @@ func FuzzParseWeeklyWindow(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseFreezeTime: freeze bounds parse or fail cleanly; a date given as
+// the end includes that day, so it always ends after the same text as start.
+func FuzzParseFreezeTime(f *testing.F) {
+	for _, s := range []string{"2026-12-24", "2026-12-24 18:00", "2026-12-24T18:00:05", "2026-12-24T00:00:00+09:00", "2026-02-30", "", "soon"} {
+		f.Add(s)
+	}
+	loc := mustLoc(f, "America/New_York")
+	f.Fuzz(func(t *testing.T, s string) {
+		from, err1 := parseFreezeTime(s, loc, false)
+		to, err2 := parseFreezeTime(s, loc, true)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("parseFreezeTime(%q): from error %v, to error %v", s, err1, err2)
+		}
+		if err1 != nil {
+			return
+		}
+		if to.Before(from) {
+			t.Fatalf("parseFreezeTime(%q): as end %v is before as start %v", s, to, from)
+		}
+		if _, err := time.Parse("2006-01-02", strings.TrimSpace(s)); err == nil && !to.After(from) {
+			t.Fatalf("parseFreezeTime(%q): a date as end (%v) must include the day after its start (%v)", s, to, from)
+		}
+	})
+}

@@ -1,0 +1,41 @@
+package guard
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestImportsOnlyStandardLibraryAndYAML keeps guard callable from impact and
+// plan without import cycles: it depends on nothing else in the module.
+func TestImportsOnlyStandardLibraryAndYAML(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(fset, name, src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatalf("parsing %s: %v", name, err)
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			first, _, _ := strings.Cut(path, "/")
+			if path != "gopkg.in/yaml.v3" && strings.Contains(first, ".") {
+				t.Errorf("%s imports %q; guard may import only the standard library and gopkg.in/yaml.v3", name, path)
+			}
+		}
+	}
+}
