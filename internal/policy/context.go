@@ -239,12 +239,21 @@ func (rc *RequestContext) add(name string, vs []string) {
 func parseCtxValue(s string) ctxValue {
 	v := ctxValue{s: s, lower: strings.ToLower(s)}
 	v.arnSeg, v.arnRes, v.arnOK = arnParts(s)
-	if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsNaN(f) {
-		v.num, v.numOK = f, true
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return v
 	}
-	v.t, v.tOK = parseDate(s)
-	if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
-		v.addr, v.addrOK = a.Unmap(), true
+	// Cheap checks first: failed parses allocate their errors.
+	if c := t[0]; c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' {
+		if f, err := strconv.ParseFloat(t, 64); err == nil && !math.IsNaN(f) {
+			v.num, v.numOK = f, true
+		}
+		v.t, v.tOK = parseDate(t)
+	}
+	if strings.ContainsAny(t, ".:") && isHexDigit(t[0]) {
+		if a, err := netip.ParseAddr(t); err == nil {
+			v.addr, v.addrOK = a.Unmap(), true
+		}
 	}
 	return v
 }
@@ -385,6 +394,10 @@ func lastPathElem(res string) string {
 		return res[i+1:]
 	}
 	return res
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 func isHex(s string) bool {
