@@ -781,3 +781,14 @@ func TestGuardIsSafeForConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestZeroVerdictEncodes(t *testing.T) {
+	b, err := json.Marshal(Verdict{})
+	if err != nil {
+		t.Fatalf("json.Marshal(Verdict{}) = %v, want no error (a plan may carry no verdict yet)", err)
+	}
+	var v Verdict
+	if err := json.Unmarshal(b, &v); err != nil || v.Risk != 0 {
+		t.Errorf("json.Unmarshal(%s) = %v, risk %v; want the zero verdict back", b, err, v.Risk)
+	}
+}

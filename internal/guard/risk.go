@@ -41,16 +41,25 @@ func ParseRisk(s string) (Risk, error) {
 	return 0, fmt.Errorf("unknown risk level %q (want low, medium, high or critical)", s)
 }
 
-// MarshalText encodes the level by name (used by JSON and YAML).
+// MarshalText encodes the level by name (used by JSON and YAML); the zero
+// value, not a level, encodes as "".
 func (r Risk) MarshalText() ([]byte, error) {
+	if r == 0 {
+		return []byte{}, nil
+	}
 	if !r.valid() {
 		return nil, fmt.Errorf("encoding risk level: %d is not a level", int(r))
 	}
 	return []byte(r.String()), nil
 }
 
-// UnmarshalText decodes a level name.
+// UnmarshalText decodes a level name; "" decodes as the zero value, which
+// Validate rejects where a level is required.
 func (r *Risk) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*r = 0
+		return nil
+	}
 	v, err := ParseRisk(string(b))
 	if err != nil {
 		return err
