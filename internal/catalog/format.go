@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -45,8 +46,9 @@ var errFormat = errors.New("malformed catalog data")
 
 // parse reads the catalog text. It never panics on bad input.
 func parse(text string) (*Catalog, error) {
-	lower := lowerASCII(text) // same length and offsets as text
 	c := &Catalog{svcIndex: map[string]int{}}
+	// The lower-case action names, end to end; made a string once at the end.
+	lnames := make([]byte, 0, len(text)/2)
 
 	var (
 		lineNo       int
@@ -62,7 +64,7 @@ func parse(text string) (*Catalog, error) {
 		resBuf       []ActionResource
 		keyBuf       []string
 	)
-	type span struct{ res0, res1, key0, key1 int }
+	type span struct{ res0, res1, key0, key1, name0, name1 int }
 	var spans []span
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: line %d: %s", errFormat, lineNo, fmt.Sprintf(format, args...))
@@ -75,7 +77,7 @@ func parse(text string) (*Catalog, error) {
 		if nl < 0 {
 			return nil, fail("missing new line at the end")
 		}
-		lineStart, line := pos, text[pos:pos+nl]
+		line := text[pos : pos+nl]
 		pos += nl + 1
 		if ended {
 			return nil, fail("text after the end line")
@@ -225,16 +227,21 @@ func parse(text string) (*Catalog, error) {
 				if err := checkName(name); err != nil {
 					return nil, fail("action %q: %v", name, err)
 				}
-				off := lineStart + 2 // "a\t"
-				lname := lower[off : off+len(name)]
-				if sv.end > sv.first && c.actions[sv.end-1].lname >= lname {
-					return nil, fail("action %s:%s is out of order", sv.prefix, name)
+				sp := span{res0: len(resBuf), key0: len(keyBuf), name0: len(lnames)}
+				for i := 0; i < len(name); i++ {
+					lnames = append(lnames, lowerByte(name[i]))
+				}
+				sp.name1 = len(lnames)
+				if sv.end > sv.first {
+					prev := spans[len(spans)-1]
+					if bytes.Compare(lnames[prev.name0:prev.name1], lnames[sp.name0:sp.name1]) >= 0 {
+						return nil, fail("action %s:%s is out of order", sv.prefix, name)
+					}
 				}
 				level, ok := levelFromCode(f[2])
 				if !ok {
 					return nil, fail("action %s:%s has unknown access level %q", sv.prefix, name, f[2])
 				}
-				sp := span{res0: len(resBuf), key0: len(keyBuf)}
 				err := eachIndex(f[3], len(sv.resources), true, func(r int, req bool) {
 					resBuf = append(resBuf, ActionResource{Name: sv.resources[r].Name, Required: req})
 				})
@@ -247,7 +254,7 @@ func parse(text string) (*Catalog, error) {
 				}
 				sp.res1, sp.key1 = len(resBuf), len(keyBuf)
 				spans = append(spans, sp)
-				c.actions = append(c.actions, action{name: name, lname: lname, svc: int32(len(c.services) - 1), level: level})
+				c.actions = append(c.actions, action{name: name, svc: int32(len(c.services) - 1), level: level})
 				sv.end = len(c.actions)
 			}
 		default:
@@ -262,8 +269,10 @@ func parse(text string) (*Catalog, error) {
 		return nil, fmt.Errorf("%w: counts say %d services and %d actions, found %d and %d",
 			errFormat, wantServices, wantActions, len(c.services), len(c.actions))
 	}
+	lower := string(lnames)
 	for i, sp := range spans {
 		a := &c.actions[i]
+		a.lname = lower[sp.name0:sp.name1]
 		a.resources = resBuf[sp.res0:sp.res1:sp.res1]
 		a.keys = keyBuf[sp.key0:sp.key1:sp.key1]
 	}
