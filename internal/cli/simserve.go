@@ -28,8 +28,8 @@ func newSimServeCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the simulated organization over the AWS Organizations API (AWS JSON 1.1)",
-		Long: `Serve the simulated organization in --state over the AWS Organizations wire
-protocol, so that the AWS CLI, the AWS SDKs and orgguard's own AWS backend can
+		Long: `Serve the simulated organization in --state (default: the configured one)
+over the AWS Organizations wire protocol, so that the AWS CLI, the AWS SDKs and orgguard's own AWS backend can
 talk to it with an endpoint override. Changes are saved to the state file.
 
 Signatures are not verified: any credentials work. --throttle-rate,
@@ -48,9 +48,6 @@ docs/simulator.md.`,
     --throttle-rate 0.2 --conflict-rate 0.1 --latency 50ms --fault-seed 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if state == "" {
-				return badInput(errors.New("--state is required: the simulated organization's state file (create one with `orgguard sim generate --out FILE`)"))
-			}
 			for name, r := range map[string]float64{"--throttle-rate": throttleRate, "--conflict-rate": conflictRate} {
 				if r < 0 || r > 1 {
 					return badInput(fmt.Errorf("%s %v: want a probability between 0 and 1", name, r))
@@ -68,12 +65,25 @@ docs/simulator.md.`,
 			}
 			log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
-			o, err := sim.Open(sim.Options{StatePath: state})
-			if err != nil {
-				if errors.Is(err, os.ErrNotExist) {
-					return badInput(fmt.Errorf("%w (create the state with `orgguard sim generate --out %s`)", err, state))
+			var o *sim.Org
+			if state == "" {
+				// The configured simulated organization (generated on first use).
+				c, err := loadConfig(cmd)
+				if err != nil {
+					return err
 				}
-				return badInput(err)
+				if o, err = openSim(e, c.Backend.Sim); err != nil {
+					return err
+				}
+				state = c.Backend.Sim.State
+			} else {
+				var err error
+				if o, err = sim.Open(sim.Options{StatePath: state}); err != nil {
+					if errors.Is(err, os.ErrNotExist) {
+						return badInput(fmt.Errorf("%w (create the state with `orgguard sim generate --out %s`)", err, state))
+					}
+					return badInput(err)
+				}
 			}
 			srv := simserver.New(o, simserver.Options{
 				Logger: log, Latency: latency, ThrottleRate: throttleRate, ConflictRate: conflictRate,
@@ -102,7 +112,7 @@ docs/simulator.md.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free port)")
-	f.StringVar(&state, "state", "", "state file of the simulated organization (required)")
+	f.StringVar(&state, "state", "", "state file of the simulated organization (default: backend.sim.state of the configuration, generated on first use)")
 	f.DurationVar(&latency, "latency", 0, "delay added to every response, e.g. 50ms")
 	f.Float64Var(&throttleRate, "throttle-rate", 0, "fraction of requests answered with TooManyRequestsException (0..1)")
 	f.Float64Var(&conflictRate, "conflict-rate", 0, "fraction of write requests answered with ConcurrentModificationException (0..1)")
