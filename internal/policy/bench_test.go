@@ -104,3 +104,25 @@ func BenchmarkNewRequestContext(b *testing.B) {
 		}
 	}
 }
+
+func TestEvaluateIsSafeForConcurrentUse(t *testing.T) {
+	rc, set := benchmarkSet(t)
+	done := make(chan Decision)
+	for i := 0; i < 8; i++ {
+		go func() {
+			d := Allowed
+			for j := 0; j < 200; j++ {
+				if r := Evaluate(rc, set); r.Decision != Allowed {
+					d = r.Decision
+				}
+				_ = Evaluate(rc, set).Explain()
+			}
+			done <- d
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if d := <-done; d != Allowed {
+			t.Errorf("concurrent Evaluate = %v, want Allowed", d)
+		}
+	}
+}
