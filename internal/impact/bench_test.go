@@ -3,6 +3,7 @@ package impact
 import (
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/generate"
@@ -56,8 +57,10 @@ func benchCases(tb testing.TB, s *org.Snapshot) []benchCase {
 
 // BenchmarkBlastRadius10k measures Compute — a fresh Analyzer every time, so
 // nothing is reused between iterations — on the generated 10,000-account
-// organization over the full catalog, and reports the heap the process
-// obtained from the OS.
+// organization over the full catalog, and reports the CPU time per
+// computation (all threads, GC included: a figure that does not depend on
+// other jobs sharing the machine) and the heap the process obtained from
+// the OS.
 func BenchmarkBlastRadius10k(b *testing.B) {
 	cat := testCatalog(b)
 	s := generated10k(b)
@@ -65,6 +68,7 @@ func BenchmarkBlastRadius10k(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var im *Impact
+			cpu0 := cpuTime()
 			for b.Loop() {
 				var err error
 				im, err = Compute(s, bc.after, cat, Options{})
@@ -72,6 +76,7 @@ func BenchmarkBlastRadius10k(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			b.ReportMetric(float64(ms.HeapSys)/(1<<20), "heapsys-MiB")

@@ -279,7 +279,7 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 					goneStamp[vn.id] = seq
 					ni := gone[vn.id]
 					if ni == nil {
-						ni = &NodeImpact{ID: vn.id, Name: vn.name, Path: vn.path, Kind: vn.kind.String()}
+						ni = &NodeImpact{ID: vn.id, Name: vn.name, Path: v.pathOf(p), Kind: vn.kind.String()}
 						gone[vn.id] = ni
 					}
 					ni.AccountsAffected++
@@ -294,6 +294,14 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 		}
 	}
 
+	type foundAccount struct {
+		id, path string
+		v        *view
+		i        int32
+		d        *accountDiff
+		presence string
+	}
+	var found []foundAccount
 	visit := func(id string) {
 		sb, rb, inB := vb.classesOf(id)
 		sa, ra, inA := va.classesOf(id)
@@ -315,13 +323,7 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 			v, i = vb, vb.byID[id]
 			presence = "removed"
 		}
-		n := &v.nodes[i]
-		r.Accounts = append(r.Accounts, AccountImpact{
-			ID: id, Name: n.name, Path: n.path,
-			Counts: d.combined, SCP: d.scp, RCP: d.rcp,
-			CriticalLost: d.critical, ServicesLost: d.services, DeniedEverything: d.everything,
-			NewlyDeniedShare: d.share, Presence: presence,
-		})
+		found = append(found, foundAccount{id: id, path: v.pathOf(i), v: v, i: i, d: d, presence: presence})
 		r.MaxNewlyDeniedShare = max(r.MaxNewlyDeniedShare, d.share)
 		// Mark the nodes above the account after the change, and before it
 		// when it moved (OUs themselves cannot move in AWS Organizations).
@@ -346,26 +348,26 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 			}
 		}
 	}
-	r.AccountsAffected = len(r.Accounts)
-	// Sort by path through an index: AccountImpact values are large to swap.
-	order := make([]int32, len(r.Accounts))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int {
-		a, b := &r.Accounts[x], &r.Accounts[y]
-		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.ID, b.ID))
+	r.AccountsAffected = len(found)
+	// Report the affected accounts by path.
+	slices.SortFunc(found, func(x, y foundAccount) int {
+		return cmp.Or(cmp.Compare(x.path, y.path), cmp.Compare(x.id, y.id))
 	})
-	sorted := make([]AccountImpact, len(order))
-	for i, j := range order {
-		sorted[i] = r.Accounts[j]
+	r.Accounts = make([]AccountImpact, len(found))
+	for k, f := range found {
+		d := f.d
+		r.Accounts[k] = AccountImpact{
+			ID: f.id, Name: f.v.nodes[f.i].name, Path: f.path,
+			Counts: d.combined, SCP: d.scp, RCP: d.rcp,
+			CriticalLost: d.critical, ServicesLost: d.services, DeniedEverything: d.everything,
+			NewlyDeniedShare: d.share, Presence: f.presence,
+		}
 	}
-	r.Accounts = sorted
 	r.Nodes = []NodeImpact{}
 	for i := range va.nodes {
 		if affected[i] > 0 {
 			vn := &va.nodes[i]
-			r.Nodes = append(r.Nodes, NodeImpact{ID: vn.id, Name: vn.name, Path: vn.path, Kind: vn.kind.String(),
+			r.Nodes = append(r.Nodes, NodeImpact{ID: vn.id, Name: vn.name, Path: va.pathOf(int32(i)), Kind: vn.kind.String(),
 				AccountsAffected: affected[i], AccountsTotal: total[i]})
 		}
 	}

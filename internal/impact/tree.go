@@ -30,10 +30,8 @@ type vnode struct {
 	id, name string
 	kind     org.NodeKind
 	parent   int32 // -1 for the root
-	path     string
-	scp, rcp int32 // cumulative class ids
-	scpEff   []int32
-	rcpEff   []int32
+	path     string // filled on demand by pathOf
+	scp, rcp int32  // cumulative class ids
 	mgmt     bool
 }
 
@@ -48,7 +46,7 @@ func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
 	if s.Root.ID == "" {
 		return nil, fmt.Errorf("reading the organization tree: the snapshot has no root: %w", ErrInvalidInput)
 	}
-	v.nodes = append(v.nodes, vnode{id: s.Root.ID, name: s.Root.Name, kind: org.KindRoot, parent: -1, path: "/"})
+	v.nodes = append(v.nodes, vnode{id: s.Root.ID, name: s.Root.Name, kind: org.KindRoot, parent: -1})
 	v.byID[s.Root.ID] = 0
 
 	// OUs may be listed in any order: place each after its parent, walking up
@@ -95,7 +93,8 @@ func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
 		v.nodes[i].mgmt = ac.ID == v.mgmt
 	}
 
-	// Attachments: the effect of each attached SCP and RCP, per node.
+	// Attachments: the effect of each attached SCP and RCP, per node, kept
+	// in one flat slice per type grouped by node (counted first).
 	scpOn := s.Root.PolicyTypeEnabled(org.ServiceControlPolicy)
 	rcpOn := s.Root.PolicyTypeEnabled(org.ResourceControlPolicy)
 	// Policy ID -> index, and the effect id of each policy once read (-1:
@@ -116,28 +115,62 @@ func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
 		}
 		return effOf[pi], nil
 	}
+	type att struct {
+		node int32
+		eff  int32
+		dim  dimension
+	}
+	atts := make([]att, 0, len(s.Attachments))
+	lastPolicy, pi := "", 0 // attachments are usually sorted by policy
 	for _, at := range s.Attachments {
 		ni, ok := v.byID[at.TargetID]
 		if !ok {
 			return nil, fmt.Errorf("reading attachments: policy %s is attached to unknown target %q: %w", at.PolicyID, at.TargetID, ErrInvalidInput)
 		}
-		pi, ok := pols[at.PolicyID]
-		if !ok {
-			return nil, fmt.Errorf("reading attachments: unknown policy %q is attached to %s: %w", at.PolicyID, at.TargetID, ErrInvalidInput)
+		if at.PolicyID != lastPolicy || lastPolicy == "" {
+			if pi, ok = pols[at.PolicyID]; !ok {
+				return nil, fmt.Errorf("reading attachments: unknown policy %q is attached to %s: %w", at.PolicyID, at.TargetID, ErrInvalidInput)
+			}
+			lastPolicy = at.PolicyID
 		}
+		var dim dimension
 		switch t := s.Policies[pi].Type; {
 		case t == org.ServiceControlPolicy && scpOn:
-			id, err := effect(dimSCP, pi)
-			if err != nil {
-				return nil, err
-			}
-			v.nodes[ni].scpEff = append(v.nodes[ni].scpEff, id)
+			dim = dimSCP
 		case t == org.ResourceControlPolicy && rcpOn:
-			id, err := effect(dimRCP, pi)
-			if err != nil {
-				return nil, err
-			}
-			v.nodes[ni].rcpEff = append(v.nodes[ni].rcpEff, id)
+			dim = dimRCP
+		default:
+			continue
+		}
+		id, err := effect(dim, pi)
+		if err != nil {
+			return nil, err
+		}
+		atts = append(atts, att{ni, id, dim})
+	}
+	// Group by node: start[i]..start[i+1] in effs are node i's effects,
+	// SCPs first, then RCPs (nscp[i] of them SCPs).
+	start := make([]int32, len(v.nodes)+1)
+	nscp := make([]int32, len(v.nodes))
+	for _, a := range atts {
+		start[a.node+1]++
+		if a.dim == dimSCP {
+			nscp[a.node]++
+		}
+	}
+	for i := range v.nodes {
+		start[i+1] += start[i]
+	}
+	effs := make([]int32, len(atts))
+	fillS := make([]int32, len(v.nodes))
+	fillR := make([]int32, len(v.nodes))
+	for _, a := range atts {
+		if a.dim == dimSCP {
+			effs[start[a.node]+fillS[a.node]] = a.eff
+			fillS[a.node]++
+		} else {
+			effs[start[a.node]+nscp[a.node]+fillR[a.node]] = a.eff
+			fillR[a.node]++
 		}
 	}
 
@@ -151,26 +184,44 @@ func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
 			ps, pr = v.nodes[n.parent].scp, v.nodes[n.parent].rcp
 		}
 		n.scp, n.rcp = topID, topID
+		mid := start[i] + nscp[i]
 		if scpOn {
-			n.scp = e.combine(ps, e.level(dimSCP, n.scpEff))
+			n.scp = e.combine(ps, e.level(dimSCP, effs[start[i]:mid]))
 		}
 		if rcpOn {
-			n.rcp = e.combine(pr, e.level(dimRCP, n.rcpEff))
+			n.rcp = e.combine(pr, e.level(dimRCP, effs[mid:start[i+1]]))
 		}
-		n.scpEff, n.rcpEff = nil, nil
 	}
 	return v, nil
 }
 
 func (v *view) add(id, name string, kind org.NodeKind, parent int32) int32 {
 	i := int32(len(v.nodes))
-	pp := v.nodes[parent].path
+	v.nodes = append(v.nodes, vnode{id: id, name: name, kind: kind, parent: parent})
+	v.byID[id] = i
+	return i
+}
+
+// pathOf returns the display path of node i, as org.Index.PathString
+// writes it: "/" for the root, "/Customers/Acme" for an OU,
+// "/Customers/Acme/acme-prod" for an account. Paths are built on demand
+// (only reported nodes need one) and kept.
+func (v *view) pathOf(i int32) string {
+	n := &v.nodes[i]
+	if n.path != "" {
+		return n.path
+	}
+	if n.parent < 0 {
+		n.path = "/"
+		return n.path
+	}
+	pp := v.pathOf(n.parent)
 	if pp == "/" {
 		pp = ""
 	}
-	v.nodes = append(v.nodes, vnode{id: id, name: name, kind: kind, parent: parent, path: pp + "/" + name})
-	v.byID[id] = i
-	return i
+	n = &v.nodes[i]
+	n.path = pp + "/" + n.name
+	return n.path
 }
 
 // classesOf returns the SCP and RCP class ids of account id as the
