@@ -29,7 +29,7 @@ type view struct {
 type vnode struct {
 	id, name string
 	kind     org.NodeKind
-	parent   int32 // -1 for the root
+	parent   int32  // -1 for the root
 	path     string // filled on demand by pathOf
 	scp, rcp int32  // cumulative class ids
 	mgmt     bool
