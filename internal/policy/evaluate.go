@@ -109,6 +109,17 @@ type evalState struct {
 	hasBoundary    bool
 	principalInOrg bool // derived aws:PrincipalOrgID applies
 	resourceInOrg  bool // derived aws:ResourceOrgID applies
+	denied         bool // an explicit deny was found
+}
+
+// deny records the first explicit deny in r and reports whether evaluation
+// can stop (it goes on with a tracer, to list every deny).
+func (st *evalState) deny(r *Result, k Kind, level int) bool {
+	if !st.denied {
+		st.denied = true
+		*r = r.with(ExplicitlyDenied, k, level, ReasonExplicitDeny)
+	}
+	return st.tr == nil
 }
 
 // lookup returns the values of a lowercased context key, nil when absent.
@@ -123,64 +134,63 @@ func (st *evalState) lookup(lowerKey string) []ctxValue {
 	return st.rc.vals[i]
 }
 
-// scan looks for statements of one effect (deny or allow) in p that apply
-// to the request and returns the strongest principal grant among them
-// (grantNone when none applies). With a tracer it records every applicable
-// statement.
-func (st *evalState) scan(p *Policy, deny bool, kind Kind, level int, levelID string) grant {
+// scan looks at every statement of p once and returns the strongest
+// principal grant among the Deny statements that apply (grantNone when none
+// applies) and among the Allow statements that apply (only when wantAllow).
+// Without a tracer it skips statements that cannot change the answer; with
+// one it records every applicable statement.
+func (st *evalState) scan(p *Policy, wantAllow bool, kind Kind, level int, levelID string) (deny, allow grant) {
 	if p == nil {
-		return grantNone
+		return grantNone, grantNone
 	}
-	best := grantNone
+	tracing := st.tr != nil
+	bestGrant := kind == KindResource || kind == KindTrust // the kind of grant matters
 	for i := range p.stmts {
 		s := &p.stmts[i]
-		if s.deny != deny {
-			continue
+		if s.deny {
+			if deny != grantNone && !tracing {
+				continue
+			}
+		} else {
+			if !wantAllow {
+				continue
+			}
+			if !tracing && (allow == grantDirect || (allow != grantNone && !bestGrant)) {
+				continue
+			}
 		}
 		g := s.principalGrant(st)
 		if g == grantNone || !s.applies(st) {
 			continue
 		}
-		if st.tr != nil {
+		if tracing {
 			st.tr.record(kind, level, levelID, p, s)
 		}
-		if g > best {
-			best = g
-		}
-		if st.tr == nil && (best == grantDirect || (kind != KindResource && kind != KindTrust)) {
-			return best
+		if s.deny {
+			deny = max(deny, g)
+		} else {
+			allow = max(allow, g)
 		}
 	}
-	return best
+	return deny, allow
 }
 
-// any reports whether a statement of the effect in any of ps applies.
-func (st *evalState) any(ps []*Policy, deny bool, kind Kind) bool {
-	found := false
+// scanAll scans every policy of ps; it reports whether a Deny applies and
+// whether an Allow applies.
+func (st *evalState) scanAll(ps []*Policy, kind Kind, level int, levelID string) (denied, allowed bool) {
 	for _, p := range ps {
-		if st.scan(p, deny, kind, -1, "") != grantNone {
-			found = true
+		d, a := st.scan(p, !allowed || st.tr != nil, kind, level, levelID)
+		if d != grantNone {
+			denied = true
 			if st.tr == nil {
-				return true
+				return true, allowed
 			}
 		}
-	}
-	return found
-}
-
-// level reports whether a statement of the effect in the policies of an
-// SCP or RCP level applies.
-func (st *evalState) level(l *Level, deny bool, kind Kind, i int) bool {
-	found := false
-	for _, p := range l.Policies {
-		if st.scan(p, deny, kind, i, l.ID) != grantNone {
-			found = true
-			if st.tr == nil {
-				return true
-			}
+		if a != grantNone {
+			allowed = true
 		}
 	}
-	return found
+	return denied, allowed
 }
 
 func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
@@ -219,111 +229,107 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 		resKind = KindTrust
 	}
 
-	// 1. An explicit deny in any applicable policy decides. With a tracer,
-	// every policy is scanned so that every deny is listed.
-	denied := false
+	// One pass over every applicable policy. An explicit deny in any of
+	// them decides; the order of the checks below decides which one is
+	// reported when several deny. Without a tracer the first deny returns.
+
+	// RCPs: RCPFullAWSAccess is attached at every level and cannot be
+	// detached, so every level allows; customer RCPs can only deny.
 	if rcpApply {
 		for i := range set.RCPs {
-			if st.level(&set.RCPs[i], true, KindRCP, i) && !denied {
-				denied, r = true, r.with(ExplicitlyDenied, KindRCP, i, ReasonExplicitDeny)
-			}
-			if denied && tr == nil {
+			if d, _ := st.scanAll(set.RCPs[i].Policies, KindRCP, i, set.RCPs[i].ID); d && st.deny(&r, KindRCP, i) {
 				return r
 			}
 		}
 	}
+	// SCPs: every level of the principal's chain must allow.
+	scpGap := -1 // the first level without an Allow
 	if scpApply {
 		for i := range set.SCPs {
-			if st.level(&set.SCPs[i], true, KindSCP, i) && !denied {
-				denied, r = true, r.with(ExplicitlyDenied, KindSCP, i, ReasonExplicitDeny)
-			}
-			if denied && tr == nil {
+			d, a := st.scanAll(set.SCPs[i].Policies, KindSCP, i, set.SCPs[i].ID)
+			if d && st.deny(&r, KindSCP, i) {
 				return r
+			}
+			if !a && scpGap < 0 {
+				scpGap = i
 			}
 		}
 	}
-	if set.Resource != nil && st.scan(set.Resource, true, resKind, -1, "") != grantNone && !denied {
-		denied, r = true, r.with(ExplicitlyDenied, resKind, -1, ReasonExplicitDeny)
-	}
-	// Identity policies cannot be attached to the root user, but when given
-	// their denies still count.
-	if iam && (!denied || tr != nil) && st.any(set.Identity, true, KindIdentity) && !denied {
-		denied, r = true, r.with(ExplicitlyDenied, KindIdentity, -1, ReasonExplicitDeny)
-	}
-	if iam && (!denied || tr != nil) && st.any(set.Boundary, true, KindBoundary) && !denied {
-		denied, r = true, r.with(ExplicitlyDenied, KindBoundary, -1, ReasonExplicitDeny)
-	}
-	if p.isSession() && (!denied || tr != nil) && st.any(set.Session, true, KindSession) && !denied {
-		denied, r = true, r.with(ExplicitlyDenied, KindSession, -1, ReasonExplicitDeny)
-	}
-	if denied {
+	resDeny, resGrant := st.scan(set.Resource, true, resKind, -1, "")
+	if resDeny != grantNone && st.deny(&r, resKind, -1) {
 		return r
 	}
-
-	// 2. RCPs: RCPFullAWSAccess is attached at every level and cannot be
-	// detached, so every level allows; customer RCPs can only deny.
-
-	// 3. SCPs: every level of the principal's chain must allow.
-	if scpApply {
-		for i := range set.SCPs {
-			if !st.level(&set.SCPs[i], false, KindSCP, i) {
-				return r.with(ImplicitlyDenied, KindSCP, i, ReasonSCPNoAllow)
-			}
+	var idAllow, bAllow, sAllow bool
+	if iam {
+		// Identity policies cannot be attached to the root user, but when
+		// given their denies still count.
+		var d bool
+		if d, idAllow = st.scanAll(set.Identity, KindIdentity, -1, ""); d && st.deny(&r, KindIdentity, -1) {
+			return r
+		}
+		if d, bAllow = st.scanAll(set.Boundary, KindBoundary, -1, ""); d && st.deny(&r, KindBoundary, -1) {
+			return r
 		}
 	}
-
-	// 4. Resource-based policy.
-	resGrant := grantNone
-	if set.Resource != nil {
-		resGrant = st.scan(set.Resource, false, resKind, -1, "")
+	if p.isSession() {
+		var d bool
+		if d, sAllow = st.scanAll(set.Session, KindSession, -1, ""); d && st.deny(&r, KindSession, -1) {
+			return r
+		}
 	}
+	if st.denied {
+		return r
+	}
+	if scpGap >= 0 {
+		return r.with(ImplicitlyDenied, KindSCP, scpGap, ReasonSCPNoAllow)
+	}
+
+	// Resource-based policy.
 	if !iam {
 		if resGrant != grantNone {
 			return r.with(Allowed, resKind, -1, ReasonResourceGrant)
 		}
 		return r.with(ImplicitlyDenied, resKind, -1, ReasonPrincipalNoIdentity)
 	}
+	boundaryOK := set.Boundary == nil || p.typ == ptRoot || bAllow
+	sessionOK := !p.isSession() || set.Session == nil || sAllow
 	same := rc.resAcct == p.account
-	// Role trust policies and KMS key policies must allow the principal
-	// themselves, even within one account.
-	resourceRequired := resKind == KindTrust || (set.Resource != nil && rc.service == "kms")
 	if same && resGrant > grantAccount {
 		if resGrant == grantDirect {
+			// A grant naming the IAM user or the session itself is not
+			// limited by identity policies, boundary or session policy.
 			return r.with(Allowed, resKind, -1, ReasonResourceDirect)
 		}
 		// A grant to the role ARN (or to "*") is limited by an implicit
 		// deny in a permissions boundary or session policy.
-		if set.Boundary != nil && p.typ != ptRoot && !st.any(set.Boundary, false, KindBoundary) {
+		if !boundaryOK {
 			return r.with(ImplicitlyDenied, KindBoundary, -1, ReasonBoundary)
 		}
-		if p.isSession() && set.Session != nil && !st.any(set.Session, false, KindSession) {
+		if !sessionOK {
 			return r.with(ImplicitlyDenied, KindSession, -1, ReasonSession)
 		}
 		return r.with(Allowed, resKind, -1, ReasonResourceGrant)
 	}
-	if resourceRequired && resGrant == grantNone {
+	// Role trust policies and KMS key policies must allow the principal
+	// themselves, even within one account.
+	if (resKind == KindTrust || (set.Resource != nil && rc.service == "kms")) && resGrant == grantNone {
 		return r.with(ImplicitlyDenied, resKind, -1, ReasonResourceRequired)
 	}
-
-	// 5. Identity-based policies (the root user has full access).
-	if p.typ != ptRoot && !st.any(set.Identity, false, KindIdentity) {
+	// Identity-based policies (the root user has full access), the
+	// permissions boundary and the session policy.
+	if p.typ != ptRoot && !idAllow {
 		return r.with(ImplicitlyDenied, KindIdentity, -1, ReasonNoIdentityAllow)
 	}
-	// 6. Permissions boundary.
-	if set.Boundary != nil && p.typ != ptRoot && !st.any(set.Boundary, false, KindBoundary) {
+	if !boundaryOK {
 		return r.with(ImplicitlyDenied, KindBoundary, -1, ReasonBoundary)
 	}
-	// 7. Session policy.
-	if p.isSession() {
-		if set.Session != nil {
-			if !st.any(set.Session, false, KindSession) {
-				return r.with(ImplicitlyDenied, KindSession, -1, ReasonSession)
-			}
-		} else if p.typ == ptFederatedUser {
-			return r.with(ImplicitlyDenied, KindSession, -1, ReasonFederatedNoSession)
-		}
+	if !sessionOK {
+		return r.with(ImplicitlyDenied, KindSession, -1, ReasonSession)
 	}
-	// 8. Cross-account: the resource side must allow too.
+	if p.typ == ptFederatedUser && set.Session == nil {
+		return r.with(ImplicitlyDenied, KindSession, -1, ReasonFederatedNoSession)
+	}
+	// Cross-account: the resource side must allow too.
 	if !same && resGrant == grantNone {
 		return r.with(ImplicitlyDenied, resKind, -1, ReasonCrossAccount)
 	}
