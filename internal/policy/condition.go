@@ -1,13 +1,14 @@
 package policy
 
 import (
-	"bytes"
+	"encoding/base64"
 	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Condition operators.
@@ -345,7 +346,7 @@ func (c *ccond) matchOne(st *evalState, cv *ctxValue) bool {
 				return true
 			}
 		case tBinary:
-			if b, ok := decodeBase64(cv.s); ok && bytes.Equal(b, []byte(pv.s)) {
+			if binaryEquals(cv.s, pv.s) {
 				return true
 			}
 		case tIP:
@@ -355,6 +356,24 @@ func (c *ccond) matchOne(st *evalState, cv *ctxValue) bool {
 		}
 	}
 	return false
+}
+
+// binaryEquals reports whether the base64 text enc decodes to the bytes
+// want, decoding into a stack buffer.
+func binaryEquals(enc, want string) bool {
+	var buf [512]byte
+	if base64.StdEncoding.DecodedLen(len(enc)) > len(buf) {
+		b, ok := decodeBase64(enc)
+		return ok && string(b) == want
+	}
+	src := unsafe.Slice(unsafe.StringData(enc), len(enc)) // read only
+	n, err := base64.StdEncoding.Decode(buf[:], src)
+	if err != nil {
+		if n, err = base64.RawStdEncoding.Decode(buf[:], src); err != nil {
+			return false
+		}
+	}
+	return string(buf[:n]) == want
 }
 
 func compareFloat(op cmpOp, a, b float64) bool {

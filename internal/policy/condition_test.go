@@ -237,3 +237,12 @@ func FuzzConditionValue(f *testing.F) {
 		}
 	})
 }
+
+func TestBinaryEqualsDoesNotAllocate(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { binaryEquals("QmluYXJ5VmFsdWU=", "BinaryValue") }); n != 0 {
+		t.Errorf("binaryEquals allocates %v times, want 0", n)
+	}
+	if !binaryEquals("QmluYXJ5VmFsdWU", "BinaryValue") {
+		t.Errorf("binaryEquals(unpadded) = false, want true")
+	}
+}
