@@ -27,8 +27,8 @@ func bigState(b testing.TB) string {
 // TestLoadTenThousandAccountsIsFast pins "loads fast": a 10,000-account
 // state opens in well under a second (generous bound for loaded CI).
 func TestLoadTenThousandAccountsIsFast(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates a 10,000-account organization")
+	if testing.Short() || raceEnabled {
+		t.Skip("generates a 10,000-account organization; timing is meaningless under -race")
 	}
 	path := bigState(t)
 	start := time.Now()
