@@ -208,6 +208,8 @@ func Verify(ctx context.Context, src Source, anchors ...Anchor) (Report, error) 
 		after = page[len(page)-1].Seq
 	}
 	switch {
+	case head.Seq < 0:
+		return brk(r.Last.Seq+1, "the head checkpoint is missing: entries after %d may have been deleted", r.Last.Seq)
 	case head.Seq > r.Last.Seq:
 		return brk(r.Last.Seq+1, "entries %d to %d are missing: the head checkpoint is at entry %d but the chain ends at %d",
 			r.Last.Seq+1, head.Seq, head.Seq, r.Last.Seq)

@@ -37,6 +37,7 @@ type options struct {
 	now       func() time.Time
 	mustExist bool
 	readConns int
+	sync      string // SQLite synchronous mode; FULL unless a benchmark compares
 }
 
 // WithClock makes the store take its times from now instead of time.Now.
@@ -65,7 +66,7 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating it if needed, unless MustExist) the store at dsn —
 // see ParseDSN — and brings its schema up to date.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now, readConns: 4}
+	o := options{now: time.Now, readConns: 4, sync: "FULL"}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -108,7 +109,7 @@ func (s *Store) openSQLite(ctx context.Context, path string, o options) error {
 	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Add("_pragma", "journal_mode(WAL)")
-	params.Add("_pragma", "synchronous(FULL)")
+	params.Add("_pragma", "synchronous("+o.sync+")")
 	params.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", path+"?"+params.Encode())
 	if err != nil {
