@@ -13,7 +13,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
+// updateGolden reports whether -update was given. The flag is shared with
+// any other golden-file test of the package that registered it first.
+var updateGolden = func() func() bool {
+	if f := flag.Lookup("update"); f != nil {
+		return func() bool { return f.Value.String() == "true" }
+	}
+	p := flag.Bool("update", false, "rewrite the golden files under testdata/")
+	return func() bool { return *p }
+}()
 
 // orgguardRun runs the command line in-process and returns the exit code,
 // standard output and standard error.
@@ -66,7 +74,7 @@ func TestEvalGolden(t *testing.T) {
 		t.Run(name+" output matches its golden file", func(t *testing.T) {
 			_, stdout, stderr := orgguardRun(t, "eval", evalFixture(name+".json"))
 			golden := evalFixture(name + ".golden")
-			if *updateGolden {
+			if updateGolden() {
 				if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
 					t.Fatal(err)
 				}

@@ -342,11 +342,33 @@ func (l *loader) caseValue(v *jsonpos.Value, path string, index int) *Case {
 	}
 	rc, err := policy.NewRequestContext(req, c.Org)
 	if err != nil {
-		l.errorf(v.Pos, path, "%v", err)
+		at, atPath := v.Pos, path
+		if field := requestField(err.Error()); field != "" && m[field] != nil {
+			at, atPath = m[field].Pos, path+"."+field
+		}
+		l.errorf(at, atPath, "%v", err)
 		return nil
 	}
 	c.rc = rc
 	return c
+}
+
+// requestField guesses which case field a request error is about, from the
+// words of the engine's message, so that the error points at that field.
+func requestField(msg string) string {
+	msg = strings.ToLower(msg)
+	for _, f := range []struct{ word, field string }{
+		{"resource account", "resourceAccount"},
+		{"context", "context"},
+		{"action", "action"},
+		{"resource", "resource"},
+		{"principal", "principal"},
+	} {
+		if strings.Contains(msg, f.word) {
+			return f.field
+		}
+	}
+	return ""
 }
 
 func (l *loader) nonEmpty(v *jsonpos.Value, path, what string) string {

@@ -125,6 +125,11 @@ func TestParseReportsPositionAndPath(t *testing.T) {
 			want: `cases[0].organization.master: unknown field "master" in organization`,
 		},
 		{
+			name: "a request the engine cannot prepare points at the field",
+			data: "{\"cases\": [\n" + strings.Replace(validCase, `"action": "s3:GetObject"`, `"action": "GetObject"`, 1) + "]}",
+			want: `bad.json:6:13: cases[0].action: `,
+		},
+		{
 			name: "an empty principal is an error",
 			data: "{\"cases\": [\n" + strings.Replace(validCase, `"principal": "arn:aws:iam::111111111111:user/alice"`, `"principal": ""`, 1) + "]}",
 			want: `bad.json:5:16: cases[0].principal: principal is empty`,
