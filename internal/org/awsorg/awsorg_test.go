@@ -101,18 +101,20 @@ func content(s *org.Snapshot) *org.Snapshot {
 }
 
 func TestSnapshotEqualsTheSimulatorsOwn(t *testing.T) {
-	snap := generated(t, 400, 7)
+	big, small := generated(t, 400, 7), generated(t, 120, 8)
 	for _, tc := range []struct {
 		name     string
+		snap     *org.Snapshot
 		readTags bool
 		pageSize int
 	}{
-		{"with tags and full pages", true, 0},
-		{"without tags and full pages", false, 0},
-		{"with tags and pages of three items", true, 3},
-		{"without tags and pages of one item", false, 1},
+		{"with tags and full pages", big, true, 0},
+		{"without tags and full pages", big, false, 0},
+		{"with tags and pages of three items", small, true, 3},
+		{"without tags and pages of one item", small, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			snap := tc.snap
 			st := newStack(t, snap, simserver.Options{PageSize: tc.pageSize}, awsorg.Options{ReadTags: tc.readTags, Concurrency: 6})
 			got, stats, err := st.backend.ReadSnapshot(context.Background())
 			if err != nil {
@@ -179,7 +181,7 @@ func expectedCalls(s *org.Snapshot, page int) map[string]int {
 }
 
 func TestSnapshotMakesTheMinimumNumberOfCalls(t *testing.T) {
-	snap := generated(t, 1500, 3)
+	snap := generated(t, 800, 3)
 	st := newStack(t, snap, simserver.Options{}, awsorg.Options{})
 	_, stats, err := st.backend.ReadSnapshot(context.Background())
 	if err != nil {
