@@ -2,7 +2,6 @@ package impact
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -71,25 +70,15 @@ type Counts struct {
 func (c Counts) IsZero() bool { return c == Counts{} }
 
 // CriticalLoss names the actions of one critical pattern that became denied.
-//
-// In JSON, Actions is left out when All is true (every action the pattern
-// matches is then denied; Count says how many became so), which keeps the
-// report of a deny-all on a large organization small.
+// When All is true every action the pattern matches is denied after the
+// change and Actions is left empty (Count says how many of them became
+// denied), which keeps the report of a deny-all on a large organization
+// small; otherwise Actions lists the newly denied ones.
 type CriticalLoss struct {
 	Pattern string   `json:"pattern"`
-	Count   int      `json:"count"`             // len(Actions)
-	Actions []string `json:"actions,omitempty"` // the newly denied actions matching Pattern, in catalog order
+	Count   int      `json:"count"`             // actions of Pattern newly denied
+	Actions []string `json:"actions,omitempty"` // those actions, in catalog order, unless All
 	All     bool     `json:"all"`               // every action Pattern matches is denied after the change
-}
-
-// MarshalJSON leaves Actions out when All is true.
-func (c CriticalLoss) MarshalJSON() ([]byte, error) {
-	type plain CriticalLoss
-	p := plain(c)
-	if p.All {
-		p.Actions = nil
-	}
-	return json.Marshal(p)
 }
 
 // AccountImpact is the blast radius on one member account.
@@ -108,27 +97,18 @@ type AccountImpact struct {
 	RCP          Counts         `json:"rcp"`
 	CriticalLost []CriticalLoss `json:"criticalLost"`
 	// ServicesLost are the services (prefixes, in catalog order) every
-	// action of which is denied after the change and was not before.
+	// action of which is denied after the change and was not before. It is
+	// left empty when DeniedEverything is true.
 	ServicesLost []string `json:"servicesLost,omitempty"`
 	// DeniedEverything is true when every catalog action is denied to the
 	// account after the change (a deny-all): every service not already
-	// entirely denied before is then lost, and JSON leaves ServicesLost out.
+	// entirely denied before is then lost.
 	DeniedEverything bool    `json:"deniedEverything,omitempty"`
 	NewlyDeniedShare float64 `json:"newlyDeniedShare"` // NewlyDenied / catalog size
 	// Presence says whether the account is in both snapshots ("member"),
 	// joined ("added") or left ("removed"); an account outside the
 	// organization is restricted by nothing.
 	Presence string `json:"presence"`
-}
-
-// MarshalJSON leaves ServicesLost out when DeniedEverything is true.
-func (a AccountImpact) MarshalJSON() ([]byte, error) {
-	type plain AccountImpact
-	p := plain(a)
-	if p.DeniedEverything {
-		p.ServicesLost = nil
-	}
-	return json.Marshal(p)
 }
 
 // NodeImpact is a root or OU with affected accounts beneath it.
@@ -430,20 +410,23 @@ func (a *Analyzer) diff(sb, sa, rb, ra int32) *accountDiff {
 	andNotInto(lost, pb, pa)
 	if !lost.empty() {
 		for _, c := range a.critical {
-			var names []string
+			cl := CriticalLoss{Pattern: c.pattern, All: disjoint(c.set, pa)}
 			for i, w := range c.set {
 				w &= lost[i]
-				for ; w != 0; w &= w - 1 {
-					names = append(names, a.u.name(i*64+trailingZeros(w)))
+				cl.Count += popcount(w)
+				for ; w != 0 && !cl.All; w &= w - 1 {
+					cl.Actions = append(cl.Actions, a.u.name(i*64+trailingZeros(w)))
 				}
 			}
-			if names != nil {
-				d.critical = append(d.critical, CriticalLoss{Pattern: c.pattern, Count: len(names), Actions: names, All: disjoint(c.set, pa)})
+			if cl.Count > 0 {
+				d.critical = append(d.critical, cl)
 			}
 		}
-		for _, s := range a.u.services {
-			if !disjoint(s.set, lost) && disjoint(s.set, pa) {
-				d.services = append(d.services, s.prefix)
+		if !d.everything {
+			for _, s := range a.u.services {
+				if !disjoint(s.set, lost) && disjoint(s.set, pa) {
+					d.services = append(d.services, s.prefix)
+				}
 			}
 		}
 	}
