@@ -97,14 +97,6 @@ type RequestContext struct {
 // Request returns the request rc was built from.
 func (rc *RequestContext) Request() Request { return rc.req }
 
-// lookup returns the values of a lowercased context key (nil when absent).
-func (rc *RequestContext) lookup(lowerKey string) []ctxValue {
-	if i, ok := rc.keys[lowerKey]; ok {
-		return rc.vals[i]
-	}
-	return nil
-}
-
 // Value returns the values of a context key (any case) after derivation,
 // and whether the key is present.
 func (rc *RequestContext) Value(key string) ([]string, bool) {

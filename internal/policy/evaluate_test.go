@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -440,5 +441,21 @@ func TestStatementsSummarisesThePolicy(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Statements() (-want +got):\n%s", diff)
+	}
+}
+
+func TestExplanationIsJSONFriendly(t *testing.T) {
+	rc, err := NewRequestContext(Request{Principal: alice, Action: "s3:GetObject", Resource: object}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := Evaluate(rc, &PolicySet{Identity: pols(t, KindIdentity, allowAll)}).Explain()
+	b, err := json.Marshal(ex)
+	if err != nil {
+		t.Fatalf("json.Marshal(Explanation): %v", err)
+	}
+	want := `{"decision":"Allowed","decidedBy":"identity","level":-1,"reason":"identity-based policies allow the request and no boundary, session policy or SCP stops it","matched":[{"kind":"identity","level":-1,"policy":"identity0","sid":"All","index":0,"effect":"Allow","pos":{"file":"identity0.json","line":1,"col":37,"path":"Statement"}}]}`
+	if string(b) != want {
+		t.Errorf("json.Marshal(Explanation) =\n%s\nwant\n%s", b, want)
 	}
 }

@@ -31,23 +31,6 @@ func encodeWild(s string) string {
 	return string(b)
 }
 
-// decodeWild is the inverse of encodeWild, for messages.
-func decodeWild(s string) string {
-	if strings.IndexByte(s, wildStar) < 0 && strings.IndexByte(s, wildQuest) < 0 {
-		return s
-	}
-	b := []byte(s)
-	for i, c := range b {
-		switch c {
-		case wildStar:
-			b[i] = '*'
-		case wildQuest:
-			b[i] = '?'
-		}
-	}
-	return string(b)
-}
-
 func hasWild(p string) bool {
 	return strings.IndexByte(p, wildStar) >= 0 || strings.IndexByte(p, wildQuest) >= 0
 }
