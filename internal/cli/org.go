@@ -8,10 +8,12 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/org/awsorg"
 )
 
 // newOrgCmd builds `orgguard org`: read, show and compare the organization.
@@ -86,9 +88,23 @@ snapshot file (docs/snapshot-format.md). The file is replaced atomically. With
 			if out == "" {
 				return badInput(errors.New("--out is required (a file name, or - for standard output)"))
 			}
-			s, err := readSnapshot(cmd.Context(), cmd, e, "")
+			c, err := loadConfig(cmd)
 			if err != nil {
 				return err
+			}
+			b, err := openBackend(cmd.Context(), e, c)
+			if err != nil {
+				return err
+			}
+			s, err := b.Snapshot(cmd.Context())
+			if err != nil {
+				return withCode(ExitInternal, fmt.Errorf("reading the organization: %w", err))
+			}
+			// The AWS backend counts its API calls; say how many it took.
+			var stats *awsorg.Stats
+			if sb, ok := b.(interface{ LastStats() awsorg.Stats }); ok {
+				st := sb.LastStats()
+				stats = &st
 			}
 			if out == "-" {
 				data, err := org.MarshalSnapshot(s)
@@ -103,13 +119,20 @@ snapshot file (docs/snapshot-format.md). The file is replaced atomically. With
 			}
 			sum := summarize(s)
 			if asJSON {
-				return writeJSON(e.stdout, map[string]any{
+				doc := map[string]any{
 					"file": out, "fingerprint": s.Fingerprint, "takenAt": s.TakenAt, "source": s.Source,
 					"accounts": sum.accounts, "organizationalUnits": sum.ous, "scps": sum.scps, "rcps": sum.rcps,
-				})
+				}
+				if stats != nil {
+					doc["apiCalls"], doc["apiRetries"], doc["seconds"] = stats.TotalCalls(), stats.Retries(), stats.Elapsed.Seconds()
+				}
+				return writeJSON(e.stdout, doc)
 			}
 			fmt.Fprintf(e.stdout, "wrote %s: %d accounts, %d OUs, %d SCPs, %d RCPs\nfingerprint %s\n",
 				out, sum.accounts, sum.ous, sum.scps, sum.rcps, s.Fingerprint)
+			if stats != nil {
+				fmt.Fprintf(e.stdout, "read with %d API calls (%d retries) in %s\n", stats.TotalCalls(), stats.Retries(), stats.Elapsed.Round(time.Millisecond))
+			}
 			return nil
 		},
 	}
