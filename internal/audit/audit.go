@@ -106,8 +106,8 @@ type Source interface {
 // exactly this hash, which catches even a rewrite of the whole chain and
 // its head checkpoint.
 type Anchor struct {
-	Seq  int64
-	Hash string
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
 }
 
 // ParseAnchor parses "SEQ:HASH" as printed by `orgguard audit verify`.

@@ -124,5 +124,6 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newSimCmd,
 		newPlanCmd,
 		newDemoCmd,
+		newAuditCmd,
 	}
 }
