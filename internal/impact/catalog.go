@@ -18,11 +18,7 @@ func universeOf(c *catalog.Catalog) *universe {
 		if !ok {
 			continue
 		}
-		s := newBitset(n)
-		for i := first; i <= last; i++ {
-			s.add(i)
-		}
-		u.services = append(u.services, service{prefix: p, set: s})
+		u.services = append(u.services, service{prefix: p, lo: first, hi: last + 1})
 	}
 	return u
 }

@@ -424,7 +424,7 @@ func (a *Analyzer) diff(sb, sa, rb, ra int32) *accountDiff {
 		}
 		if !d.everything {
 			for _, s := range a.u.services {
-				if !disjoint(s.set, lost) && disjoint(s.set, pa) {
+				if anyInRange(lost, s.lo, s.hi) && !anyInRange(pa, s.lo, s.hi) {
 					d.services = append(d.services, s.prefix)
 				}
 			}

@@ -13,10 +13,32 @@ type universe struct {
 	patterns map[string]bitset
 }
 
-// service is one service prefix and its actions.
+// service is one service prefix and its actions, indices lo..hi-1 (the
+// catalog keeps each service's actions together).
 type service struct {
 	prefix string
-	set    bitset
+	lo, hi int
+}
+
+// anyInRange reports whether s has a member in lo..hi-1.
+func anyInRange(s bitset, lo, hi int) bool {
+	if lo >= hi {
+		return false
+	}
+	fw, lw := lo>>6, (hi-1)>>6
+	for w := fw; w <= lw; w++ {
+		m := ^uint64(0)
+		if w == fw {
+			m &= ^uint64(0) << (uint(lo) & 63)
+		}
+		if w == lw {
+			m &= ^uint64(0) >> (63 - (uint(hi-1) & 63))
+		}
+		if s[w]&m != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // actionsOf returns the actions a statement's Action (or NotAction, the
