@@ -19,7 +19,7 @@ import (
 
 // writeState carries IDs created by earlier steps to later ones.
 type writeState struct {
-	ou, deepOU, policy, rcp string
+	ou, deepOU, policy string
 	policies                []string
 }
 
@@ -39,15 +39,6 @@ func firstMemberAccount(s *org.Snapshot) org.Account {
 		}
 	}
 	panic("no member account under an OU")
-}
-
-func customerSCP(s *org.Snapshot) string {
-	for _, p := range s.Policies {
-		if p.Type == org.ServiceControlPolicy && !p.AWSManaged {
-			return p.ID
-		}
-	}
-	panic("no customer SCP")
 }
 
 const denyLeave = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}`
