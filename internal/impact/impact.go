@@ -151,7 +151,9 @@ type Impact struct {
 
 // Analyzer computes blast radii against one catalog, keeping its memo tables
 // (pattern expansions, policy effects, level and chain classes) between
-// calls so that repeated computations share work. It is safe for concurrent
+// calls so that repeated computations share work. The tables grow with the
+// distinct policies and classes seen, so a long-running caller should start
+// a new Analyzer now and then (per run, per day). It is safe for concurrent
 // use; calls are serialised.
 type Analyzer struct {
 	mu       sync.Mutex

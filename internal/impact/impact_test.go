@@ -591,6 +591,9 @@ func TestInvalidInput(t *testing.T) {
 		{"an account whose parent does not exist is refused", moveAccount(devA, "ou-root-missing01")},
 		{"an attachment of an unknown policy is refused", attach("p-missing", ouDev)},
 		{"an attachment to an unknown target is refused", attach(org.FullAWSAccessID, "ou-root-missing01")},
+		{"an account without an ID is refused", func(s *org.Snapshot) {
+			s.Accounts = append(s.Accounts, org.Account{Name: "nameless", ParentID: rootID})
+		}},
 		{"an OU parent cycle is refused", func(s *org.Snapshot) {
 			for i := range s.OUs {
 				if s.OUs[i].ID == ouProd {
@@ -613,6 +616,11 @@ func TestInvalidInput(t *testing.T) {
 			t.Logf("error: %v", err)
 		})
 	}
+	t.Run("a missing snapshot is refused", func(t *testing.T) {
+		if _, err := Compute(smallOrg(), nil, cat, Options{}); !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("Compute(s, nil) = %v, want ErrInvalidInput", err)
+		}
+	})
 	t.Run("a critical pattern that matches nothing is refused", func(t *testing.T) {
 		_, err := NewAnalyzer(cat, Options{Critical: []string{"nosuchservice:*"}})
 		if !errors.Is(err, ErrInvalidInput) {

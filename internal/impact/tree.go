@@ -35,8 +35,11 @@ type vnode struct {
 	mgmt     bool
 }
 
-// buildView lays out s and classifies every node with e.
+// buildView lays out s and classifies every node with the analyzer's memo tables.
 func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
+	if s == nil {
+		return nil, fmt.Errorf("reading the organization tree: no snapshot: %w", ErrInvalidInput)
+	}
 	v := &view{
 		snap:  s,
 		nodes: make([]vnode, 0, 1+len(s.OUs)+len(s.Accounts)),
@@ -53,6 +56,9 @@ func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
 	// the chain of parents not yet placed.
 	ouIdx := make(map[string]int, len(s.OUs))
 	for i, o := range s.OUs {
+		if o.ID == "" {
+			return nil, fmt.Errorf("reading the organization tree: OU %q has no ID: %w", o.Name, ErrInvalidInput)
+		}
 		if _, dup := ouIdx[o.ID]; dup {
 			return nil, fmt.Errorf("reading the organization tree: OU %s is listed twice: %w", o.ID, ErrInvalidInput)
 		}
@@ -82,6 +88,9 @@ func (a *Analyzer) buildView(s *org.Snapshot) (*view, error) {
 		}
 	}
 	for _, ac := range s.Accounts {
+		if ac.ID == "" {
+			return nil, fmt.Errorf("reading the organization tree: account %q has no ID: %w", ac.Name, ErrInvalidInput)
+		}
 		p, ok := v.byID[ac.ParentID]
 		if !ok || v.nodes[p].kind == org.KindAccount {
 			return nil, fmt.Errorf("reading the organization tree: account %s (%s) has unknown parent %q: %w", ac.ID, ac.Name, ac.ParentID, ErrInvalidInput)
