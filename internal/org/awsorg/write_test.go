@@ -20,7 +20,7 @@ import (
 // writeState carries IDs created by earlier steps to later ones.
 type writeState struct {
 	ou, deepOU, policy string
-	policies                []string
+	policies           []string
 }
 
 // writeStep is one change; want is the error the step must end with (its
