@@ -111,7 +111,7 @@ func parseOperator(name string) (opSpec, error) {
 			spec.set = setAll
 			spec.caseHint = q != "ForAllValues"
 		default:
-			return spec, fmt.Errorf("unknown set qualifier %q in condition operator %q; want ForAnyValue: or ForAllValues:", q, name)
+			return spec, fmt.Errorf("unknown set qualifier %q in condition operator %q; want ForAnyValue or ForAllValues", q, name)
 		}
 		rest = rest[i+1:]
 	}

@@ -16,7 +16,7 @@ const (
 
 // encodeWild turns the wildcards of policy text into their encoded bytes.
 func encodeWild(s string) string {
-	if strings.IndexAny(s, "*?") < 0 {
+	if !strings.ContainsAny(s, "*?") {
 		return s
 	}
 	b := []byte(s)
