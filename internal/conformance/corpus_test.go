@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/orgguard/orgguard/internal/catalog"
 )
 
 // corpusFiles returns the project's own case files and, when present next
@@ -27,6 +29,13 @@ func TestCorpus(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no case files found")
 	}
+	// Use the catalog's list of services that support RCPs, as orgguard eval does.
+	var opts Options
+	if c, err := catalog.Load(); err == nil {
+		opts.RCPServices = c.RCPSupported
+	} else {
+		t.Logf("catalog not loaded (%v): using the engine's built-in RCP service list", err)
+	}
 	var sum Summary
 	for _, path := range files {
 		f, err := LoadFile(path)
@@ -34,7 +43,7 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("LoadFile(%s) = %v", path, err)
 			continue
 		}
-		for _, r := range RunFile(f, Options{}) {
+		for _, r := range RunFile(f, opts) {
 			sum.Add(r)
 			if r.Status == Failed {
 				t.Errorf("%s:%d:%d %s: %s\n  %s\n  doc: %s", path, r.Case.Pos.Line, r.Case.Pos.Col, r.Case.Name, r.Reason,
