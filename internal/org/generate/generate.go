@@ -44,7 +44,6 @@ type gen struct {
 	names    map[string]bool
 	policies map[string]string // short name -> policy ID
 	attached map[string]int    // target ID -> number of SCPs attached
-	ouDepth  map[string]int
 }
 
 // Organization generates an organization.
@@ -58,7 +57,6 @@ func Organization(o Options) (*org.Snapshot, error) {
 		names:    map[string]bool{},
 		policies: map[string]string{},
 		attached: map[string]int{},
-		ouDepth:  map[string]int{},
 	}
 	g.build(o.Accounts)
 	g.s.Normalize()
@@ -325,7 +323,6 @@ func (g *gen) customerName() string {
 func (g *gen) ou(name, parent string) string {
 	id := g.unique(func() string { return "ou-" + strings.TrimPrefix(g.s.Root.ID, "r-") + "-" + g.str(8) })
 	g.s.OUs = append(g.s.OUs, org.OU{ID: id, ARN: org.OUARN(g.mgmt, g.orgID, id), Name: name, ParentID: parent})
-	g.ouDepth[id] = g.ouDepth[parent] + 1
 	g.attachDefaults(id)
 	return id
 }
