@@ -170,7 +170,7 @@ func (e *Engine) acquire(ctx context.Context) (*lockHolder, error) {
 		}
 	}
 	if errors.As(err, &held) {
-		return nil, refused(fmt.Sprintf("another apply holds the organization lock: %s, since %s (until %s unless renewed)",
+		return nil, refused(fmt.Sprintf("another apply holds the organization lock: held by %s since %s (until %s unless renewed)",
 			held.Holder, held.AcquiredAt.UTC().Format(time.RFC3339), held.ExpiresAt.UTC().Format(time.RFC3339)))
 	}
 	if err != nil {
@@ -503,6 +503,9 @@ func (r *run) fail(ctx context.Context, k int, why string) (*Report, error) {
 		outcome, cstate, pstate = Failed, store.ChangeFailed, store.PlanFailed
 		if err != nil {
 			rb.Detail = append(rb.Detail, "the rollback stopped: "+err.Error())
+			if _, d, verr := e.verifyBase(ctx, r.f, r.bind, r.base); verr == nil {
+				rb.Detail = append(rb.Detail, d...)
+			}
 		}
 	}
 	r.rep.Outcome = outcome
