@@ -116,7 +116,8 @@ type Locks interface {
 	// holds it.
 	ReleaseLock(ctx context.Context, name, token string) error
 	// Lock returns the named lock's current record, expired or not, or
-	// ErrNotFound when nobody holds it.
+	// ErrNotFound when nobody holds it. Its Token is empty: only
+	// AcquireLock hands out the token.
 	Lock(ctx context.Context, name string) (Lock, error)
 }
 
