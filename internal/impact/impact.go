@@ -159,7 +159,8 @@ type Analyzer struct {
 	mu       sync.Mutex
 	u        *universe
 	eng      *engine
-	read     func(dim dimension, p *org.Policy) ([]statement, error)
+	read     func(dim dimension, p *org.Policy, orgID string) ([]statement, error)
+	orgID    string // the organization the memo tables were filled for
 	critical []criticalSet
 	diffs    map[[4]int32]*accountDiff
 	orgs     bitset // organizations:* for the recovery check
@@ -180,7 +181,7 @@ type accountDiff struct {
 	share              float64
 }
 
-func newAnalyzer(u *universe, read func(dimension, *org.Policy) ([]statement, error), opts Options) (*Analyzer, error) {
+func newAnalyzer(u *universe, read func(dimension, *org.Policy, string) ([]statement, error), opts Options) (*Analyzer, error) {
 	a := &Analyzer{u: u, eng: newEngine(u), read: read, diffs: map[[4]int32]*accountDiff{}}
 	pats := opts.Critical
 	user := len(pats) > 0
@@ -202,8 +203,10 @@ func newAnalyzer(u *universe, read func(dimension, *org.Policy) ([]statement, er
 }
 
 func (a *Analyzer) policyEffect(dim dimension, p *org.Policy) (int32, error) {
-	return a.eng.effectOf(dim, p.Content, func() ([]statement, error) {
-		st, err := a.read(dim, p)
+	// Conditions on aws:PrincipalOrgID depend on the organization, so the
+	// memo key holds its ID with the content.
+	return a.eng.effectOf(dim, a.orgID+"\x00"+p.Content, func() ([]statement, error) {
+		st, err := a.read(dim, p, a.orgID)
 		if err != nil {
 			return nil, fmt.Errorf("reading policy %s (%s): %w: %w", p.ID, p.Name, ErrInvalidInput, err)
 		}
@@ -215,6 +218,7 @@ func (a *Analyzer) policyEffect(dim dimension, p *org.Policy) (int32, error) {
 func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.orgID = before.Organization.ID
 	vb, err := a.buildView(before)
 	if err != nil {
 		return nil, fmt.Errorf("classifying the snapshot before the change: %w", err)

@@ -222,10 +222,33 @@ func TestClassificationRules(t *testing.T) {
 			want:    want{affected: []string{prodA, prodB}, scpDenied: s3, servicesOut: []string{"s3"}},
 		},
 		{
-			name: "a Deny with an aws:PrincipalArn exception makes the actions conditional, not denied",
+			// The classes describe an ordinary principal: a principal
+			// exception (ArnNotLike aws:PrincipalArn) does not cover it, so
+			// the Deny applies to it in full.
+			// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+			name: "a Deny with an aws:PrincipalArn exception denies the actions to ordinary principals",
 			changes: []change{addPolicy("p-denys3except", org.ServiceControlPolicy,
 				`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*",
 				"Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/BreakGlass"}}}]}`), attach("p-denys3except", ouDev)},
+			want: want{affected: []string{devA}, scpDenied: s3, servicesOut: []string{"s3"}},
+		},
+		{
+			// A Deny aimed at the root user only (aws:PrincipalArn ArnLike
+			// ...:root) never applies to an ordinary principal.
+			// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html
+			name: "a Deny aimed at the root user changes nothing for ordinary principals",
+			changes: []change{addPolicy("p-denyroot", org.ServiceControlPolicy,
+				`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*",
+				"Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}]}`), attach("p-denyroot", ouDev)},
+			want: want{},
+		},
+		{
+			// A condition on a request key (the region) leaves the actions
+			// conditional even when a principal exception is ANDed with it.
+			name: "a Deny on a request key with a principal exception makes the actions conditional",
+			changes: []change{addPolicy("p-denys3region", org.ServiceControlPolicy,
+				`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*",
+				"Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/BreakGlass"},"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}`), attach("p-denys3region", ouDev)},
 			want: want{affected: []string{devA}, scpCond: s3},
 		},
 		{
