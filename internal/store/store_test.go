@@ -12,7 +12,7 @@ func TestCanTransition(t *testing.T) {
 		{PlanApproved, PlanApplying}: true, {PlanApproved, PlanSuperseded}: true, {PlanApproved, PlanPending}: true,
 		{PlanApplying, PlanApplied}: true, {PlanApplying, PlanRolledBack}: true, {PlanApplying, PlanFailed}: true,
 		{PlanApplied, PlanRolledBack}: true,
-		{PlanFailed, PlanRolledBack}: true, {PlanFailed, PlanApplied}: true,
+		{PlanFailed, PlanRolledBack}:  true, {PlanFailed, PlanApplied}: true,
 	}
 	for _, from := range PlanStates {
 		for _, to := range PlanStates {
