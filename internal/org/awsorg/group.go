@@ -28,6 +28,9 @@ func (g *group) Go(f func(ctx context.Context) error) {
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
+		if g.ctx.Err() != nil {
+			return // the group already failed: start nothing new
+		}
 		select {
 		case g.sem <- struct{}{}:
 		case <-g.ctx.Done():
