@@ -226,7 +226,11 @@ func (s *Server) writeError(w http.ResponseWriter, err error) (int, string) {
 	var ae *org.APIError
 	if !errors.As(err, &ae) {
 		reqID := w.Header().Get("x-amzn-RequestId")
-		s.log.Error("internal error", "request_id", reqID, "error", err)
+		if errors.Is(err, context.Canceled) {
+			s.log.Info("request cancelled by the client", "request_id", reqID)
+		} else {
+			s.log.Error("internal error", "request_id", reqID, "error", err)
+		}
 		ae = &org.APIError{Code: org.CodeService, Message: "internal error in the simulator (request " + reqID + ")"}
 	}
 	status := http.StatusBadRequest
