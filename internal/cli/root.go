@@ -73,7 +73,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return xe.code
 	}
 	fmt.Fprintf(stderr, "orgguard: %v\n", err)
-	if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") {
+	if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "required flag") {
 		return ExitBadInput
 	}
 	return ExitInternal
@@ -106,10 +106,23 @@ embedded simulated organization.`,
 		return &flagError{err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.PersistentFlags().String("config", "", "configuration file (default: ./orgguard.yaml if it exists, else built-in defaults)")
 	for _, build := range commandBuilders() {
 		root.AddCommand(build(e))
 	}
+	wrapArgs(root)
 	return root
+}
+
+// wrapArgs makes every command's positional-argument errors usage errors
+// (exit 2), as flag errors are.
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		c.Args = usageArgs(c.Args)
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
 }
 
 // commandBuilders lists the constructors of the top-level commands, one per
