@@ -224,8 +224,10 @@ type AuditEntry struct {
 	Hash     string          `json:"hash"`
 }
 
-// AuditQuery selects audit entries. AfterSeq skips entries up to and
-// including it (for paging forward); Newest lists from the end backwards.
+// AuditQuery selects audit entries. In sequence order, AfterSeq skips the
+// entries up to and including it (for paging forward). With Newest the
+// entries come from the end backwards and AfterSeq, when set, keeps only
+// those before it (for paging back).
 type AuditQuery struct {
 	AfterSeq int64
 	Limit    int

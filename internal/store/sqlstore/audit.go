@@ -15,6 +15,9 @@ func (o ops) AppendAudit(ctx context.Context, r store.AuditRecord) (store.AuditE
 	if r.Actor == "" || r.Action == "" {
 		return store.AuditEntry{}, fmt.Errorf("appending to the audit log: %w: actor and action are required", store.ErrInvalid)
 	}
+	if err := checkText(r.Actor, r.Action, r.Subject); err != nil {
+		return store.AuditEntry{}, fmt.Errorf("appending to the audit log: %w", err)
+	}
 	detail, err := audit.CanonicalJSON(r.Detail)
 	if err != nil {
 		return store.AuditEntry{}, fmt.Errorf("appending %s by %s to the audit log: %w: %v", r.Action, r.Actor, store.ErrInvalid, err)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/orgguard/orgguard/internal/store"
 )
@@ -18,6 +20,20 @@ func scanChange(row interface{ Scan(...any) error }) (store.Change, error) {
 	err := row.Scan(&c.ID, &c.PlanID, &c.Kind, &c.StartedBy, timeScan{&c.StartedAt}, timeScan{&c.FinishedAt},
 		&c.State, bytesScan{(*[]byte)(&c.Detail)})
 	return c, err
+}
+
+// checkText refuses strings PostgreSQL cannot store in TEXT (NUL bytes,
+// invalid UTF-8), so that both dialects accept exactly the same records.
+func checkText(fields ...string) error {
+	for _, f := range fields {
+		if !utf8.ValidString(f) {
+			return fmt.Errorf("%w: %q is not valid UTF-8", store.ErrInvalid, f)
+		}
+		if strings.IndexByte(f, 0) >= 0 {
+			return fmt.Errorf("%w: %q contains a NUL byte", store.ErrInvalid, f)
+		}
+	}
+	return nil
 }
 
 // checkJSON refuses detail that is not one JSON value.
@@ -42,7 +58,7 @@ func (o ops) StartChange(ctx context.Context, c store.Change) (store.Change, err
 	case !c.Kind.Valid():
 		return store.Change{}, fmt.Errorf("starting change %s: %w: unknown kind %q", c.ID, store.ErrInvalid, c.Kind)
 	}
-	if err := checkJSON("the change detail", c.Detail); err != nil {
+	if err := errors.Join(checkText(c.ID, c.PlanID, c.StartedBy), checkJSON("the change detail", c.Detail)); err != nil {
 		return store.Change{}, fmt.Errorf("starting change %s: %w", c.ID, err)
 	}
 	c.State = store.ChangeRunning
@@ -163,7 +179,7 @@ func (o ops) AppendJournal(ctx context.Context, e store.JournalEntry) (store.Jou
 	case e.Step < 0:
 		return store.JournalEntry{}, fmt.Errorf("journaling step %d of change %s: %w: negative step", e.Step, e.ChangeID, store.ErrInvalid)
 	}
-	if err := checkJSON("the journal detail", e.Detail); err != nil {
+	if err := errors.Join(checkText(e.RequestID), checkJSON("the journal detail", e.Detail)); err != nil {
 		return store.JournalEntry{}, fmt.Errorf("journaling step %d of change %s: %w", e.Step, e.ChangeID, err)
 	}
 	e.At = o.now()

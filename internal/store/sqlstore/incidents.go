@@ -37,7 +37,7 @@ func (o ops) OpenIncident(ctx context.Context, in store.Incident) (store.Inciden
 	case !in.State.Valid():
 		return store.Incident{}, fmt.Errorf("opening incident %s: %w: unknown state %q", in.ID, store.ErrInvalid, in.State)
 	}
-	if err := checkJSON("the impact", in.Impact); err != nil {
+	if err := errors.Join(checkText(in.ID, in.Title, in.ChangeID), checkJSON("the impact", in.Impact)); err != nil {
 		return store.Incident{}, fmt.Errorf("opening incident %s: %w", in.ID, err)
 	}
 	if in.OpenedAt.IsZero() {
@@ -144,7 +144,7 @@ func (o ops) AddIncidentEvent(ctx context.Context, ev store.IncidentEvent) (stor
 	if ev.Kind == "" || ev.Message == "" {
 		return store.IncidentEvent{}, fmt.Errorf("adding to the timeline of incident %s: %w: kind and message are required", ev.IncidentID, store.ErrInvalid)
 	}
-	if err := checkJSON("the event detail", ev.Detail); err != nil {
+	if err := errors.Join(checkText(ev.Kind, ev.Actor, ev.Message), checkJSON("the event detail", ev.Detail)); err != nil {
 		return store.IncidentEvent{}, fmt.Errorf("adding to the timeline of incident %s: %w", ev.IncidentID, err)
 	}
 	if ev.At.IsZero() {

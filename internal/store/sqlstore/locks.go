@@ -35,6 +35,9 @@ func (o ops) AcquireLock(ctx context.Context, r store.LockRequest) (store.Lock, 
 	case r.TTL <= 0:
 		return store.Lock{}, fmt.Errorf("acquiring lock %q: %w: TTL %v is not positive", r.Name, store.ErrInvalid, r.TTL)
 	}
+	if err := checkText(r.Name, r.Holder); err != nil {
+		return store.Lock{}, fmt.Errorf("acquiring a lock: %w", err)
+	}
 	var got store.Lock
 	err := o.write(ctx, func(q querier) error {
 		for range acquireAttempts {

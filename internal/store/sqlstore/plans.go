@@ -35,6 +35,9 @@ func (o ops) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) {
 	case p.Hash == "":
 		return store.Plan{}, fmt.Errorf("saving plan %s: %w: the plan hash is empty", p.ID, store.ErrInvalid)
 	}
+	if err := checkText(p.ID, p.Author, p.Hash, p.BaseFingerprint, p.Verdict); err != nil {
+		return store.Plan{}, fmt.Errorf("saving plan %s: %w", p.ID, err)
+	}
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = o.now()
 	}
@@ -140,6 +143,9 @@ func (o ops) AddApproval(ctx context.Context, a store.Approval) (store.Approval,
 		return store.Approval{}, fmt.Errorf("recording an approval of plan %s: %w: no approver", a.PlanID, store.ErrInvalid)
 	case a.PlanHash == "":
 		return store.Approval{}, fmt.Errorf("recording %s's approval of plan %s: %w: no plan hash", a.Approver, a.PlanID, store.ErrInvalid)
+	}
+	if err := checkText(a.PlanID, a.Approver, a.PlanHash, a.Comment); err != nil {
+		return store.Approval{}, fmt.Errorf("recording an approval of plan %s: %w", a.PlanID, err)
 	}
 	if a.At.IsZero() {
 		a.At = o.now()

@@ -549,6 +549,10 @@ func testAudit(t *testing.T, s store.Store) {
 		if len(page) != 2 || page[0].Seq != 3 || page[1].Seq != 2 {
 			t.Errorf("ListAudit(newest, limit 2) = %v, want entries 3, 2", page)
 		}
+		page = must[[]store.AuditEntry](t, "ListAudit")(s.ListAudit(ctx, store.AuditQuery{Newest: true, AfterSeq: 3, Limit: 1}))
+		if len(page) != 1 || page[0].Seq != 2 {
+			t.Errorf("ListAudit(newest, before 3, limit 1) = %v, want entry 2", page)
+		}
 	})
 	t.Run("a wrong anchor breaks verification", func(t *testing.T) {
 		r := must[audit.Report](t, "Verify")(audit.Verify(ctx, s, audit.Anchor{Seq: 2, Hash: entries[0].Hash}))
@@ -561,6 +565,13 @@ func testAudit(t *testing.T, s store.Store) {
 		wantErr(t, "AppendAudit(bad JSON)", err, store.ErrInvalid)
 		_, err = s.AppendAudit(ctx, store.AuditRecord{Action: "y"})
 		wantErr(t, "AppendAudit(no actor)", err, store.ErrInvalid)
+		// Both databases must refuse what one of them cannot store.
+		_, err = s.AppendAudit(ctx, store.AuditRecord{Actor: "a\x00b", Action: "y"})
+		wantErr(t, "AppendAudit(NUL in actor)", err, store.ErrInvalid)
+		_, err = s.AppendAudit(ctx, store.AuditRecord{Actor: "a", Action: "y", Subject: "\xff"})
+		wantErr(t, "AppendAudit(invalid UTF-8 subject)", err, store.ErrInvalid)
+		_, err = s.SavePlan(ctx, store.Plan{Author: "a\x00", Hash: "h"})
+		wantErr(t, "SavePlan(NUL in author)", err, store.ErrInvalid)
 		if h := must[store.AuditHead](t, "AuditHead")(s.AuditHead(ctx)); h.Seq != 3 {
 			t.Errorf("AuditHead after refused appends = %d, want 3", h.Seq)
 		}
