@@ -60,10 +60,10 @@ func ParseDSN(s string) (DSN, error) {
 	case strings.HasPrefix(lower, "sqlite://"):
 		return sqlitePath(s[len("sqlite://"):], s)
 	case strings.HasPrefix(lower, "sqlite:"):
-		return DSN{}, fmt.Errorf("%w: %q: write sqlite://PATH (or just the path)", ErrBadDSN, s)
+		return DSN{}, fmt.Errorf("%w: %q: write sqlite://PATH or just the path", ErrBadDSN, s)
 	}
 	if i := strings.Index(s, "://"); i > 0 && isScheme(s[:i]) {
-		return DSN{}, fmt.Errorf("%w: unsupported scheme %q in %q: use a file path, sqlite://PATH or postgres://...", ErrBadDSN, s[:i], s)
+		return DSN{}, fmt.Errorf("%w: unsupported scheme %q in %q: use a file path, sqlite://PATH or a postgres:// URL", ErrBadDSN, s[:i], s)
 	}
 	return sqlitePath(s, s)
 }

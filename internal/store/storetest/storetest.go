@@ -606,7 +606,7 @@ func testTx(t *testing.T, s store.Store) {
 			}
 			// Reads inside the transaction see its own writes.
 			if p, err := tx.Plan(ctx, "p"); err != nil || p.State != store.PlanApproved {
-				return fmt.Errorf("Plan inside the transaction = %v, %v, want approved", p.State, err)
+				return fmt.Errorf("inside the transaction plan p is %q (%v), want approved", p.State, err)
 			}
 			_, err := tx.AppendAudit(ctx, store.AuditRecord{Actor: "bob", Action: "plan.approved", Subject: "p"})
 			return err
