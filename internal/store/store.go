@@ -24,7 +24,8 @@ const DefaultDSN = ".orgguard/orgguard.db"
 //
 // Inside a WithTx callback use only the Tx passed in: calling the Store
 // itself from the callback would need a second writer and, on SQLite where
-// there is exactly one, waits until the context ends.
+// there is exactly one, waits until the context ends. Keep slow I/O (AWS
+// calls) out of the callback: other writers wait while it runs.
 type Store interface {
 	Tx
 	// WithTx runs fn in one transaction. It commits when fn returns nil and
