@@ -5,11 +5,15 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/orgguard/orgguard/internal/store"
 	"github.com/orgguard/orgguard/internal/store/storetest"
@@ -46,11 +50,7 @@ func openPostgres(t testing.TB, opts ...Option) *Store {
 	t.Helper()
 	base := postgresURL(t)
 	ctx := context.Background()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", base, err)
-	}
-	t.Cleanup(func() { admin.Close() })
+	admin := postgresAdmin(t, base)
 	var b [6]byte
 	rand.Read(b[:])
 	schema := "og_test_" + hex.EncodeToString(b[:])
@@ -75,6 +75,41 @@ func openPostgres(t testing.TB, opts ...Option) *Store {
 	}
 	t.Cleanup(func() { s.Close() }) // runs before the schema is dropped
 	return s
+}
+
+// postgresAdmin connects to the test database, creating it first when the
+// server does not have it yet (a fresh CI machine).
+func postgresAdmin(t testing.TB, base string) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", base, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	err = db.PingContext(ctx)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name: no such database
+		u, perr := url.Parse(base)
+		if perr != nil {
+			t.Fatalf("parsing ORGGUARD_TEST_POSTGRES: %v", perr)
+		}
+		name := strings.TrimPrefix(u.Path, "/")
+		u.Path = "/postgres"
+		server, serr := sql.Open("pgx", u.String())
+		if serr != nil {
+			t.Fatalf("connecting to %s: %v", u.Redacted(), serr)
+		}
+		defer server.Close()
+		if _, cerr := server.ExecContext(ctx, `CREATE DATABASE "`+strings.ReplaceAll(name, `"`, `""`)+`"`); cerr != nil && !errors.As(cerr, &pe) {
+			t.Fatalf("creating database %s: %v", name, cerr)
+		}
+		err = db.PingContext(ctx)
+	}
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", base, err)
+	}
+	return db
 }
 
 // dialects lists the stores to run dialect-independent tests against.
