@@ -128,6 +128,9 @@ type Plan struct {
 	QuarantineOU string
 	// Bindings map the references of created objects to their IDs in After.
 	Bindings Bindings
+	// BaseIndex and AfterIndex index the snapshots before and after, for
+	// callers that go on querying them.
+	BaseIndex, AfterIndex *org.Index
 }
 
 // RejectedError is returned when AWS would reject a step (a limit, a
@@ -184,8 +187,12 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 	if err != nil {
 		return nil, fmt.Errorf("planning: %w", err)
 	}
-	st := &planState{ctx: ctx, sim: so, bind: Bindings{}, q: q, touched: map[string]bool{}}
-	out := &Plan{IsQuarantine: true}
+	baseIdx, err := org.NewIndex(base)
+	if err != nil {
+		return nil, fmt.Errorf("planning: %w", err)
+	}
+	st := &planState{ctx: ctx, sim: so, bind: Bindings{}, q: q, touched: map[string]bool{}, idx: baseIdx}
+	out := &Plan{IsQuarantine: true, BaseIndex: baseIdx}
 	for _, op := range ops {
 		if op.Op != OpQuarantine && op.Op != OpRelease {
 			out.IsQuarantine = false
@@ -200,12 +207,48 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 		return nil, fmt.Errorf("planning: reading the simulated result: %w", err)
 	}
 	out.After.Source = base.Source
+	if out.AfterIndex, err = org.NewIndex(out.After); err != nil {
+		return nil, fmt.Errorf("planning: indexing the result: %w", err)
+	}
 	out.Targets = sortedKeys(st.touched)
 	out.Quarantined = st.quarantined
 	out.Bindings = st.bind
 	if st.quarantineOU != "" {
 		out.QuarantineOU, _ = st.bind.resolve(st.quarantineOU)
 	}
+	return out, nil
+}
+
+// PlanSteps plans raw steps (IDs already resolved, as a rollback of an
+// applied change gives them) against base: each step gets its inverse from
+// the state just before it and is checked on a simulated copy with AWS's
+// rules, as Plan does for operations. Steps keep their Ref, so a step that
+// re-creates an object binds it for the later ones.
+func (p *Planner) PlanSteps(ctx context.Context, base *org.Snapshot, steps []Step) (*Plan, error) {
+	if len(steps) == 0 {
+		return nil, errors.New("planning: no steps given")
+	}
+	so, err := sim.New(base.Clone(), sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	if err != nil {
+		return nil, fmt.Errorf("planning: %w", err)
+	}
+	st := &planState{ctx: ctx, sim: so, bind: Bindings{}, q: p.Quarantine, touched: map[string]bool{}}
+	for i, s := range steps {
+		op := Operation{Op: Op(s.Kind), Origin: fmt.Sprintf("step %d", i+1)}
+		if err := st.add(op, s); err != nil {
+			return nil, err
+		}
+	}
+	out := &Plan{Steps: st.steps, Bindings: st.bind}
+	out.After, err = so.Snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("planning: reading the simulated result: %w", err)
+	}
+	out.After.Source = base.Source
+	if out.AfterIndex, err = org.NewIndex(out.After); err != nil {
+		return nil, fmt.Errorf("planning: indexing the result: %w", err)
+	}
+	out.Targets = sortedKeys(st.touched)
 	return out, nil
 }
 
@@ -330,7 +373,24 @@ func (st *planState) inverse(s Step) ([]Step, error) {
 	case CreateOU:
 		return []Step{{Kind: DeleteOU, OUID: RefPrefix + s.Ref, Summary: "delete OU " + s.Name}}, nil
 	case DeleteOU:
-		return nil, errors.New("deleting an OU is not offered: its inverse cannot restore the OU's ID")
+		// Only rollbacks delete OUs (of OUs their change created). The
+		// inverse re-creates the OU under the same parent with the same
+		// name — a new ID, bound to the old one for later steps — and
+		// re-attaches its policies besides the defaults AWS attaches.
+		ou, ok := x.OU(r.OUID)
+		if !ok {
+			return nil, fmt.Errorf("OU %s not found", r.OUID)
+		}
+		inv := []Step{{Kind: CreateOU, Ref: restorePrefix + r.OUID, ParentID: ou.ParentID, Name: ou.Name,
+			Summary: "re-create OU " + ou.Name + " under " + describe(x, ou.ParentID)}}
+		for _, p := range x.PoliciesAttached(r.OUID, "") {
+			if def, ok := org.DefaultPolicy(p.Type); ok && def.ID == p.ID {
+				continue
+			}
+			inv = append(inv, Step{Kind: AttachPolicy, PolicyID: p.ID, TargetID: r.OUID,
+				Summary: "attach " + p.Name + " to the re-created OU " + ou.Name})
+		}
+		return inv, nil
 	case MoveAccount:
 		return []Step{{Kind: MoveAccount, AccountID: s.AccountID, SourceParentID: s.DestinationParentID,
 			DestinationParentID: s.SourceParentID, Summary: "move " + describe(x, r.AccountID) + " back to " + describe(x, r.SourceParentID)}}, nil

@@ -340,10 +340,16 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 		if err := f.Write(pf.out); err != nil {
 			return withCode(ExitInternal, err)
 		}
+		// A written plan is also saved in the store, so that approvals
+		// and apply may name it by ID and stale plans show what changed.
+		savePlan(cmd, e, cfg, f, base)
 	}
 	switch pf.format {
 	case "json":
-		err = writeJSON(e.stdout, f)
+		var b []byte
+		if b, err = f.Marshal(); err == nil {
+			_, err = e.stdout.Write(b)
+		}
 	case "markdown":
 		err = plan.WriteMarkdown(e.stdout, f)
 	default:

@@ -17,8 +17,8 @@ import (
 // planJSON is the part of the plan JSON the tests read: the fields the
 // issue names as the format's contract.
 type planJSON struct {
-	Verdict           string `json:"verdict"`
-	Reasons           []struct {
+	Verdict string `json:"verdict"`
+	Reasons []struct {
 		Rule   string `json:"rule"`
 		Effect string `json:"effect"`
 	} `json:"reasons"`

@@ -6,6 +6,7 @@
 package plan
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -61,6 +62,8 @@ type File struct {
 	// PlanHash is "sha256:" and the hex SHA-256 of the file's canonical
 	// JSON with PlanHash empty. Approvals bind to it.
 	PlanHash string `json:"planHash"`
+
+	raw []byte // the sealed encoding (compact), reused by Marshal
 }
 
 // Request is what to plan.
@@ -72,6 +75,9 @@ type Request struct {
 	Author      string
 	Source      string
 	Now         time.Time
+	// Steps, when set instead of Operations, are planned as they are
+	// (change.Planner.PlanSteps): a rollback of an applied change.
+	Steps []change.Step
 }
 
 // Planner holds what planning needs besides the request: the guardrails,
@@ -96,7 +102,13 @@ type Result struct {
 // Make plans req against base.
 func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*Result, error) {
 	cp := &change.Planner{Quarantine: p.Quarantine}
-	cplan, err := cp.Plan(ctx, base, req.Operations)
+	var cplan *change.Plan
+	var err error
+	if len(req.Steps) > 0 {
+		cplan, err = cp.PlanSteps(ctx, base, req.Steps)
+	} else {
+		cplan, err = cp.Plan(ctx, base, req.Operations)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -104,14 +116,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	if err != nil {
 		return nil, fmt.Errorf("computing the blast radius: %w", err)
 	}
-	bx, err := org.NewIndex(base)
-	if err != nil {
-		return nil, fmt.Errorf("indexing the organization: %w", err)
-	}
-	ax, err := org.NewIndex(cplan.After)
-	if err != nil {
-		return nil, fmt.Errorf("indexing the planned organization: %w", err)
-	}
+	bx, ax := cplan.BaseIndex, cplan.AfterIndex
 	f := &File{
 		FormatVersion:    FormatVersion,
 		CreatedAt:        req.Now.UTC().Truncate(time.Second),
@@ -137,7 +142,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	in := guard.Input{
 		Now:          req.Now,
 		Stage:        guard.StagePlan,
-		Operation:    operationName(req.Operations),
+		Operation:    operationName(req),
 		Targets:      f.Targets,
 		Impact:       guardImpact(ax, &imp.Report),
 		ProtectedIDs: protected,
@@ -167,9 +172,12 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	return &Result{File: f, After: cplan.After, Impact: imp, Unprotected: unmatched}, nil
 }
 
-func operationName(ops []change.Operation) string {
-	names := make([]string, 0, len(ops))
-	for _, o := range ops {
+func operationName(req Request) string {
+	if len(req.Operations) == 0 && len(req.Steps) > 0 {
+		return "rollback"
+	}
+	names := make([]string, 0, len(req.Operations))
+	for _, o := range req.Operations {
 		if !slices.Contains(names, string(o.Op)) {
 			names = append(names, string(o.Op))
 		}
@@ -265,30 +273,55 @@ var ErrTampered = errors.New("plan file does not match its planHash (edited afte
 
 // Hash computes the plan's hash over its canonical JSON without PlanHash.
 func (f *File) Hash() (string, error) {
-	c := *f
-	c.PlanHash = ""
-	b, err := json.Marshal(&c)
+	b, err := f.unhashedJSON()
 	if err != nil {
-		return "", fmt.Errorf("hashing the plan: %w", err)
+		return "", err
 	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return hashOf(b), nil
 }
 
-// Seal sets the plan's ID (when unset) and hash.
+func (f *File) unhashedJSON() ([]byte, error) {
+	c := *f
+	c.PlanHash = ""
+	c.raw = nil
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the plan: %w", err)
+	}
+	return b, nil
+}
+
+func hashOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Seal sets the plan's ID (when unset) and hash, encoding the plan once:
+// the encoding is kept for Marshal and Write (a 10,000-account plan is
+// megabytes of JSON).
 func (f *File) Seal() error {
 	if f.ID == "" {
-		h, err := f.Hash()
+		ops, err := json.Marshal(f.Operations)
 		if err != nil {
-			return err
+			return fmt.Errorf("encoding the plan: %w", err)
 		}
-		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(h, "sha256:")[:8]
+		seed := hashOf([]byte(f.BaseFingerprint + "\x00" + f.AfterFingerprint + "\x00" + f.Author + "\x00" +
+			f.CreatedAt.UTC().Format(time.RFC3339) + "\x00" + string(ops)))
+		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(seed, "sha256:")[:8]
 	}
-	h, err := f.Hash()
+	b, err := f.unhashedJSON()
 	if err != nil {
 		return err
 	}
-	f.PlanHash = h
+	f.PlanHash = hashOf(b)
+	// PlanHash is the last field: splice its value into the encoding.
+	const empty = `"planHash":""}`
+	if !bytes.HasSuffix(b, []byte(empty)) {
+		f.raw = nil
+		return nil
+	}
+	raw := append(b[:len(b)-len(empty)], `"planHash":"`+f.PlanHash+`"}`...)
+	f.raw = raw
 	return nil
 }
 
@@ -306,11 +339,21 @@ func (f *File) Verify() error {
 
 // Marshal encodes the plan as indented JSON.
 func (f *File) Marshal() ([]byte, error) {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
+	raw := f.raw
+	if raw == nil {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the plan: %w", err)
+		}
+		raw = b
+	}
+	var out bytes.Buffer
+	out.Grow(len(raw) + len(raw)/4)
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
 		return nil, fmt.Errorf("encoding the plan: %w", err)
 	}
-	return append(b, '\n'), nil
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
 // Write writes the plan to path atomically.
