@@ -86,8 +86,13 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 	extra := 0
 	if r := strings.TrimSpace(req.OverrideWindow); r != "" {
 		cfg := e.o.Guard.Config()
+		// Override only the schedule rules that refuse now: each adds its
+		// extra approvals.
+		pre := e.o.Guard.CheckApply(v, e.o.Now(), req.Confirm)
 		for _, rule := range []guard.Rule{guard.RuleWindow, guard.RuleFreeze} {
-			if slices.ContainsFunc(v.Overrides, func(o guard.Override) bool { return o.Rule == rule }) {
+			if !slices.ContainsFunc(pre.Reasons, func(x guard.Reason) bool {
+				return x.Rule == rule && x.Effect == guard.EffectRefuse && !x.Overridden
+			}) {
 				continue
 			}
 			if !slices.Contains(cfg.Overrides.Allow, rule) {

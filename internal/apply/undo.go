@@ -235,6 +235,9 @@ func inEffect(x *org.Index, planSteps []change.Planned, s change.Step, b change.
 			if ch.Kind == org.KindOU && ch.Name == r.Name {
 				if s.Ref != "" {
 					b[change.RefPrefix+s.Ref] = ch.ID
+					if old, ok := strings.CutPrefix(s.Ref, "restore-"); ok {
+						b["id:"+old] = ch.ID
+					}
 				}
 				return true, "already exists as " + ch.ID, nil
 			}

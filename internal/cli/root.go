@@ -138,5 +138,10 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newPlanCmd,
 		newDemoCmd,
 		newAuditCmd,
+		newApproveCmd,
+		newPlansCmd,
+		newApplyCmd,
+		newRecoverCmd,
+		newRollbackCmd,
 	}
 }

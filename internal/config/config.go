@@ -23,6 +23,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/probe"
 )
 
 // DefaultFile is the configuration file looked up in the working directory
@@ -55,6 +56,10 @@ type Config struct {
 
 	// Impact tunes the blast-radius report.
 	Impact Impact `yaml:"impact"`
+
+	// Probes configure the health-check probes apply runs around every
+	// step (see docs/apply.md).
+	Probes probe.Config `yaml:"probes"`
 
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
@@ -112,6 +117,7 @@ func Defaults() Config {
 		Store:      filepath.Join(".orgguard", "orgguard.db"),
 		Guardrails: guard.Default(),
 		Quarantine: change.DefaultQuarantine(),
+		Probes:     probe.DefaultConfig(),
 	}
 }
 
@@ -450,6 +456,13 @@ func (c *Config) validate(v *validator) {
 	}
 	if err := c.Quarantine.Validate(); err != nil {
 		v.errorf("quarantine", "%v", err)
+	}
+	if err := c.Probes.Validate(); err != nil {
+		key, _, _ := strings.Cut(err.Error(), ":")
+		if strings.Contains(key, " ") {
+			key = "probes"
+		}
+		v.errorf(v.nearest(key), "%v", err)
 	}
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {
