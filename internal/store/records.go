@@ -54,7 +54,8 @@ func CanTransition(from, to PlanState) bool {
 	return false
 }
 
-// Plan is a reviewed plan as stored. Body is the plan file's bytes exactly;
+// Plan is a reviewed plan as stored. Body is the plan file's bytes exactly
+// (it must be JSON; SavePlan refuses anything else);
 // Hash is the plan hash the change package computed over it, and the hash
 // approvals bind to.
 type Plan struct {

@@ -35,7 +35,7 @@ func (o ops) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) {
 	case p.Hash == "":
 		return store.Plan{}, fmt.Errorf("saving plan %s: %w: the plan hash is empty", p.ID, store.ErrInvalid)
 	}
-	if err := checkText(p.ID, p.Author, p.Hash, p.BaseFingerprint, p.Verdict); err != nil {
+	if err := errors.Join(checkText(p.ID, p.Author, p.Hash, p.BaseFingerprint, p.Verdict), checkJSON("the plan body", p.Body)); err != nil {
 		return store.Plan{}, fmt.Errorf("saving plan %s: %w", p.ID, err)
 	}
 	if p.CreatedAt.IsZero() {

@@ -115,6 +115,7 @@ func testPlans(t *testing.T, s store.Store) {
 			{"unknown state", func(p *store.Plan) { p.State = "done-ish" }},
 			{"negative approvals", func(p *store.Plan) { p.RequiredApprovals = -1 }},
 			{"no hash", func(p *store.Plan) { p.Hash = "" }},
+			{"a body that is not JSON", func(p *store.Plan) { p.Body = json.RawMessage("steps: [1]") }},
 		}
 		for _, tc := range bad {
 			p := plan("bad-" + tc.name)
