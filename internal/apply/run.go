@@ -281,6 +281,7 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 		}
 	}
 	sample := probe.Select(e.o.Probes, &f.Impact, baseIdx, canaryAccounts)
+	rep.PlanBindings = ex.bind
 	r := &run{e: e, f: f, rep: rep, base: live, ex: ex, steps: steps, order: order, sample: sample, bind: change.Bindings{}, lock: h}
 
 	detail := changeDetail{Order: order, PlanBindings: ex.bind, BaseFingerprint: f.BaseFingerprint, Canary: canaryIDs, PlanHash: f.PlanHash}

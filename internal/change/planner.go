@@ -232,14 +232,18 @@ func (p *Planner) PlanSteps(ctx context.Context, base *org.Snapshot, steps []Ste
 	if err != nil {
 		return nil, fmt.Errorf("planning: %w", err)
 	}
-	st := &planState{ctx: ctx, sim: so, bind: Bindings{}, q: p.Quarantine, touched: map[string]bool{}}
+	baseIdx, err := org.NewIndex(base)
+	if err != nil {
+		return nil, fmt.Errorf("planning: %w", err)
+	}
+	st := &planState{ctx: ctx, sim: so, bind: Bindings{}, q: p.Quarantine, touched: map[string]bool{}, idx: baseIdx}
 	for i, s := range steps {
 		op := Operation{Op: Op(s.Kind), Origin: fmt.Sprintf("step %d", i+1)}
 		if err := st.add(op, s); err != nil {
 			return nil, err
 		}
 	}
-	out := &Plan{Steps: st.steps, Bindings: st.bind}
+	out := &Plan{Steps: st.steps, Bindings: st.bind, BaseIndex: baseIdx}
 	out.After, err = so.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("planning: reading the simulated result: %w", err)

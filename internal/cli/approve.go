@@ -49,7 +49,7 @@ user. Exit codes: 0 recorded, 2 bad input, 3 refused.`,
 			if asJSON {
 				return writeJSON(e.stdout, a)
 			}
-			fmt.Fprintf(e.stdout, "Approved plan %s as %s (hash %s): %d of %d approvals; plan is %s.\n",
+			fmt.Fprintf(e.stdout, "Approved plan %s as %s (hash %s): %d approval(s), %d required by its verdict; plan is %s.\n",
 				f.ID, who, short(f.PlanHash), a.Have, a.Need, a.State)
 			if a.Have < a.Need {
 				fmt.Fprintf(e.stdout, "%d more approval(s) needed from people other than %s.\n", a.Need-a.Have, f.Author)

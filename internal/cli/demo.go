@@ -10,8 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/generate"
+	"github.com/orgguard/orgguard/internal/plan"
+	"github.com/orgguard/orgguard/internal/store"
 )
 
 // demoStep is one command of the demo with what it shows.
@@ -19,6 +22,9 @@ type demoStep struct {
 	say      string
 	args     []string
 	wantCode int
+	// argsFn, when set, computes the arguments once the earlier steps have
+	// run (the ID of the change applied, the confirmation text of a plan).
+	argsFn func() ([]string, error)
 }
 
 func newDemoCmd(e *env) *cobra.Command {
@@ -30,7 +36,9 @@ func newDemoCmd(e *env) *cobra.Command {
 		Long: `demo creates a simulated organization (no AWS account, no configuration),
 then runs the real commands: the deny-all SCP attached to Root is refused with
 its blast radius, and the intended quarantine of three accounts is planned with
-exactly those three affected.`,
+exactly those three affected. A second person approves it; it is applied with
+health checks before and after every step; then it is rolled back — as a new
+plan through the guardrails, approved and applied the same way.`,
 		Example: "  orgguard demo\n  orgguard demo --dir ./demo-state --accounts 2000",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -54,7 +62,7 @@ exactly those three affected.`,
 				return withCode(ExitInternal, err)
 			}
 			cfgPath := filepath.Join(dir, "orgguard.yaml")
-			cfg := fmt.Sprintf("backend:\n  sim:\n    state: sim-state.json\n    accounts: %d\n    seed: 1\nstore: orgguard.db\n", accounts)
+			cfg := fmt.Sprintf("backend:\n  sim:\n    state: sim-state.json\n    accounts: %d\n    seed: 1\nstore: orgguard.db\nidentity:\n  user: alice\n", accounts)
 			if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 				return withCode(ExitInternal, err)
 			}
@@ -66,22 +74,38 @@ exactly those three affected.`,
 					args: []string{"plan", "attach-policy", c, "--policy", "deny-all", "--target", "Root"}, wantCode: ExitRefused},
 				{say: "What was meant: the standard quarantine operation. It creates the quarantine OU and its deny-all SCP,\nattaches the SCP while the OU is empty, then moves the accounts in. Its intent is declared by itself:\nexactly these three accounts, and nothing else, may be affected.",
 					args: append([]string{"plan", "quarantine", c, "--out", filepath.Join(dir, "quarantine.json")}, accountFlags(picked)...)},
+				{say: "alice planned it; she cannot approve her own plan. bob reviews it and approves — bound to the plan's hash:",
+					args: []string{"approve", c, filepath.Join(dir, "quarantine.json"), "--by", "bob", "--comment", "three accounts, as the customer asked"}},
+				{say: "alice applies it. Before and after every step orgguard re-reads the organization, compares it with the\nexpected state and the planned blast radius, and probes sampled accounts (quarantined ones must be denied,\nall others must keep working). Any failure would roll it back at once:",
+					args: []string{"apply", c, filepath.Join(dir, "quarantine.json")}},
+				{say: "The incident is over: undo the quarantine. orgguard rollback turns the recorded inverses into a NEW plan,\nwith its own blast radius and verdict:",
+					argsFn: func() ([]string, error) {
+						ch, err := demoLastChange(cmd, filepath.Join(dir, "orgguard.db"))
+						if err != nil {
+							return nil, err
+						}
+						return []string{"rollback", c, ch, "--out", filepath.Join(dir, "undo.json")}, nil
+					}},
+				{say: "It needs its own approvals (and one more for applying outside a maintenance window):",
+					argsFn: func() ([]string, error) { return demoApprovals(c, filepath.Join(dir, "undo.json")) }},
+				{say: "alice applies the rollback, overriding the window with a reason and typing the resolved target:",
+					argsFn: func() ([]string, error) { return demoApplyUndo(c, filepath.Join(dir, "undo.json")) }},
 			}
 			for i, s := range steps {
-				fmt.Fprintf(e.stdout, "\n── %d. %s\n\n$ orgguard %s\n\n", i+1, s.say, demoArgs(s.args))
-				root := newRootCmd(e)
-				root.SetArgs(s.args)
-				root.SetOut(e.stdout)
-				root.SetErr(e.stderr)
-				err := root.ExecuteContext(cmd.Context())
-				code := ExitOK
-				var xe *exitError
-				if errors.As(err, &xe) {
-					code = xe.code
-					if xe.err != nil {
-						fmt.Fprintf(e.stderr, "orgguard: %v\n", xe.err)
+				if s.argsFn != nil {
+					args, err := s.argsFn()
+					if err != nil {
+						return withCode(ExitFailure, fmt.Errorf("demo step %d: %w", i+1, err))
 					}
-				} else if err != nil {
+					s.args = args
+				}
+				fmt.Fprintf(e.stdout, "\n── %d. %s\n\n", i+1, s.say)
+				for _, args := range demoSplit(s.args) {
+					fmt.Fprintf(e.stdout, "$ orgguard %s\n", demoArgs(args))
+				}
+				fmt.Fprintln(e.stdout)
+				code, err := demoRun(cmd, e, s.args)
+				if err != nil {
 					return withCode(ExitInternal, fmt.Errorf("demo step %d: %w", i+1, err))
 				}
 				fmt.Fprintf(e.stdout, "\n(exit code %d)\n", code)
@@ -89,13 +113,113 @@ exactly those three affected.`,
 					return withCode(ExitFailure, fmt.Errorf("demo step %d exited %d, expected %d", i+1, code, s.wantCode))
 				}
 			}
-			fmt.Fprintln(e.stdout, "\nThe accident is refused before it happens; the quarantine touches exactly the accounts it names.")
+			fmt.Fprintln(e.stdout, "\nThe accident is refused before it happens; the quarantine touches exactly the accounts it names,\nis approved by a second person, applied with health checks, and undone the same careful way.")
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "keep the demo's state here (default: a temporary directory, removed afterwards)")
 	cmd.Flags().IntVar(&accounts, "accounts", 1000, "size of the simulated organization")
 	return cmd
+}
+
+// demoSep separates several commands in one demo step's arguments.
+const demoSep = "&&"
+
+// demoSplit splits a step's arguments into its commands.
+func demoSplit(args []string) [][]string {
+	var out [][]string
+	cur := []string{}
+	for _, a := range args {
+		if a == demoSep {
+			out = append(out, cur)
+			cur = []string{}
+			continue
+		}
+		cur = append(cur, a)
+	}
+	return append(out, cur)
+}
+
+// demoRun runs each command of a step in-process, stopping at the first
+// that does not exit 0, and returns the last exit code.
+func demoRun(cmd *cobra.Command, e *env, args []string) (int, error) {
+	code := ExitOK
+	for _, a := range demoSplit(args) {
+		root := newRootCmd(e)
+		root.SetArgs(a)
+		root.SetOut(e.stdout)
+		root.SetErr(e.stderr)
+		err := root.ExecuteContext(cmd.Context())
+		code = ExitOK
+		var xe *exitError
+		if errors.As(err, &xe) {
+			code = xe.code
+			if xe.err != nil {
+				fmt.Fprintf(e.stderr, "orgguard: %v\n", xe.err)
+			}
+		} else if err != nil {
+			return 0, err
+		}
+		if code != ExitOK {
+			break
+		}
+	}
+	return code, nil
+}
+
+// demoLastChange returns the ID of the change applied last.
+func demoLastChange(cmd *cobra.Command, dsn string) (string, error) {
+	st, err := openStoreDSN(cmd.Context(), dsn, true)
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	chs, err := st.ListChanges(cmd.Context(), store.ChangeFilter{State: store.ChangeApplied, Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(chs) == 0 {
+		return "", errors.New("no applied change to roll back")
+	}
+	return chs[0].ID, nil
+}
+
+// demoApprovals approves the plan at path by as many people as its verdict
+// needs, plus one for a window override when its risk needs a window.
+func demoApprovals(c, path string) ([]string, error) {
+	f, err := plan.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	need := f.RequiredApprovals
+	if f.Guard.RequireWindow {
+		need += guard.Default().Overrides.ExtraApprovals
+	}
+	var args []string
+	for i, who := range []string{"bob", "carol", "dave", "erin"}[:min(max(need, 1), 4)] {
+		if i > 0 {
+			args = append(args, demoSep)
+		}
+		args = append(args, "approve", c, path, "--by", who)
+	}
+	return args, nil
+}
+
+// demoApplyUndo applies the rollback plan at path with the window override
+// and the typed confirmation its verdict asks for.
+func demoApplyUndo(c, path string) ([]string, error) {
+	f, err := plan.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"apply", c, path}
+	if f.Guard.RequireWindow {
+		args = append(args, "--override-window", "customer incident closed, undo the quarantine now")
+	}
+	if f.Guard.RequiresConfirmation {
+		args = append(args, "--confirm", f.Guard.ConfirmationText)
+	}
+	return args, nil
 }
 
 // demoAccounts picks three member accounts of the first customer OUs, in a
