@@ -349,11 +349,12 @@ func observe(r probe.Result, name, requestID string, err error) probe.Result {
 		r.Err = fmt.Sprintf("%s in %s: %s by the probe role's own %s, not by the organization: fix the probe role so that it allows %s (see docs/probes-aws.md)%s",
 			name, r.Check.AccountID, code, typ, r.Check.Action, requestSuffix(requestID))
 	default:
-		r.Err = fmt.Sprintf("%s in %s: %v%s", name, r.Check.AccountID, err, requestSuffix(requestID))
+		r.Err = fmt.Sprintf("%s in %s: %v%s", name, r.Check.AccountID, err, errRequestSuffix(err, requestID))
 	}
 	return r
 }
 
+// requestSuffix names the request id for a report, "" when there is none.
 func requestSuffix(id string) string {
 	if id == "" {
 		return ""
@@ -367,4 +368,13 @@ func shorten(s string) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// errRequestSuffix is requestSuffix unless err's text already names the
+// request id (SDK errors do).
+func errRequestSuffix(err error, id string) string {
+	if id != "" && strings.Contains(err.Error(), id) {
+		return ""
+	}
+	return requestSuffix(id)
 }

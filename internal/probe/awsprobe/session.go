@@ -22,12 +22,12 @@ import (
 // session is the probe role assumed in one account for one Probe call,
 // with the clients that act as it.
 type session struct {
-	role    string
-	creds   aws.CredentialsProvider
-	iam     *iam.Client
-	sts     *sts.Client
-	orgs    *organizations.Client
-	err     error // the role could not be assumed
+	role  string
+	creds aws.CredentialsProvider
+	iam   *iam.Client
+	sts   *sts.Client
+	orgs  *organizations.Client
+	err   error // the role could not be assumed
 }
 
 // assume assumes role with the caller's credentials. The AssumeRole call
@@ -47,7 +47,7 @@ func (p *Prober) assume(ctx context.Context, role string) *session {
 	}
 	out, err := p.sts.AssumeRole(cctx, in)
 	if err != nil {
-		s.err = fmt.Errorf("assuming the probe role %s: %w%s", role, err, requestSuffix(requestIDOf(err)))
+		s.err = fmt.Errorf("assuming the probe role %s: %w%s", role, err, errRequestSuffix(err, requestIDOf(err)))
 		return s
 	}
 	if out.Credentials == nil || out.Credentials.AccessKeyId == nil || out.Credentials.SecretAccessKey == nil {
@@ -72,7 +72,9 @@ func (p *Prober) assume(ctx context.Context, role string) *session {
 // expires, calls fail with an expired-token error, reported per check.
 type staticCreds aws.Credentials
 
-func (c staticCreds) Retrieve(context.Context) (aws.Credentials, error) { return aws.Credentials(c), nil }
+func (c staticCreds) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials(c), nil
+}
 
 // errorCode returns the AWS error code and message of err, or "" and
 // err's text when it carries none.

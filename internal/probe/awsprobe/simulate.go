@@ -59,7 +59,7 @@ func (p *Prober) simulate(ctx context.Context, s *session, c probe.Check) probe.
 				name, c.AccountID, c.Action, code, shorten(msg), requestSuffix(id))
 			return r
 		}
-		r.Err = fmt.Sprintf("%s in %s for %s: %v%s", name, c.AccountID, c.Action, err, requestSuffix(id))
+		r.Err = fmt.Sprintf("%s in %s for %s: %v%s", name, c.AccountID, c.Action, err, errRequestSuffix(err, id))
 		return r
 	}
 	id := requestIDOfOutput(out.ResultMetadata)
