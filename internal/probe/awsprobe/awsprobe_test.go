@@ -186,7 +186,7 @@ func TestProbe(t *testing.T) {
 				check(acctB, "iam:ListRoles", probe.Denied),
 			},
 			want: []want{
-				{ErrHas: []string{"assuming the probe role arn:aws:iam::333333333333:role/OrgGuardProbe", "AccessDenied", "request id req-"}},
+				{ErrHas: []string{"assuming the probe role arn:aws:iam::333333333333:role/OrgGuardProbe", "AccessDenied", "RequestID: req-"}},
 				allowed(),
 				{ErrHas: []string{"assuming the probe role"}},
 			},
