@@ -117,7 +117,13 @@ func (w *world) options(actor string) Options {
 // plan plans ops against the live organization as author.
 func (w *world) plan(author string, ops ...change.Operation) *plan.File {
 	w.t.Helper()
-	live, err := w.org.Snapshot(context.Background())
+	return w.planOn(w.org, author, ops...)
+}
+
+// planOn plans ops against the organization as r reads it.
+func (w *world) planOn(r org.Reader, author string, ops ...change.Operation) *plan.File {
+	w.t.Helper()
+	live, err := r.Snapshot(context.Background())
 	if err != nil {
 		w.t.Fatal(err)
 	}
