@@ -239,9 +239,6 @@ func runApply(cmd *cobra.Command, e *env, af *applyFlags, arg string) error {
 		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
 		req.Confirm = strings.TrimRight(line, "\r\n")
 	}
-	if !af.asJSON {
-		fmt.Fprintf(e.stdout, "Applying plan %s (%s) as %s; health checks: state, impact, %s\n", f.ID, short(f.PlanHash), x.actor, x.probes)
-	}
 	rep, err := x.engine.Apply(ctx, req)
 	if rep != nil {
 		if af.asJSON {
@@ -250,6 +247,7 @@ func runApply(cmd *cobra.Command, e *env, af *applyFlags, arg string) error {
 			}
 		} else {
 			writeApplyReport(e, rep)
+			fmt.Fprintf(e.stdout, "(plan %s, hash %s, applied by %s; health checks: expected state, observed impact, %s)\n", f.ID, short(f.PlanHash), x.actor, x.probes)
 		}
 	}
 	return engineError(err)

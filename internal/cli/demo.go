@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -80,7 +81,7 @@ plan through the guardrails, approved and applied the same way.`,
 					args: []string{"apply", c, filepath.Join(dir, "quarantine.json")}},
 				{say: "The incident is over: undo the quarantine. orgguard rollback turns the recorded inverses into a NEW plan,\nwith its own blast radius and verdict:",
 					argsFn: func() ([]string, error) {
-						ch, err := demoLastChange(cmd, filepath.Join(dir, "orgguard.db"))
+						ch, err := demoLastChange(cmd.Context(), filepath.Join(dir, "orgguard.db"))
 						if err != nil {
 							return nil, err
 						}
@@ -168,13 +169,13 @@ func demoRun(cmd *cobra.Command, e *env, args []string) (int, error) {
 }
 
 // demoLastChange returns the ID of the change applied last.
-func demoLastChange(cmd *cobra.Command, dsn string) (string, error) {
-	st, err := openStoreDSN(cmd.Context(), dsn, true)
+func demoLastChange(ctx context.Context, dsn string) (string, error) {
+	st, err := openStoreDSN(ctx, dsn, true)
 	if err != nil {
 		return "", err
 	}
 	defer st.Close()
-	chs, err := st.ListChanges(cmd.Context(), store.ChangeFilter{State: store.ChangeApplied, Limit: 1})
+	chs, err := st.ListChanges(ctx, store.ChangeFilter{State: store.ChangeApplied, Limit: 1})
 	if err != nil {
 		return "", err
 	}

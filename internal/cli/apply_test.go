@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/orgguard/orgguard/internal/org"
+)
+
+// applyWorld writes a configuration for a small simulated organization in a
+// temporary directory. The quarantine has no break-glass exception, so its
+// blast radius is plain denials.
+func applyWorld(t *testing.T) (cfg, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	cfg = filepath.Join(dir, "orgguard.yaml")
+	body := "backend:\n  sim:\n    state: sim-state.json\n    accounts: 60\n    seed: 1\nstore: orgguard.db\nidentity:\n  user: alice\nquarantine:\n  breakGlassPrincipals: []\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return "--config=" + cfg, dir
+}
+
+func fingerprintOf(t *testing.T, c string) string {
+	t.Helper()
+	code, out, stderr := orgRun(t, "org", "snapshot", c, "--out", "-")
+	if code != 0 {
+		t.Fatalf("org snapshot exited %d: %s", code, stderr)
+	}
+	s, err := org.ParseSnapshot([]byte(out), "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return org.ComputeFingerprint(s)
+}
+
+// TestApplyCommands walks the whole life of a change through the command
+// line: plan, refused self-approval, approval, refused and then successful
+// apply, plans, rollback as a new plan, its approvals and apply — ending at
+// the organization's original fingerprint.
+func TestApplyCommands(t *testing.T) {
+	c, dir := applyWorld(t)
+	planFile := filepath.Join(dir, "q.json")
+	undoFile := filepath.Join(dir, "undo.json")
+	start := ""
+	var changeID string
+	steps := []struct {
+		name string
+		args func() []string
+		code int
+		want string
+	}{
+		{name: "the quarantine is planned and saved", code: 0, want: "Plan written to",
+			args: func() []string {
+				start = fingerprintOf(t, c)
+				return []string{"plan", "quarantine", c, "--account", "beacon-retail-analytics", "--account", "beacon-retail-data", "--out", planFile}
+			}},
+		{name: "the author cannot approve it", code: ExitRefused, want: "cannot approve",
+			args: func() []string { return []string{"approve", c, planFile} }},
+		{name: "apply without the approval is refused", code: ExitRefused, want: "needs 1 approval(s)",
+			args: func() []string { return []string{"apply", c, planFile} }},
+		{name: "a second person approves it by plan ID", code: 0, want: "plan is approved",
+			args: func() []string {
+				var f struct{ ID string }
+				b, _ := os.ReadFile(planFile)
+				_ = json.Unmarshal(b, &f)
+				return []string{"approve", c, f.ID, "--by", "bob", "--comment", "checked"}
+			}},
+		{name: "the same person cannot approve twice", code: ExitRefused, want: "already approved",
+			args: func() []string { return []string{"approve", c, planFile, "--by", "bob"} }},
+		{name: "apply runs the health checks and applies it", code: 0, want: "health checks passed",
+			args: func() []string { return []string{"apply", c, planFile} }},
+		{name: "plans lists it as applied with its approver", code: 0, want: `"state": "applied"`,
+			args: func() []string { return []string{"plans", c, "--json"} }},
+		{name: "rollback makes a new plan of the recorded inverses", code: 0, want: "Rollback plan",
+			args: func() []string {
+				_, out, _ := orgRun(t, "plans", c, "--json")
+				_ = out
+				ch, err := demoLastChange(t.Context(), filepath.Join(dir, "orgguard.db"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				changeID = ch
+				return []string{"rollback", c, ch, "--out", undoFile}
+			}},
+		{name: "the rollback plan needs its own approvals", code: ExitRefused, want: "needs",
+			args: func() []string { return []string{"apply", c, undoFile, "--override-window", "incident closed"} }},
+		{name: "two people approve the rollback (one for the window override)", code: 0, want: "",
+			args: func() []string {
+				if code, _, stderr := orgRun(t, "approve", c, undoFile, "--by", "bob"); code != 0 {
+					t.Fatalf("approve: %s", stderr)
+				}
+				return []string{"approve", c, undoFile, "--by", "carol"}
+			}},
+		{name: "a wrong typed confirmation is refused", code: ExitRefused, want: "does not match",
+			args: func() []string {
+				return []string{"apply", c, undoFile, "--override-window", "incident closed", "--confirm", "yes"}
+			}},
+		{name: "the rollback applies with the override and the confirmation", code: 0, want: "health checks passed",
+			args: func() []string {
+				var f struct {
+					Guard struct {
+						ConfirmationText string `json:"confirmationText"`
+					} `json:"guard"`
+				}
+				b, _ := os.ReadFile(undoFile)
+				_ = json.Unmarshal(b, &f)
+				return []string{"apply", c, undoFile, "--override-window", "incident closed", "--confirm", f.Guard.ConfirmationText}
+			}},
+		{name: "recover finds nothing to do", code: 0, want: "Nothing to recover",
+			args: func() []string { return []string{"recover", c} }},
+		{name: "the audit log is intact", code: 0, want: "intact",
+			args: func() []string { return []string{"audit", "verify", c} }},
+	}
+	for _, s := range steps {
+		ok := t.Run(s.name, func(t *testing.T) {
+			args := s.args()
+			code, out, stderr := orgRun(t, args...)
+			if code != s.code {
+				t.Fatalf("orgguard %s exited %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, s.code, out, stderr)
+			}
+			if !strings.Contains(out+stderr, s.want) {
+				t.Errorf("orgguard %s: output does not say %q\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), s.want, out, stderr)
+			}
+		})
+		if !ok {
+			t.FailNow()
+		}
+	}
+	if got := fingerprintOf(t, c); got != start {
+		t.Errorf("after the rollback the organization is %s, want the original %s", got, start)
+	}
+	_ = changeID
+}
+
+// TestApplyCommandInput: bad input exits 2 with a message.
+func TestApplyCommandInput(t *testing.T) {
+	c, dir := applyWorld(t)
+	bad := filepath.Join(dir, "bad.json")
+	_ = os.WriteFile(bad, []byte(`{"formatVersion":1}`), 0o644)
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{name: "an unknown plan ID is bad input", args: []string{"apply", c, "plan-nope"}, code: ExitBadInput, want: "neither a plan file nor the ID"},
+		{name: "a file that is not a plan is refused as not matching its hash", args: []string{"apply", c, bad}, code: ExitRefused, want: "planHash"},
+		{name: "plans --state checks the state", args: []string{"plans", c, "--state", "done"}, code: ExitBadInput, want: "want one of"},
+		{name: "rollback of an unknown change is bad input", args: []string{"rollback", c, "change-nope"}, code: ExitBadInput, want: "not found"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := orgRun(t, tt.args...)
+			if code != tt.code || !strings.Contains(out+stderr, tt.want) {
+				t.Errorf("orgguard %s = %d %q %q, want %d and %q", strings.Join(tt.args, " "), code, out, stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
