@@ -281,6 +281,9 @@ type Report struct {
 	Recovered []Recovery        `json:"recovered,omitempty"`
 	Approvers []string          `json:"approvers"`
 	Bindings  map[string]string `json:"bindings,omitempty"`
+	// Staged is true when a policy update ran staged through a temporary
+	// copy on the canary targets (docs/apply.md, "Canary").
+	Staged bool `json:"staged,omitempty"`
 	// PlanBindings are the IDs planning gave the created objects (those in
 	// the plan's step summaries and afterFingerprint).
 	PlanBindings map[string]string `json:"planBindings,omitempty"`

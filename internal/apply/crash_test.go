@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -293,6 +294,84 @@ func TestCanary(t *testing.T) {
 		_, err := New(w.options("alice")).Apply(ctx, Request{Plan: f, Canary: []string{"/Security"}})
 		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "no attach-policy step") {
 			t.Errorf("Apply = %v", err)
+		}
+	})
+}
+
+// TestStagedUpdateCanary: an update of a policy attached to several
+// targets goes first to the canary targets through a temporary copy.
+func TestStagedUpdateCanary(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (*world, *plan.File, string) {
+		w := newWorld(t, 60, nil)
+		x := org.MustIndex(w.base)
+		var pol org.Policy
+		for _, p := range w.base.Policies {
+			if !p.AWSManaged && p.Type == org.ServiceControlPolicy && len(x.TargetsOf(p.ID)) >= 2 {
+				pol = p
+				break
+			}
+		}
+		if pol.ID == "" {
+			t.Skip("no customer SCP attached to two targets in the generated organization")
+		}
+		// The same policy with one more denial.
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(pol.Content), &doc); err != nil {
+			t.Fatal(err)
+		}
+		stmts, _ := doc["Statement"].([]any)
+		if m, ok := doc["Statement"].(map[string]any); ok {
+			stmts = []any{m}
+		}
+		doc["Statement"] = append(stmts, map[string]any{"Sid": "DenyLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
+		b, _ := json.Marshal(doc)
+		content := string(b)
+		f := w.plan("alice", change.Operation{Op: change.OpUpdatePolicy, Policy: pol.ID, Content: content})
+		w.approve(f, "bob", "carol", "dave")
+		return w, f, x.TargetsOf(pol.ID)[0]
+	}
+	t.Run("the new content reaches the canary through a copy, then everything, and the copy is gone", func(t *testing.T) {
+		w, f, canary := setup(t)
+		var log strings.Builder
+		o := w.options("alice")
+		o.Progress = &log
+		rep, err := New(o).Apply(ctx, Request{Plan: f, Canary: []string{canary}, CanaryWait: time.Minute})
+		if err != nil {
+			t.Fatalf("Apply = %v\n%s", err, log.String())
+		}
+		if !rep.Staged || len(rep.Steps) != 7 {
+			t.Errorf("staged %v with %d steps, want 7 staged steps", rep.Staged, len(rep.Steps))
+		}
+		if got := w.fingerprint(); got != f.AfterFingerprint {
+			t.Errorf("the staged update did not end at the plan's after-state\n%s", log.String())
+		}
+	})
+	t.Run("a failing canary check restores the old content everywhere", func(t *testing.T) {
+		w, f, canary := setup(t)
+		o := w.options("alice")
+		o.Prober = &failingProber{inner: o.Prober, failAt: 7} // the canary check after steps 1-3
+		rep, err := New(o).Apply(ctx, Request{Plan: f, Canary: []string{canary}, CanaryWait: time.Minute})
+		if !errors.Is(err, ErrFailed) {
+			t.Fatalf("Apply = %v, want ErrFailed", err)
+		}
+		if len(rep.Steps) != 3 || rep.Outcome != RolledBack {
+			t.Errorf("%d steps ran, outcome %s; want 3 and rolled back", len(rep.Steps), rep.Outcome)
+		}
+		if w.fingerprint() != f.BaseFingerprint {
+			t.Errorf("not back at the base")
+		}
+	})
+	t.Run("a failure after the copy was deleted still rolls back to the base", func(t *testing.T) {
+		w, f, canary := setup(t)
+		o := w.options("alice")
+		o.Prober = &failingProber{inner: o.Prober, failAt: 15} // the check after the last step (14 around the steps, 1 canary)
+		rep, err := New(o).Apply(ctx, Request{Plan: f, Canary: []string{canary}, CanaryWait: time.Minute})
+		if !errors.Is(err, ErrFailed) {
+			t.Fatalf("Apply = %v, want ErrFailed", err)
+		}
+		if rep.Outcome != RolledBack || w.fingerprint() != f.BaseFingerprint {
+			t.Errorf("outcome %s, at base %v: %v", rep.Outcome, w.fingerprint() == f.BaseFingerprint, rep.Rollback)
 		}
 	})
 }

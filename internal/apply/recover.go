@@ -88,8 +88,12 @@ func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, err
 			return rec, fmt.Errorf("reading the change's detail: %w", err)
 		}
 	}
+	planSteps := f.Steps
+	if len(d.Staged) > 0 {
+		planSteps = d.Staged
+	}
 	if len(d.Order) == 0 {
-		for i := range f.Steps {
+		for i := range planSteps {
 			d.Order = append(d.Order, i)
 		}
 	}
@@ -124,7 +128,7 @@ func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, err
 	steps := make([]change.Planned, len(d.Order))
 	ran := 0
 	for k, i := range d.Order {
-		steps[k] = f.Steps[i]
+		steps[k] = planSteps[i]
 		if intent[i+1] {
 			ran = k + 1
 		}
@@ -144,7 +148,7 @@ func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, err
 		if err != nil {
 			return rec, err
 		}
-		in, note, err := inEffect(x, f.Steps, steps[k].Step, bind)
+		in, note, err := inEffect(x, steps, steps[k].Step, bind)
 		if err != nil || !in || k != len(steps)-1 {
 			allDone = false
 			break
@@ -177,7 +181,7 @@ func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, err
 				rec.Detail = append(rec.Detail, fmt.Sprintf("step %d (%s) was journaled without a result; the rollback inspects the organization to undo it only if it took effect", n, steps[k].Summary))
 			}
 		}
-		rb, err := e.undo(ctx, ch.ID, f, steps[:ran], d.Order[:ran], bind, nil)
+		rb, err := e.undo(ctx, ch.ID, f, steps, steps[:ran], d.Order[:ran], bind, nil)
 		if err != nil {
 			return rec, err
 		}

@@ -58,6 +58,11 @@ func RollbackSteps(ctx context.Context, st store.Store, changeID string) ([]chan
 			order = append(order, en.Step-1)
 		}
 	}
+	if rep.Staged {
+		// A staged update ends exactly as the plan's update step: its
+		// inverse restores the previous content.
+		order = []int{0}
+	}
 	if len(order) != len(f.Steps) {
 		return nil, nil, fmt.Errorf("change %s: the journal records %d of %d steps done", changeID, len(order), len(f.Steps))
 	}

@@ -30,6 +30,10 @@ type changeDetail struct {
 	BaseFingerprint string          `json:"baseFingerprint"`
 	Canary          []string        `json:"canary,omitempty"`
 	PlanHash        string          `json:"planHash"`
+	// Staged, when set, are the steps actually run instead of the plan's:
+	// a canary of a policy update staged through a temporary copy. The
+	// journal's step numbers then count these (1-based).
+	Staged []change.Planned `json:"staged,omitempty"`
 }
 
 // journalDetail is the detail of one journal entry.
@@ -259,14 +263,19 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 	if err != nil {
 		return rep, err
 	}
-	order, canaryAt, canaryIDs, err := executionOrder(baseIdx, f, req.Canary)
+	order, canaryAt, canaryIDs, staged, err := e.executionOrder(ctx, baseIdx, f, req.Canary)
 	if err != nil {
 		return nil, err
 	}
 	steps := make([]change.Planned, len(order))
 	for k, i := range order {
-		steps[k] = f.Steps[i]
+		if staged != nil {
+			steps[k] = staged[i]
+		} else {
+			steps[k] = f.Steps[i]
+		}
 	}
+	rep.Staged = staged != nil
 	ex, err := replay(ctx, live, steps)
 	if err != nil {
 		if len(req.Canary) > 0 {
@@ -284,7 +293,7 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 	rep.PlanBindings = ex.bind
 	r := &run{e: e, f: f, rep: rep, base: live, ex: ex, steps: steps, order: order, sample: sample, bind: change.Bindings{}, lock: h}
 
-	detail := changeDetail{Order: order, PlanBindings: ex.bind, BaseFingerprint: f.BaseFingerprint, Canary: canaryIDs, PlanHash: f.PlanHash}
+	detail := changeDetail{Order: order, PlanBindings: ex.bind, BaseFingerprint: f.BaseFingerprint, Canary: canaryIDs, PlanHash: f.PlanHash, Staged: staged}
 	err = e.o.Store.WithTx(ctx, func(tx store.Tx) error {
 		p, err := tx.Plan(ctx, f.ID)
 		if err != nil {
@@ -498,7 +507,7 @@ func (r *run) fail(ctx context.Context, k int, why string) (*Report, error) {
 	e := r.e
 	r.rep.Failure = why
 	e.logf("STOP: %s — rolling back %d step(s)", why, k)
-	rb, err := e.undo(ctx, r.change, r.f, r.steps[:k], r.order[:k], r.bind, r.base)
+	rb, err := e.undo(ctx, r.change, r.f, r.steps, r.steps[:k], r.order[:k], r.bind, r.base)
 	if IsCrash(err) {
 		return r.rep, err
 	}

@@ -19,10 +19,35 @@ import (
 // recovery after a crash needs. Then it verifies that the organization is
 // back at the plan's base fingerprint (modulo the IDs of objects the
 // rollback re-created). base, when known, is used to describe differences.
-func (e *Engine) undo(ctx context.Context, changeID string, f *plan.File, steps []change.Planned, order []int, bind change.Bindings, base *org.Snapshot) (*Rollback, error) {
+//
+// all is every step of the change in execution order (steps is a prefix):
+// undo looks there for the step that creates an object a reference names.
+func (e *Engine) undo(ctx context.Context, changeID string, f *plan.File, all []change.Planned, steps []change.Planned, order []int, bind change.Bindings, base *org.Snapshot) (*Rollback, error) {
 	rb := &Rollback{Undone: []string{}}
 	for k := len(steps) - 1; k >= 0; k-- {
 		n := order[k] + 1
+		// A step that deleted an object is undone by re-creating it under
+		// a new ID: every binding to the old ID then moves to the new one.
+		deleted := ""
+		if fr, err := steps[k].Resolve(bind); err == nil {
+			switch fr.Kind {
+			case change.DeletePolicy:
+				deleted = fr.PolicyID
+			case change.DeleteOU:
+				deleted = fr.OUID
+			}
+		}
+		rebind := func(created string) {
+			if deleted == "" || created == "" || created == deleted {
+				return
+			}
+			for key, v := range bind {
+				if v == deleted {
+					bind[key] = created
+				}
+			}
+			bind["id:"+deleted] = created
+		}
 		for j, inv := range steps[k].Inverse {
 			live, err := e.o.Backend.Snapshot(ctx)
 			if err != nil {
@@ -32,12 +57,17 @@ func (e *Engine) undo(ctx context.Context, changeID string, f *plan.File, steps 
 			if err != nil {
 				return rb, err
 			}
-			done, note, err := inEffect(x, f.Steps, inv, bind)
+			done, note, err := inEffect(x, all, inv, bind)
 			if err != nil {
 				return rb, fmt.Errorf("inspecting the organization before undoing step %d (%s): %w", n, inv.Summary, err)
 			}
 			entry := store.JournalEntry{ChangeID: changeID, Step: n}
 			if done {
+				if inv.Kind == change.CreatePolicy || inv.Kind == change.CreateOU {
+					if id, ok := bind[change.RefPrefix+inv.Ref]; ok {
+						rebind(id)
+					}
+				}
 				rb.Skipped = append(rb.Skipped, fmt.Sprintf("%s (%s)", inv.Summary, note))
 				entry.Phase, entry.Detail = store.PhaseRolledBack, mustJSON(journalDetail{Op: "undo", Summary: inv.Summary, Inverse: j + 1, Note: note, Bindings: bind})
 				if _, err := e.o.Store.AppendJournal(ctx, entry); err != nil {
@@ -70,6 +100,7 @@ func (e *Engine) undo(ctx context.Context, changeID string, f *plan.File, steps 
 			if runErr != nil {
 				return rb, fmt.Errorf("undoing step %d (%s): %w", n, inv.Summary, runErr)
 			}
+			rebind(created)
 			rb.Undone = append(rb.Undone, inv.Summary)
 		}
 	}
