@@ -7,7 +7,8 @@
 // probe role again, ...). Success is observed as allowed; an
 // authorization error is observed as denied when it comes from the
 // organization's policies (or names no policy type), and is an error when
-// it comes from the probe role's own policies; any other error means the
+// it comes from the probe's own setup (the probe role's policies, a VPC
+// endpoint policy); any other error means the
 // check could not be made and is never OK.
 //
 // Actions without a read call fall back to the IAM policy simulator
@@ -338,16 +339,22 @@ func observe(r probe.Result, name, requestID string, err error) probe.Result {
 		if typ != "" {
 			r.Detail += ", denied by a " + typ
 		} else {
-			r.Detail += " (the message names no policy type: " + shorten(msg) + ")"
+			r.Detail += " (the message names no SCP or RCP: " + shorten(msg) + ")"
 		}
 		if arn := policyARNIn(msg); arn != "" {
 			r.Detail += " " + arn
 		}
 		r.Detail += requestSuffix(requestID)
 		r.OK = r.Observed == r.Check.Expect
-	case DeniedByProbeRole:
-		r.Err = fmt.Sprintf("%s in %s: %s by the probe role's own %s, not by the organization: fix the probe role so that it allows %s (see docs/probes-aws.md)%s",
-			name, r.Check.AccountID, code, typ, r.Check.Action, requestSuffix(requestID))
+	case DeniedByProbeSetup:
+		fix := "fix the probe role so that it allows " + r.Check.Action
+		if typ == "vpc endpoint policy" {
+			fix = "let orgguard's network path reach " + r.Check.Action
+		} else {
+			typ = "probe role's own " + typ
+		}
+		r.Err = fmt.Sprintf("%s in %s: %s by the %s, not by the organization: %s (see docs/probes-aws.md)%s",
+			name, r.Check.AccountID, code, typ, fix, requestSuffix(requestID))
 	default:
 		r.Err = fmt.Sprintf("%s in %s: %v%s", name, r.Check.AccountID, err, errRequestSuffix(err, requestID))
 	}

@@ -3,6 +3,7 @@ package awsprobe_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -152,7 +153,7 @@ func TestProbe(t *testing.T) {
 			},
 			want: []want{
 				{Observed: probe.Denied, OK: true, DetailHas: []string{"UnauthorizedOperation", "service control policy", "request id req-"}},
-				{Observed: probe.Denied, OK: true, DetailHas: []string{"AccessDenied", "names no policy type", "request id req-"}},
+				{Observed: probe.Denied, OK: true, DetailHas: []string{"AccessDenied", "names no SCP or RCP", "request id req-"}},
 				{Observed: probe.Denied, OK: true, DetailHas: []string{"AccessDeniedException", "service control policy", "request id req-"}},
 				{Observed: probe.Denied, OK: true, DetailHas: []string{"AssumeRole", "service control policy"}},
 			},
@@ -164,15 +165,17 @@ func TestProbe(t *testing.T) {
 			want:   []want{{Observed: probe.Denied, OK: true, DetailHas: []string{"resource control policy"}}},
 		},
 		{
-			name: "a denial by the probe role's own policies is an error, not an observation",
+			name: "a denial by the probe's own setup is an error, not an observation",
 			setup: func(f *fakeAWS) {
 				f.deny[acctA+" iam:ListRoles"] = "identity"
 				f.deny[acctA+" sts:AssumeRole"] = "trust"
+				f.deny[acctA+" ec2:DescribeRegions"] = "vpce"
 			},
-			checks: []probe.Check{check(acctA, "iam:ListRoles", probe.Denied), check(acctA, "sts:AssumeRole", probe.Allowed)},
+			checks: []probe.Check{check(acctA, "iam:ListRoles", probe.Denied), check(acctA, "sts:AssumeRole", probe.Allowed), check(acctA, "ec2:DescribeRegions", probe.Denied)},
 			want: []want{
 				{ErrHas: []string{"probe role's own identity-based policy", "request id req-"}},
 				{ErrHas: []string{"probe role's own resource-based policy"}},
+				{ErrHas: []string{"vpc endpoint policy", "network path", "request id req-"}},
 			},
 		},
 		{
@@ -325,8 +328,9 @@ func TestProbeAssumesOncePerAccountAndRetriesThrottling(t *testing.T) {
 	if failed := probe.Failed(got); len(failed) != 0 {
 		t.Fatalf("Probe: failed checks %v", failed)
 	}
+	_, calls := f.stats()
 	count := map[string]int{}
-	for _, c := range f.calls {
+	for _, c := range calls {
 		count[c]++
 	}
 	wantCounts := map[string]int{
@@ -337,7 +341,7 @@ func TestProbeAssumesOncePerAccountAndRetriesThrottling(t *testing.T) {
 	}
 	for k, n := range wantCounts {
 		if count[k] != n {
-			t.Errorf("calls of %q = %d, want %d (all calls: %v)", k, count[k], n, f.calls)
+			t.Errorf("calls of %q = %d, want %d (all calls: %v)", k, count[k], n, calls)
 		}
 	}
 	// A second Probe call assumes the roles again: credentials live for one call.
@@ -345,7 +349,8 @@ func TestProbeAssumesOncePerAccountAndRetriesThrottling(t *testing.T) {
 		t.Fatalf("Probe: %v", err)
 	}
 	n := 0
-	for _, c := range f.calls {
+	_, calls = f.stats()
+	for _, c := range calls {
 		if c == "management sts:AssumeRole" {
 			n++
 		}
@@ -384,11 +389,12 @@ func TestProbeBoundsConcurrencyAcrossAccounts(t *testing.T) {
 				t.Fatalf("Probe: failed checks %v", failed)
 			}
 			limit := min(tt.concurrency, tt.accounts)
-			if f.maxInflight > limit {
-				t.Errorf("at most %d requests in flight at once, want at most %d", f.maxInflight, limit)
+			most, _ := f.stats()
+			if most > limit {
+				t.Errorf("at most %d requests in flight at once, want at most %d", most, limit)
 			}
-			if limit > 1 && f.maxInflight < 2 {
-				t.Errorf("at most %d requests in flight at once, want accounts probed in parallel", f.maxInflight)
+			if limit > 1 && most < 2 {
+				t.Errorf("at most %d requests in flight at once, want accounts probed in parallel", most)
 			}
 		})
 	}
@@ -416,6 +422,41 @@ func TestProbeHonoursTheContext(t *testing.T) {
 	if _, err := p.Probe(ctx, []probe.Check{check(acctA, "iam:ListRoles", probe.Allowed)}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Probe(cancelled context) error = %v, want context.Canceled", err)
 	}
+}
+
+func TestProbeOfNoChecks(t *testing.T) {
+	p := newProber(t, newFake(t), awsprobe.Options{})
+	got, err := p.Probe(context.Background(), nil)
+	if err != nil || len(got) != 0 {
+		t.Errorf("Probe(no checks) = %v, %v, want no results and no error", got, err)
+	}
+}
+
+// BenchmarkProbe probes 20 accounts × the default actions against the fake
+// on 127.0.0.1 (no added latency): the cost of the prober and the SDK per
+// check, without AWS's latency.
+func BenchmarkProbe(b *testing.B) {
+	f := newFake(b)
+	var checks []probe.Check
+	for i := range 20 {
+		acct := fmt.Sprintf("5555555555%02d", i)
+		f.roles[role(acct)] = true
+		for _, a := range probe.DefaultActions() {
+			checks = append(checks, check(acct, a, probe.Allowed))
+		}
+	}
+	p := newProber(b, f, awsprobe.Options{})
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := p.Probe(context.Background(), checks)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if failed := probe.Failed(got); len(failed) != 0 {
+			b.Fatalf("failed checks: %v", failed)
+		}
+	}
+	b.ReportMetric(float64(len(checks)), "checks/op")
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {

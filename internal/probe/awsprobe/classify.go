@@ -17,11 +17,12 @@ const (
 	// resource control policy, or by an unnamed policy type (services
 	// that do not say which policy denied). This is what probes observe.
 	DeniedByOrganization
-	// DeniedByProbeRole: denied by the probe role's own policies (its
-	// identity policies, permissions boundary, session policy or, for the
-	// role-chaining probe, its trust policy). The probe role is
-	// misconfigured; the organization's policies were not observed.
-	DeniedByProbeRole
+	// DeniedByProbeSetup: denied by the probe's own setup — the probe
+	// role's identity policies, permissions boundary, session policy or,
+	// for the role-chaining probe, its trust policy; or a VPC endpoint
+	// policy on orgguard's network path. The organization's policies were
+	// not observed.
+	DeniedByProbeSetup
 )
 
 // String names the verdict.
@@ -31,8 +32,8 @@ func (v Verdict) String() string {
 		return "not a denial"
 	case DeniedByOrganization:
 		return "denied by the organization"
-	case DeniedByProbeRole:
-		return "denied by the probe role's own policies"
+	case DeniedByProbeSetup:
+		return "denied by the probe's own setup"
 	}
 	return "unknown verdict"
 }
@@ -49,14 +50,16 @@ var deniedCodes = map[string]bool{
 	"authorizationerror":    true,
 }
 
-// probeRolePolicyTypes are the policy types, as access denied messages
-// name them, that belong to the probe role itself rather than to the
-// organization. https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
-var probeRolePolicyTypes = []string{
+// probeSetupPolicyTypes are the policy types, as access denied messages
+// name them, that belong to the probe's setup (the probe role, orgguard's
+// network path) rather than to the organization.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+var probeSetupPolicyTypes = []string{
 	"identity-based policy",
 	"permissions boundary",
 	"session policy",
 	"resource-based policy",
+	"vpc endpoint policy",
 }
 
 // organizationPolicyTypes are the policy types of AWS Organizations.
@@ -73,7 +76,7 @@ var organizationPolicyTypes = []string{
 // "because no TYPE policy allows" (see
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
 // The policy type in the message decides between the organization (SCP,
-// RCP) and the probe role's own policies; a denial that names no type
+// RCP) and the probe's own setup; a denial that names no type
 // (many services do not) counts as the organization's, since the probe
 // role is meant to allow every probed action. reason is the policy type
 // named in the message, "" when none is.
@@ -85,9 +88,9 @@ func Classify(code, message string) (v Verdict, reason string) {
 	if !deniedCodes[c] && !named {
 		return NotDenied, ""
 	}
-	for _, t := range probeRolePolicyTypes {
+	for _, t := range probeSetupPolicyTypes {
 		if typ == t {
-			return DeniedByProbeRole, typ
+			return DeniedByProbeSetup, typ
 		}
 	}
 	return DeniedByOrganization, typ
@@ -97,7 +100,7 @@ func Classify(code, message string) (v Verdict, reason string) {
 // allows" in a lower-cased message and returns TYPE when it is one AWS
 // names in access denied messages.
 func policyTypeIn(m string) (string, bool) {
-	for _, t := range append(append([]string(nil), organizationPolicyTypes...), probeRolePolicyTypes...) {
+	for _, t := range append(append([]string(nil), organizationPolicyTypes...), probeSetupPolicyTypes...) {
 		if strings.Contains(m, "explicit deny in a "+t) || strings.Contains(m, "explicit deny in an "+t) ||
 			strings.Contains(m, "because no "+t+" allows") {
 			return t, true

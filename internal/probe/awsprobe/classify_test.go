@@ -28,11 +28,12 @@ func TestClassify(t *testing.T) {
 		{"S3's bare Access Denied names no policy type", "AccessDenied", "Access Denied", DeniedByOrganization, "", ""},
 		{"codes are case-insensitive", "accessdeniedexception", "", DeniedByOrganization, "", ""},
 		{"the phrase alone makes a denial whatever the code", "Forbidden", user + " with an explicit deny in a service control policy", DeniedByOrganization, "service control policy", ""},
-		{"no identity-based policy allows: the probe role lacks the permission", "AccessDenied", user + " because no identity-based policy allows the iam:ListRoles action", DeniedByProbeRole, "identity-based policy", ""},
-		{"an explicit deny in the role's own policy", "AccessDenied", user + " with an explicit deny in an identity-based policy: arn:aws:iam::222222222222:policy/DenyAll", DeniedByProbeRole, "identity-based policy", "arn:aws:iam::222222222222:policy/DenyAll"},
-		{"the permissions boundary", "AccessDenied", user + " because no permissions boundary allows the iam:ListRoles action", DeniedByProbeRole, "permissions boundary", ""},
-		{"a session policy", "AccessDenied", user + " with an explicit deny in a session policy", DeniedByProbeRole, "session policy", ""},
-		{"the trust policy refusing role chaining", "AccessDenied", user + " because no resource-based policy allows the sts:AssumeRole action", DeniedByProbeRole, "resource-based policy", ""},
+		{"no identity-based policy allows: the probe role lacks the permission", "AccessDenied", user + " because no identity-based policy allows the iam:ListRoles action", DeniedByProbeSetup, "identity-based policy", ""},
+		{"an explicit deny in the role's own policy", "AccessDenied", user + " with an explicit deny in an identity-based policy: arn:aws:iam::222222222222:policy/DenyAll", DeniedByProbeSetup, "identity-based policy", "arn:aws:iam::222222222222:policy/DenyAll"},
+		{"the permissions boundary", "AccessDenied", user + " because no permissions boundary allows the iam:ListRoles action", DeniedByProbeSetup, "permissions boundary", ""},
+		{"a session policy", "AccessDenied", user + " with an explicit deny in a session policy", DeniedByProbeSetup, "session policy", ""},
+		{"the trust policy refusing role chaining", "AccessDenied", user + " because no resource-based policy allows the sts:AssumeRole action", DeniedByProbeSetup, "resource-based policy", ""},
+		{"a VPC endpoint policy is the probe's network path", "AccessDenied", user + " with an explicit deny in a VPC endpoint policy", DeniedByProbeSetup, "vpc endpoint policy", ""},
 		{"throttling is not a denial", "Throttling", "Rate exceeded", NotDenied, "", ""},
 		{"a missing entity is not a denial", "NoSuchEntity", "The role with name X cannot be found.", NotDenied, "", ""},
 		{"an expired token is not a denial", "ExpiredToken", "The security token included in the request is expired", NotDenied, "", ""},
@@ -52,7 +53,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestVerdictString(t *testing.T) {
-	for _, v := range []Verdict{NotDenied, DeniedByOrganization, DeniedByProbeRole, Verdict(99)} {
+	for _, v := range []Verdict{NotDenied, DeniedByOrganization, DeniedByProbeSetup, Verdict(99)} {
 		if v.String() == "" {
 			t.Errorf("Verdict(%d).String() is empty", int(v))
 		}
@@ -69,7 +70,7 @@ func FuzzClassify(f *testing.F) {
 		if v == NotDenied && reason != "" {
 			t.Errorf("Classify(%q, %q) = not denied with reason %q", code, msg, reason)
 		}
-		if v != NotDenied && v != DeniedByOrganization && v != DeniedByProbeRole {
+		if v != NotDenied && v != DeniedByOrganization && v != DeniedByProbeSetup {
 			t.Errorf("Classify(%q, %q) = unknown verdict %d", code, msg, int(v))
 		}
 		if deniedCodes[strings.ToLower(strings.TrimPrefix(strings.TrimSpace(strings.ToLower(code)), "client."))] && v == NotDenied {

@@ -20,7 +20,7 @@ import (
 // the access key: the caller's key belongs to the management account, an
 // assumed role's key is "ASIA" + the role's account.
 type fakeAWS struct {
-	t *testing.T
+	t testing.TB
 
 	mu sync.Mutex
 	// roles that exist (AssumeRole succeeds), by ARN.
@@ -28,7 +28,7 @@ type fakeAWS struct {
 	// externalID, when set, is required by every role's trust policy.
 	externalID string
 	// deny maps "account action" to how the call is denied: "scp",
-	// "rcp", "identity", "trust" or "plain" (a denial that names no
+	// "rcp", "identity", "trust", "vpce" or "plain" (a denial that names no
 	// policy type).
 	deny map[string]string
 	// throttle maps "account action" to how many attempts are throttled
@@ -46,8 +46,15 @@ type fakeAWS struct {
 	calls                 []string // "account action", in arrival order
 }
 
-func newFake(t *testing.T) *fakeAWS {
+func newFake(t testing.TB) *fakeAWS {
 	return &fakeAWS{t: t, roles: map[string]bool{}, deny: map[string]string{}, throttle: map[string]int{}, sim: map[string]string{}}
+}
+
+// stats returns the most requests in flight at once and the calls made.
+func (f *fakeAWS) stats() (maxInflight int, calls []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.maxInflight, append([]string(nil), f.calls...)
 }
 
 const managementKey = "orgguard-probe-test"
@@ -237,6 +244,8 @@ func denialMessage(kind, action string) string {
 		return user + " with an explicit deny in a service control policy: arn:aws:organizations::111111111111:policy/o-fake12345/service_control_policy/p-quarantine"
 	case "rcp":
 		return user + " with an explicit deny in a resource control policy"
+	case "vpce":
+		return user + " with an explicit deny in a VPC endpoint policy"
 	case "identity":
 		return user + " because no identity-based policy allows the " + action + " action"
 	case "trust":

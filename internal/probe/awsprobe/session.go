@@ -20,21 +20,45 @@ import (
 )
 
 // session is the probe role assumed in one account for one Probe call,
-// with the clients that act as it.
+// with the clients that act as it, made when first needed. A session is
+// used by one goroutine.
 type session struct {
+	p     *Prober
 	role  string
 	creds aws.CredentialsProvider
-	iam   *iam.Client
-	sts   *sts.Client
-	orgs  *organizations.Client
 	err   error // the role could not be assumed
+
+	iamc  *iam.Client
+	stsc  *sts.Client
+	orgsc *organizations.Client
+}
+
+func (s *session) iam() *iam.Client {
+	if s.iamc == nil {
+		s.iamc = iam.NewFromConfig(s.p.cfg, func(o *iam.Options) { o.Credentials = s.creds; s.p.endpointOption(o) })
+	}
+	return s.iamc
+}
+
+func (s *session) sts() *sts.Client {
+	if s.stsc == nil {
+		s.stsc = sts.NewFromConfig(s.p.cfg, func(o *sts.Options) { o.Credentials = s.creds; s.p.endpointOption(o) })
+	}
+	return s.stsc
+}
+
+func (s *session) orgs() *organizations.Client {
+	if s.orgsc == nil {
+		s.orgsc = organizations.NewFromConfig(s.p.cfg, func(o *organizations.Options) { o.Credentials = s.creds; s.p.endpointOption(o) })
+	}
+	return s.orgsc
 }
 
 // assume assumes role with the caller's credentials. The AssumeRole call
 // is made by the caller (the management account is not subject to SCPs),
 // but RCPs on sts:AssumeRole in the role's account do apply to it.
 func (p *Prober) assume(ctx context.Context, role string) *session {
-	s := &session{role: role}
+	s := &session{p: p, role: role}
 	cctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
 	defer cancel()
 	in := &sts.AssumeRoleInput{
@@ -61,9 +85,6 @@ func (p *Prober) assume(ctx context.Context, role string) *session {
 		Source:          "orgguard-probe AssumeRole " + role,
 	}
 	s.creds = staticCreds(c)
-	s.iam = iam.NewFromConfig(p.cfg, func(o *iam.Options) { o.Credentials = s.creds; p.endpointOption(o) })
-	s.sts = sts.NewFromConfig(p.cfg, func(o *sts.Options) { o.Credentials = s.creds; p.endpointOption(o) })
-	s.orgs = organizations.NewFromConfig(p.cfg, func(o *organizations.Options) { o.Credentials = s.creds; p.endpointOption(o) })
 	return s
 }
 
@@ -122,42 +143,42 @@ var readCalls = map[string]readCall{
 		if p.opts.ExternalID != "" {
 			in.ExternalId = aws.String(p.opts.ExternalID)
 		}
-		out, err := s.sts.AssumeRole(ctx, in)
+		out, err := s.sts().AssumeRole(ctx, in)
 		if err != nil {
 			return "", err
 		}
 		return requestIDOfOutput(out.ResultMetadata), nil
 	}},
 	"iam:listroles": {"iam ListRoles (MaxItems 1)", func(ctx context.Context, _ *Prober, s *session) (string, error) {
-		out, err := s.iam.ListRoles(ctx, &iam.ListRolesInput{MaxItems: aws.Int32(1)})
+		out, err := s.iam().ListRoles(ctx, &iam.ListRolesInput{MaxItems: aws.Int32(1)})
 		if err != nil {
 			return "", err
 		}
 		return requestIDOfOutput(out.ResultMetadata), nil
 	}},
 	"iam:listusers": {"iam ListUsers (MaxItems 1)", func(ctx context.Context, _ *Prober, s *session) (string, error) {
-		out, err := s.iam.ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(1)})
+		out, err := s.iam().ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(1)})
 		if err != nil {
 			return "", err
 		}
 		return requestIDOfOutput(out.ResultMetadata), nil
 	}},
 	"iam:listaccountaliases": {"iam ListAccountAliases", func(ctx context.Context, _ *Prober, s *session) (string, error) {
-		out, err := s.iam.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
+		out, err := s.iam().ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
 		if err != nil {
 			return "", err
 		}
 		return requestIDOfOutput(out.ResultMetadata), nil
 	}},
 	"iam:getaccountsummary": {"iam GetAccountSummary", func(ctx context.Context, _ *Prober, s *session) (string, error) {
-		out, err := s.iam.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+		out, err := s.iam().GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
 		if err != nil {
 			return "", err
 		}
 		return requestIDOfOutput(out.ResultMetadata), nil
 	}},
 	"organizations:describeorganization": {"organizations DescribeOrganization", func(ctx context.Context, _ *Prober, s *session) (string, error) {
-		out, err := s.orgs.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+		out, err := s.orgs().DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 		if err != nil {
 			return "", err
 		}

@@ -49,7 +49,7 @@ func (p *Prober) simulate(ctx context.Context, s *session, c probe.Check) probe.
 	}
 	cctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
 	defer cancel()
-	out, err := s.iam.SimulatePrincipalPolicy(cctx, in)
+	out, err := s.iam().SimulatePrincipalPolicy(cctx, in)
 	const name = "iam SimulatePrincipalPolicy"
 	if err != nil {
 		id := requestIDOf(err)
