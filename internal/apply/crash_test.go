@@ -36,22 +36,37 @@ func (p *failingProber) Probe(ctx context.Context, cs []probe.Check) ([]probe.Re
 	return rs, err
 }
 
-// points runs a full apply (with an optional failing prober) and returns the
-// journal points it passes.
-func points(t *testing.T, failProbeAt int) []string {
+// crashScenario makes a world and the apply request to crash.
+type crashScenario func(t *testing.T) (*world, Request)
+
+func quarantineScenario(t *testing.T) (*world, Request) {
 	w := newWorld(t, 30, nil)
 	f := w.plan("alice", w.quarantineOps(2))
 	w.approve(f, "bob", "carol")
+	return w, Request{Plan: f}
+}
+
+func stagedScenario(t *testing.T) (*world, Request) {
+	w, f, canary := stagedSetup(t)
+	return w, Request{Plan: f, Canary: []string{canary}, CanaryWait: time.Minute}
+}
+
+// points runs a full apply (with an optional failing prober) and returns the
+// journal points it passes.
+func points(t *testing.T, sc crashScenario, failProbeAt int) []string {
+	w, req := sc(t)
+	f := req.Plan
 	o := w.options("alice")
 	var names []string
 	o.Crash = func(n int, p string) error { names = append(names, p); return nil }
 	if failProbeAt > 0 {
 		o.Prober = &failingProber{inner: o.Prober, failAt: failProbeAt}
 	}
-	_, err := New(o).Apply(context.Background(), Request{Plan: f})
+	_, err := New(o).Apply(context.Background(), req)
 	if failProbeAt == 0 && err != nil {
 		t.Fatalf("Apply = %v", err)
 	}
+	_ = f
 	return names
 }
 
@@ -61,20 +76,22 @@ func points(t *testing.T, failProbeAt int) []string {
 func TestCrashAtEveryJournalPoint(t *testing.T) {
 	for _, mode := range []struct {
 		name        string
+		scenario    crashScenario
 		failProbeAt int
 	}{
-		{name: "during a successful apply"},
-		{name: "during the automatic rollback after a failed probe", failProbeAt: 8},
+		{name: "during a successful apply", scenario: quarantineScenario},
+		{name: "during the automatic rollback after a failed probe", scenario: quarantineScenario, failProbeAt: 8},
+		{name: "during a staged canary update", scenario: stagedScenario},
+		{name: "during the rollback of a staged canary update", scenario: stagedScenario, failProbeAt: 12},
 	} {
-		all := points(t, mode.failProbeAt)
+		all := points(t, mode.scenario, mode.failProbeAt)
 		if len(all) < 10 {
 			t.Fatalf("%s: only %d journal points: %q", mode.name, len(all), all)
 		}
 		for n := 1; n <= len(all); n++ {
 			t.Run(fmt.Sprintf("a crash %s at point %d (%s) settles before or after", mode.name, n, all[n-1]), func(t *testing.T) {
-				w := newWorld(t, 30, nil)
-				f := w.plan("alice", w.quarantineOps(2))
-				w.approve(f, "bob", "carol")
+				w, req := mode.scenario(t)
+				f := req.Plan
 				o := w.options("alice")
 				o.Crash = func(i int, _ string) error {
 					if i == n {
@@ -85,7 +102,7 @@ func TestCrashAtEveryJournalPoint(t *testing.T) {
 				if mode.failProbeAt > 0 {
 					o.Prober = &failingProber{inner: o.Prober, failAt: mode.failProbeAt}
 				}
-				_, err := New(o).Apply(context.Background(), Request{Plan: f})
+				_, err := New(o).Apply(context.Background(), req)
 				if !IsCrash(err) {
 					t.Fatalf("Apply = %v, want the injected crash", err)
 				}
@@ -112,6 +129,9 @@ func TestCrashAtEveryJournalPoint(t *testing.T) {
 						t.Errorf("every step had completed, yet recovery went back")
 					}
 				case After:
+					// Verified above: the fingerprint, with the created
+					// objects' IDs mapped to the plan's, is the plan's
+					// afterFingerprint.
 					if fp == f.BaseFingerprint {
 						t.Errorf("settled after, but the organization is at the base")
 					}
@@ -302,35 +322,7 @@ func TestCanary(t *testing.T) {
 // targets goes first to the canary targets through a temporary copy.
 func TestStagedUpdateCanary(t *testing.T) {
 	ctx := context.Background()
-	setup := func(t *testing.T) (*world, *plan.File, string) {
-		w := newWorld(t, 60, nil)
-		x := org.MustIndex(w.base)
-		var pol org.Policy
-		for _, p := range w.base.Policies {
-			if !p.AWSManaged && p.Type == org.ServiceControlPolicy && len(x.TargetsOf(p.ID)) >= 2 {
-				pol = p
-				break
-			}
-		}
-		if pol.ID == "" {
-			t.Skip("no customer SCP attached to two targets in the generated organization")
-		}
-		// The same policy with one more denial.
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(pol.Content), &doc); err != nil {
-			t.Fatal(err)
-		}
-		stmts, _ := doc["Statement"].([]any)
-		if m, ok := doc["Statement"].(map[string]any); ok {
-			stmts = []any{m}
-		}
-		doc["Statement"] = append(stmts, map[string]any{"Sid": "DenyLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
-		b, _ := json.Marshal(doc)
-		content := string(b)
-		f := w.plan("alice", change.Operation{Op: change.OpUpdatePolicy, Policy: pol.ID, Content: content})
-		w.approve(f, "bob", "carol", "dave")
-		return w, f, x.TargetsOf(pol.ID)[0]
-	}
+	setup := stagedSetup
 	t.Run("the new content reaches the canary through a copy, then everything, and the copy is gone", func(t *testing.T) {
 		w, f, canary := setup(t)
 		var log strings.Builder
@@ -374,4 +366,36 @@ func TestStagedUpdateCanary(t *testing.T) {
 			t.Errorf("outcome %s, at base %v: %v", rep.Outcome, w.fingerprint() == f.BaseFingerprint, rep.Rollback)
 		}
 	})
+}
+
+// stagedSetup plans the update of a customer SCP attached to several
+// targets (one more denial) and returns the first target as the canary.
+func stagedSetup(t *testing.T) (*world, *plan.File, string) {
+	w := newWorld(t, 60, nil)
+	x := org.MustIndex(w.base)
+	var pol org.Policy
+	for _, p := range w.base.Policies {
+		if !p.AWSManaged && p.Type == org.ServiceControlPolicy && len(x.TargetsOf(p.ID)) >= 2 {
+			pol = p
+			break
+		}
+	}
+	if pol.ID == "" {
+		t.Skip("no customer SCP attached to two targets in the generated organization")
+	}
+	// The same policy with one more denial.
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(pol.Content), &doc); err != nil {
+		t.Fatal(err)
+	}
+	stmts, _ := doc["Statement"].([]any)
+	if m, ok := doc["Statement"].(map[string]any); ok {
+		stmts = []any{m}
+	}
+	doc["Statement"] = append(stmts, map[string]any{"Sid": "DenyLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
+	b, _ := json.Marshal(doc)
+	content := string(b)
+	f := w.plan("alice", change.Operation{Op: change.OpUpdatePolicy, Policy: pol.ID, Content: content})
+	w.approve(f, "bob", "carol", "dave")
+	return w, f, x.TargetsOf(pol.ID)[0]
 }
