@@ -287,7 +287,12 @@ func (p *Prober) roleFor(c probe.Check) (string, error) {
 		return "", fmt.Errorf("checking %s in %s: principal %q is not a role in that account; probes act only as a role they can assume",
 			c.Action, c.AccountID, c.Principal)
 	}
-	return c.Principal, nil
+	// Checks built from the organization's model name the role in the
+	// commercial partition; the role lives in the configured one.
+	if part := partition(p.cfg.Region); parts[1] != part && (parts[1] == "aws" || parts[1] == "aws-cn" || parts[1] == "aws-us-gov") {
+		parts[1] = part
+	}
+	return strings.Join(parts, ":"), nil
 }
 
 func validAccountID(s string) bool {

@@ -424,6 +424,55 @@ func TestProbeHonoursTheContext(t *testing.T) {
 	}
 }
 
+func TestEveryReadCallIsAllowedAndDeniedThroughItsService(t *testing.T) {
+	actions := awsprobe.ReadCallActions()
+	if len(actions) < len(probe.DefaultActions()) {
+		t.Fatalf("ReadCallActions() = %v, want at least the default actions", actions)
+	}
+	for _, a := range probe.DefaultActions() {
+		found := false
+		for _, b := range actions {
+			found = found || strings.EqualFold(a, b)
+		}
+		if !found {
+			t.Errorf("default action %s has no read call", a)
+		}
+	}
+	for _, denied := range []bool{false, true} {
+		f := newFake(t)
+		f.roles[role(acctA)] = true
+		var checks []probe.Check
+		var wants []want
+		for _, a := range actions {
+			expect, w := probe.Allowed, want{Observed: probe.Allowed, OK: true, DetailHas: []string{"succeeded", "request id req-"}}
+			if denied {
+				// The fake's services name actions in their own case.
+				for _, name := range []string{"sts:AssumeRole", "iam:ListRoles", "iam:ListUsers", "iam:ListAccountAliases", "iam:GetAccountSummary",
+					"ec2:DescribeRegions", "s3:ListAllMyBuckets", "organizations:DescribeOrganization"} {
+					if strings.EqualFold(name, a) {
+						f.deny[acctA+" "+name] = "scp"
+					}
+				}
+				expect, w = probe.Denied, want{Observed: probe.Denied, OK: true, DetailHas: []string{"service control policy", "request id req-"}}
+			}
+			checks = append(checks, check(acctA, a, expect))
+			wants = append(wants, w)
+		}
+		p := newProber(t, f, awsprobe.Options{})
+		got, err := p.Probe(context.Background(), checks)
+		if err != nil {
+			t.Fatalf("Probe: %v", err)
+		}
+		compare(t, got, wants)
+		_, calls := f.stats()
+		for _, c := range calls {
+			if strings.Contains(c, "SimulatePrincipalPolicy") {
+				t.Errorf("a read-call action went to the simulator: %v", calls)
+			}
+		}
+	}
+}
+
 func TestProbeOfNoChecks(t *testing.T) {
 	p := newProber(t, newFake(t), awsprobe.Options{})
 	got, err := p.Probe(context.Background(), nil)
@@ -471,6 +520,17 @@ func TestNewRefusesBadOptions(t *testing.T) {
 			t.Errorf("New(%+v) = nil error, want one", o)
 		}
 	}
+}
+
+func TestProbeAssumesThePrincipalInTheConfiguredPartition(t *testing.T) {
+	f := newFake(t)
+	f.roles["arn:aws-cn:iam::"+acctA+":role/OrgGuardProbe"] = true
+	p := newProber(t, f, awsprobe.Options{Region: "cn-north-1"})
+	got, err := p.Probe(context.Background(), []probe.Check{check(acctA, "iam:ListRoles", probe.Allowed)}) // the check names arn:aws:...
+	if err != nil {
+		t.Fatalf("Probe: %v", err)
+	}
+	compare(t, got, []want{{Observed: probe.Allowed, OK: true}})
 }
 
 func TestRoleARN(t *testing.T) {

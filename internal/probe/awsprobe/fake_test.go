@@ -150,6 +150,10 @@ func (f *fakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "iam:ListRoles":
 		writeXML(w, reqID, "ListRoles", `<IsTruncated>false</IsTruncated><Roles></Roles>`)
+	case "iam:ListUsers":
+		writeXML(w, reqID, "ListUsers", `<IsTruncated>false</IsTruncated><Users></Users>`)
+	case "iam:GetAccountSummary":
+		writeXML(w, reqID, "GetAccountSummary", `<SummaryMap><entry><key>Roles</key><value>3</value></entry></SummaryMap>`)
 	case "iam:ListAccountAliases":
 		writeXML(w, reqID, "ListAccountAliases", `<IsTruncated>false</IsTruncated><AccountAliases></AccountAliases>`)
 	case "iam:SimulatePrincipalPolicy":
