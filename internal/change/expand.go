@@ -237,7 +237,11 @@ func (st *planState) release(x *org.Index, op Operation) error {
 		if err != nil {
 			return err
 		}
-		parent, _ := x.Node(n.ParentID)
+		parentID := n.ParentID
+		if r, err := st.bind.resolve(parentID); err == nil {
+			parentID = r
+		}
+		parent, _ := x.Node(parentID)
 		if parent.Kind != org.KindOU || !strings.EqualFold(parent.Name, st.q.OUName) {
 			return &InputError{Operation: op, Err: fmt.Errorf("%s is not in the quarantine OU %s", st.describe(x, n.ID), st.q.OUName)}
 		}

@@ -157,3 +157,56 @@ func FuzzParseTerraformPlan(f *testing.F) {
 		_, _ = ParseTerraformPlan(data, "fuzz.json")
 	})
 }
+
+func TestTerraformEdgeCases(t *testing.T) {
+	base := testOrg(t, 60)
+	plan := func(rcs string, config string) (*TerraformResult, error) {
+		return ParseTerraformPlan([]byte(`{"format_version":"1.2","resource_changes":[`+rcs+`],"configuration":{"root_module":{"resources":[`+config+`]}}}`), "tf.json")
+	}
+	t.Run("a move into an OU the same plan creates is planned through the OU's reference", func(t *testing.T) {
+		r, err := plan(`{"address":"aws_organizations_organizational_unit.new","mode":"managed","type":"aws_organizations_organizational_unit","change":{"actions":["create"],"after":{"name":"New","parent_id":"r-q47j"}}},
+			{"address":"aws_organizations_account.backup","mode":"managed","type":"aws_organizations_account","change":{"actions":["update"],"before":{"id":"946704473385","parent_id":"ou-q47j-xb17yjo2"},"after":{"id":"946704473385"},"after_unknown":{"parent_id":true}}}`,
+			`{"address":"aws_organizations_account.backup","type":"aws_organizations_account","expressions":{"parent_id":{"references":["aws_organizations_organizational_unit.new.id","aws_organizations_organizational_unit.new"]}}}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Operations) != 2 || r.Operations[1].Op != OpMoveAccount || r.Operations[1].To != "ref:ou-New" {
+			t.Fatalf("operations = %+v, want create-ou then a move to ref:ou-New", r.Operations)
+		}
+		p, err := (&Planner{}).Plan(context.Background(), base, r.Operations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := p.AfterIndex.Node("946704473385"); p.AfterIndex.PathString(n.ParentID) != "/New" {
+			t.Errorf("account parent after the plan = %s, want /New", p.AfterIndex.PathString(n.ParentID))
+		}
+	})
+	t.Run("policies of other types are skipped", func(t *testing.T) {
+		r, err := plan(`{"address":"aws_organizations_policy.tags","mode":"managed","type":"aws_organizations_policy","change":{"actions":["create"],"after":{"name":"tags","type":"TAG_POLICY","content":"{}"}}}`, ``)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Operations) != 0 || len(r.Ignored) != 1 {
+			t.Errorf("operations %+v, ignored %v: want none planned and one ignored", r.Operations, r.Ignored)
+		}
+	})
+	t.Run("replacing an attachment with the same policy and target is skipped", func(t *testing.T) {
+		r, err := plan(`{"address":"aws_organizations_policy_attachment.a","mode":"managed","type":"aws_organizations_policy_attachment","change":{"actions":["delete","create"],"before":{"policy_id":"p-i9z4jrzt","target_id":"ou-q47j-8bdmrdd0"},"after":{"policy_id":"p-i9z4jrzt","target_id":"ou-q47j-8bdmrdd0"}}}`, ``)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Operations) != 0 || len(r.Ignored) != 1 {
+			t.Errorf("operations %+v, ignored %v: want none planned and one ignored", r.Operations, r.Ignored)
+		}
+	})
+	t.Run("a quarantine and a release of the same account in one change", func(t *testing.T) {
+		a := firstAccountUnder(t, base, "/Infrastructure")
+		_, err := (&Planner{}).Plan(context.Background(), base, []Operation{
+			{Op: OpQuarantine, Accounts: []string{a.ID}},
+			{Op: OpRelease, Accounts: []string{a.ID}, To: "/Infrastructure"},
+		})
+		if err != nil {
+			t.Errorf("Plan(quarantine, release) = %v, want success", err)
+		}
+	})
+}

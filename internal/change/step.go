@@ -2,8 +2,8 @@
 // account, quarantine three accounts — into steps against the Organizations
 // API, each with its exact inverse, so that rollback is known before
 // anything runs. It also runs steps against an org.Writer (the simulated
-// organization or real AWS), reads change files and Terraform plans, and
-// reads and writes plan files.
+// organization or real AWS) and reads change files and Terraform plans.
+// Plan files are package plan's.
 package change
 
 import (

@@ -178,6 +178,13 @@ func (t *tfTranslator) translate(rc tfResourceChange, origin string) ([]orderedO
 	var out []orderedOp
 	switch rc.Type {
 	case tfPolicy:
+		typ := str(after["type"])
+		if typ == "" {
+			typ = str(before["type"])
+		}
+		if typ != "" && typ != "SERVICE_CONTROL_POLICY" && typ != "RESOURCE_CONTROL_POLICY" {
+			return nil, fmt.Sprintf("%s policies change no IAM access; not planned", typ), nil
+		}
 		if updating {
 			out = append(out, mk(bucketUpdatePolicy, Operation{Op: OpUpdatePolicy, Policy: str(before["id"]),
 				Name: str(after["name"]), Description: str(after["description"]), Content: str(after["content"])}))
@@ -191,6 +198,10 @@ func (t *tfTranslator) translate(rc tfResourceChange, origin string) ([]orderedO
 				Type: policyTypeOrDefault(str(after["type"])), Description: str(after["description"]), Content: str(after["content"])}))
 		}
 	case tfPolicyAttachment:
+		if deleting && creating && str(before["policy_id"]) != "" &&
+			str(before["policy_id"]) == str(after["policy_id"]) && str(before["target_id"]) == str(after["target_id"]) {
+			return nil, "replacing an attachment with the same policy and target changes no access; not planned", nil
+		}
 		if deleting {
 			out = append(out, mk(bucketDetach, Operation{Op: OpDetachPolicy, Policy: str(before["policy_id"]), Target: str(before["target_id"])}))
 		}
@@ -224,13 +235,12 @@ func (t *tfTranslator) translate(rc tfResourceChange, origin string) ([]orderedO
 		}
 	case tfAccount:
 		if updating {
-			from, to := str(before["parent_id"]), str(after["parent_id"])
-			if from != to && to != "" {
-				dest := to
-				if v, err := t.value(rc, after, "parent_id", origin); err == nil {
-					dest = v
-				}
-				out = append(out, mk(bucketMove, Operation{Op: OpMoveAccount, Accounts: []string{str(before["id"])}, To: dest}))
+			from := str(before["parent_id"])
+			// The destination may be an OU created in the same plan: its
+			// ID is unknown until apply, named by a reference.
+			to, err := t.value(rc, after, "parent_id", origin)
+			if err == nil && to != from {
+				out = append(out, mk(bucketMove, Operation{Op: OpMoveAccount, Accounts: []string{str(before["id"])}, To: to}))
 				return out, "", nil
 			}
 			return nil, "account attributes other than parent_id change no access; not planned", nil
