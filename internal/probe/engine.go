@@ -104,8 +104,9 @@ func (e *Evaluator) Evaluate(x *org.Index, c Check) (Expect, string, error) {
 	if res == "" {
 		res = "*"
 	}
+	// A probe calls AWS over HTTPS, as every SDK does.
 	rc, err := policy.NewRequestContext(policy.Request{Principal: c.Principal, Action: c.Action, Resource: res,
-		ResourceAccount: c.AccountID}, set.Org)
+		ResourceAccount: c.AccountID, Context: map[string][]string{"aws:SecureTransport": {"true"}}}, set.Org)
 	if err != nil {
 		return "", "", err
 	}
