@@ -84,3 +84,11 @@ func RollbackSteps(ctx context.Context, st store.Store, changeID string) ([]chan
 	}
 	return out, f, nil
 }
+
+// RecordRollbackPlan writes the audit entry linking a rollback plan to the
+// change it undoes.
+func RecordRollbackPlan(ctx context.Context, st store.Store, actor, changeID, planID string) error {
+	return st.WithTx(ctx, func(tx store.Tx) error {
+		return audit(ctx, tx, actor, "rollback.planned", changeID, map[string]any{"plan": planID})
+	})
+}

@@ -420,8 +420,22 @@ func (r *run) execute(ctx context.Context, canaryAt int, canaryWait time.Duratio
 		if _, err := tx.SetPlanState(ctx, r.f.ID, store.PlanApplying, store.PlanApplied); err != nil {
 			return err
 		}
-		return audit(ctx, tx, e.o.Actor, "apply.finished", r.f.ID, map[string]any{"change": r.change, "outcome": Applied,
-			"bindings": r.bind, "checks": len(r.rep.Checks)})
+		if err := audit(ctx, tx, e.o.Actor, "apply.finished", r.f.ID, map[string]any{"change": r.change, "outcome": Applied,
+			"bindings": r.bind, "checks": len(r.rep.Checks)}); err != nil {
+			return err
+		}
+		// A rollback plan, applied, rolls its change's plan back.
+		if undone, ok := strings.CutPrefix(r.f.Source, "rollback:"); ok {
+			ch, err := tx.Change(ctx, undone)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.SetPlanState(ctx, ch.PlanID, store.PlanApplied, store.PlanRolledBack); err != nil {
+				return err
+			}
+			return audit(ctx, tx, e.o.Actor, "change.rolled-back", undone, map[string]any{"plan": ch.PlanID, "by": r.change, "rollbackPlan": r.f.ID})
+		}
+		return nil
 	})
 	if err != nil {
 		return r.rep, fmt.Errorf("recording the finished change: %w", err)

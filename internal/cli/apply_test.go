@@ -110,6 +110,8 @@ func TestApplyCommands(t *testing.T) {
 				_ = json.Unmarshal(b, &f)
 				return []string{"apply", c, undoFile, "--override-window", "incident closed", "--confirm", f.Guard.ConfirmationText}
 			}},
+		{name: "the quarantine's plan is now rolled back", code: 0, want: "rolled-back",
+			args: func() []string { return []string{"plans", c, "--state", "rolled-back"} }},
 		{name: "recover finds nothing to do", code: 0, want: "Nothing to recover",
 			args: func() []string { return []string{"recover", c} }},
 		{name: "the audit log is intact", code: 0, want: "intact",

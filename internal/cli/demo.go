@@ -91,6 +91,8 @@ plan through the guardrails, approved and applied the same way.`,
 					argsFn: func() ([]string, error) { return demoApprovals(c, filepath.Join(dir, "undo.json")) }},
 				{say: "alice applies the rollback, overriding the window with a reason and typing the resolved target:",
 					argsFn: func() ([]string, error) { return demoApplyUndo(c, filepath.Join(dir, "undo.json")) }},
+				{say: "Both plans, their approvals and their outcome are in the store; the audit log chains every step:",
+					args: []string{"plans", c, demoSep, "audit", "verify", c}},
 			}
 			for i, s := range steps {
 				if s.argsFn != nil {

@@ -64,6 +64,9 @@ Exit codes: 0 planned (allowed or needs approvals), 3 refused, 2 bad input.`,
 				}
 			}
 			savePlan(cmd, e, x.cfg, f, base)
+			if err := apply.RecordRollbackPlan(ctx, x.st, x.actor, args[0], f.ID); err != nil {
+				fmt.Fprintf(e.stderr, "orgguard: warning: recording the rollback in the audit log: %v\n", err)
+			}
 			switch format {
 			case "json":
 				err = writeJSON(e.stdout, f)
