@@ -148,6 +148,15 @@ func TestCrashAtEveryJournalPoint(t *testing.T) {
 				if left, _ := w.st.UnfinishedChanges(context.Background()); len(left) != 0 {
 					t.Errorf("%d changes still unfinished", len(left))
 				}
+				es, _ := w.st.ListAudit(context.Background(), store.AuditQuery{Newest: true, Limit: 20})
+				var takeover, recovered bool
+				for _, e := range es {
+					takeover = takeover || e.Action == "lock.taken-over"
+					recovered = recovered || e.Action == "change.recovered"
+				}
+				if !takeover || !recovered {
+					t.Errorf("audit log: lock takeover recorded %v, recovery recorded %v", takeover, recovered)
+				}
 			})
 		}
 	}

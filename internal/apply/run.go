@@ -185,6 +185,15 @@ func (e *Engine) acquire(ctx context.Context) (*lockHolder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("taking the organization lock: %w", err)
 	}
+	if lk.TakenOverFrom != "" {
+		e.logf("took over the expired organization lock of %s", lk.TakenOverFrom)
+		if err := e.o.Store.WithTx(ctx, func(tx store.Tx) error {
+			return audit(ctx, tx, e.o.Actor, "lock.taken-over", LockName, map[string]any{"from": lk.TakenOverFrom, "by": e.o.Holder})
+		}); err != nil {
+			_ = e.o.Store.ReleaseLock(ctx, LockName, lk.Token)
+			return nil, fmt.Errorf("recording the lock takeover: %w", err)
+		}
+	}
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h := &lockHolder{lock: lk, stop: cancel}
 	h.wg.Add(1)
