@@ -196,6 +196,25 @@ func TestFailingChecksRollBack(t *testing.T) {
 			t.Errorf("plan state %s, want rolled-back", got)
 		}
 	})
+	t.Run("an interrupted apply (Ctrl-C) rolls back what ran and records it", func(t *testing.T) {
+		w := newWorld(t, 30, nil)
+		f := w.plan("alice", w.quarantineOps(2))
+		w.approve(f, "bob", "carol")
+		o := w.options("alice")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		o.Prober = &cancellingProber{inner: o.Prober, at: 4, cancel: cancel}
+		rep, err := New(o).Apply(ctx, Request{Plan: f})
+		if !errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), "interrupted") {
+			t.Fatalf("Apply = %v, want an interrupted, failed apply", err)
+		}
+		if rep.Outcome != RolledBack || w.fingerprint() != f.BaseFingerprint {
+			t.Errorf("outcome %s, at base %v", rep.Outcome, w.fingerprint() == f.BaseFingerprint)
+		}
+		if left, _ := w.st.UnfinishedChanges(context.Background()); len(left) != 0 {
+			t.Errorf("%d changes left unfinished", len(left))
+		}
+	})
 	t.Run("an account outside the blast radius changing class stops the apply", func(t *testing.T) {
 		w := newWorld(t, 30, nil)
 		f := w.plan("alice", w.quarantineOps(2))
@@ -407,4 +426,21 @@ func stagedSetup(t *testing.T) (*world, *plan.File, string) {
 	f := w.plan("alice", change.Operation{Op: change.OpUpdatePolicy, Policy: pol.ID, Content: content})
 	w.approve(f, "bob", "carol", "dave")
 	return w, f, x.TargetsOf(pol.ID)[0]
+}
+
+// cancellingProber cancels the apply's context at its at-th call, as
+// Ctrl-C would.
+type cancellingProber struct {
+	inner  probe.Prober
+	calls  int
+	at     int
+	cancel context.CancelFunc
+}
+
+func (p *cancellingProber) Probe(ctx context.Context, cs []probe.Check) ([]probe.Result, error) {
+	p.calls++
+	if p.calls == p.at {
+		p.cancel()
+	}
+	return p.inner.Probe(context.WithoutCancel(ctx), cs)
 }

@@ -367,6 +367,9 @@ func (r *run) execute(ctx context.Context, canaryAt int, canaryWait time.Duratio
 		if err := r.lock.lost(); err != nil {
 			return r.rep, fmt.Errorf("stopping before step %d: %w; run orgguard recover", n, err)
 		}
+		if err := ctx.Err(); err != nil {
+			return r.fail(ctx, k, fmt.Sprintf("interrupted before step %d (%v)", n, err))
+		}
 		if cr, err := r.check(ctx, fmt.Sprintf("before step %d", n), k); err != nil {
 			return r.fail(ctx, k, err.Error())
 		} else if !cr.OK() {
@@ -528,6 +531,8 @@ func (r *run) check(ctx context.Context, when string, k int) (CheckReport, error
 // change.
 func (r *run) fail(ctx context.Context, k int, why string) (*Report, error) {
 	e := r.e
+	// An interrupted apply (Ctrl-C) still rolls back and records it.
+	ctx = context.WithoutCancel(ctx)
 	r.rep.Failure = why
 	e.logf("STOP: %s — rolling back %d step(s)", why, k)
 	rb, err := e.undo(ctx, r.change, r.f, r.steps, r.steps[:k], r.order[:k], r.bind, r.base)

@@ -240,6 +240,13 @@ func runApply(cmd *cobra.Command, e *env, af *applyFlags, arg string) error {
 		req.Confirm = strings.TrimRight(line, "\r\n")
 	}
 	rep, err := x.engine.Apply(ctx, req)
+	var re *apply.RefusedError
+	if af.asJSON && errors.As(err, &re) {
+		if werr := writeJSON(e.stdout, map[string]any{"plan": f.ID, "outcome": "refused", "reasons": re.Reasons,
+			"changesSinceBase": re.Changes, "nextWindow": re.NextWindow}); werr != nil {
+			return withCode(ExitInternal, werr)
+		}
+	}
 	if rep != nil {
 		if af.asJSON {
 			if werr := writeJSON(e.stdout, rep); werr != nil {
