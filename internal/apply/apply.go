@@ -68,6 +68,10 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Progress receives one line per check and step, for people; nil = none.
 	Progress io.Writer
+	// Parts, when set, lets health checks re-read only the parts of the
+	// organization the plan touches (see Parts); nil reads the whole
+	// organization for every check.
+	Parts Parts
 	// BaseSnapshot returns the snapshot a plan was made against, by
 	// fingerprint, to show what changed since when a plan is stale; nil or
 	// an error leaves the differences out.

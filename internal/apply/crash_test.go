@@ -444,3 +444,66 @@ func (p *cancellingProber) Probe(ctx context.Context, cs []probe.Check) ([]probe
 	}
 	return p.inner.Probe(context.WithoutCancel(ctx), cs)
 }
+
+// tamper is the simulated organization where, right after the quarantine
+// SCP is attached to the quarantine OU, someone detaches FullAWSAccess from
+// that OU.
+type tamper struct {
+	org.Backend
+	done bool
+}
+
+func (t *tamper) AttachPolicy(ctx context.Context, policyID, targetID string) error {
+	if err := t.Backend.AttachPolicy(ctx, policyID, targetID); err != nil {
+		return err
+	}
+	if !t.done {
+		t.done = true
+		return t.Backend.DetachPolicy(ctx, org.FullAWSAccessID, targetID)
+	}
+	return nil
+}
+
+// TestDriftOnTouchedTargets: a change to a target the plan touches, made
+// behind its back, is reported precisely and rolls the apply back — whether
+// the checks read the whole organization or only the touched parts.
+func TestDriftOnTouchedTargets(t *testing.T) {
+	for _, partial := range []bool{false, true} {
+		name := "reading the whole organization"
+		if partial {
+			name = "reading only the touched parts"
+		}
+		t.Run("a detached FullAWSAccess on the quarantine OU is drift, "+name, func(t *testing.T) {
+			w := newWorld(t, 30, nil)
+			f := w.plan("alice", w.quarantineOps(2))
+			w.approve(f, "bob", "carol")
+			o := w.options("alice")
+			o.Backend = &tamper{Backend: w.org}
+			if partial {
+				o.Parts = SimParts{Org: w.org}
+			}
+			rep, err := New(o).Apply(context.Background(), Request{Plan: f})
+			if !errors.Is(err, ErrFailed) {
+				t.Fatalf("Apply = %v, want ErrFailed", err)
+			}
+			last := rep.Checks[len(rep.Checks)-1]
+			want := "FullAWSAccess (p-FullAWSAccess) should be attached to /Quarantine"
+			if last.StateOK || !strings.Contains(strings.Join(last.Drift, "\n"), want) {
+				t.Errorf("last check %s, drift %q; want it to say %q", last.Summary(), last.Drift, want)
+			}
+			if last.When != "after step 3" {
+				t.Errorf("the drift was found %s, want after step 3", last.When)
+			}
+		})
+	}
+	t.Run("a quarantine applies with partial reads", func(t *testing.T) {
+		w := newWorld(t, 30, nil)
+		f := w.plan("alice", w.quarantineOps(2))
+		w.approve(f, "bob", "carol")
+		o := w.options("alice")
+		o.Parts = SimParts{Org: w.org}
+		if _, err := New(o).Apply(context.Background(), Request{Plan: f}); err != nil {
+			t.Fatalf("Apply = %v", err)
+		}
+	})
+}

@@ -461,12 +461,19 @@ func (r *run) execute(ctx context.Context, canaryAt int, canaryWait time.Duratio
 func (r *run) check(ctx context.Context, when string, k int) (CheckReport, error) {
 	e := r.e
 	cr := CheckReport{When: when}
-	live, err := e.o.Backend.Snapshot(ctx)
+	expected := translate(r.ex.states[k], idMap(r.ex.bind, r.bind))
+	touch := touched(r.steps, r.bind)
+	var live *org.Snapshot
+	var err error
+	if e.o.Parts != nil {
+		live, err = readParts(ctx, e.o.Parts, expected, touch)
+	} else {
+		live, err = e.o.Backend.Snapshot(ctx)
+	}
 	if err != nil {
 		return cr, fmt.Errorf("health check %s: reading the organization: %w", when, err)
 	}
-	expected := translate(r.ex.states[k], idMap(r.ex.bind, r.bind))
-	cr.Drift, err = drift(expected, live, touched(r.steps, r.bind))
+	cr.Drift, err = drift(expected, live, touch)
 	if err != nil {
 		return cr, err
 	}
