@@ -91,7 +91,9 @@ func readParts(ctx context.Context, parts Parts, expected *org.Snapshot, touch m
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	policy := func(id string) int { return slices.IndexFunc(c.Policies, func(p org.Policy) bool { return p.ID == id }) }
+	policy := func(id string) int {
+		return slices.IndexFunc(c.Policies, func(p org.Policy) bool { return p.ID == id })
+	}
 	dropAttachments := func(keep func(org.Attachment) bool) {
 		c.Attachments = slices.DeleteFunc(c.Attachments, func(a org.Attachment) bool { return !keep(a) })
 	}
