@@ -2,12 +2,19 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/org/sim"
+	"github.com/orgguard/orgguard/internal/plan"
+	"github.com/orgguard/orgguard/internal/store/sqlstore"
 )
 
 // applyWorld writes a configuration for a small simulated organization in a
@@ -160,5 +167,61 @@ func TestApplyCommandInput(t *testing.T) {
 				t.Errorf("orgguard %s = %d %q %q, want %d and %q", strings.Join(tt.args, " "), code, out, stderr, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// TestRecoverCommand: an apply that died half-way (the engine stopped at a
+// journal point, its lock left behind) is settled by `orgguard recover`,
+// which says which way; `orgguard apply` of another plan would do the same
+// first.
+func TestRecoverCommand(t *testing.T) {
+	c, dir := applyWorld(t)
+	planFile := filepath.Join(dir, "q.json")
+	if code, _, stderr := orgRun(t, "plan", "quarantine", c, "--account", "beacon-retail-analytics", "--out", planFile); code != 0 {
+		t.Fatalf("plan: %s", stderr)
+	}
+	if code, _, stderr := orgRun(t, "approve", c, planFile, "--by", "bob"); code != 0 {
+		t.Fatalf("approve: %s", stderr)
+	}
+	before := fingerprintOf(t, c)
+	ctx := t.Context()
+	st, err := sqlstore.Open(ctx, filepath.Join(dir, "orgguard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := sim.Open(sim.Options{StatePath: filepath.Join(dir, "sim-state.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := plan.Read(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := guard.Compile(guard.Default())
+	e := apply.New(apply.Options{Store: st, Backend: o, Guard: g, Actor: "alice", LockTTL: time.Millisecond,
+		Crash: func(n int, _ string) error {
+			if n == 9 { // step 2's intent journaled, the call not made
+				return errors.New("killed")
+			}
+			return nil
+		}})
+	if _, err := e.Apply(ctx, apply.Request{Plan: f}); !apply.IsCrash(err) {
+		t.Fatalf("Apply = %v, want the injected crash", err)
+	}
+	st.Close()
+	if fingerprintOf(t, c) == before {
+		t.Fatal("the interrupted apply changed nothing; the test needs it half-way")
+	}
+	time.Sleep(5 * time.Millisecond) // the dead apply's lock expires
+	code, out, stderr := orgRun(t, "recover", c)
+	if code != 0 || !strings.Contains(out, "BEFORE") || !strings.Contains(out, "; verified") {
+		t.Fatalf("recover = %d\n%s\n%s", code, out, stderr)
+	}
+	if got := fingerprintOf(t, c); got != before {
+		t.Errorf("after recovery the organization is not as before the apply")
+	}
+	code, out, _ = orgRun(t, "plans", c, "--json")
+	if code != 0 || !strings.Contains(out, `"state": "rolled-back"`) {
+		t.Errorf("plans after recovery:\n%s", out)
 	}
 }
