@@ -215,6 +215,10 @@ func TestFailingChecksRollBack(t *testing.T) {
 			t.Errorf("%d changes left unfinished", len(left))
 		}
 	})
+	// The rollback below stops at "delete OU Quarantine": AWS deletes only
+	// empty OUs, and the account moved in behind the plan's back is still
+	// there.
+	// https://docs.aws.amazon.com/organizations/latest/APIReference/API_DeleteOrganizationalUnit.html
 	t.Run("an account outside the blast radius changing class stops the apply", func(t *testing.T) {
 		w := newWorld(t, 30, nil)
 		f := w.plan("alice", w.quarantineOps(2))
@@ -347,7 +351,10 @@ func TestCanary(t *testing.T) {
 }
 
 // TestStagedUpdateCanary: an update of a policy attached to several
-// targets goes first to the canary targets through a temporary copy.
+// targets goes first to the canary targets through a temporary copy. The
+// staged steps keep every target within AWS's limits of at least one and at
+// most five SCPs:
+// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
 func TestStagedUpdateCanary(t *testing.T) {
 	ctx := context.Background()
 	setup := stagedSetup
