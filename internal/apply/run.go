@@ -199,7 +199,7 @@ func (e *Engine) acquire(ctx context.Context) (*lockHolder, error) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		t := time.NewTicker(e.o.LockTTL / 3)
+		t := time.NewTicker(max(e.o.LockTTL/3, time.Millisecond))
 		defer t.Stop()
 		for {
 			select {
