@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/probe"
+	"github.com/orgguard/orgguard/internal/probe/awsprobe"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -161,12 +164,26 @@ func openEngine(cmd *cobra.Command, e *env, af *applyFlags, by string) (*engineE
 	x := &engineEnv{cfg: cfg, st: st, backend: b, planner: planner, actor: actor}
 	o := apply.Options{Store: st, Backend: b, Guard: planner.Guard, Analyzer: planner.Analyzer, Evaluator: ev,
 		Probes: cfg.Probes, Now: now, Actor: actor, LockTTL: af.lockTTL}
-	switch b.(type) {
-	case *sim.Org:
+	switch {
+	case isSim(b):
 		o.Prober = &probe.Engine{Reader: b, Eval: ev}
 		x.probes = "engine probes on the simulated organization's live state"
+	case cfg.Backend.Type == config.BackendAWS && isLoopbackURL(cfg.Backend.AWS.Endpoint):
+		// `orgguard sim serve`: no real accounts to sign in to; the engine
+		// answers on the served organization's live state.
+		o.Prober = &probe.Engine{Reader: b, Eval: ev}
+		x.probes = "engine probes on the served simulated organization (" + cfg.Backend.AWS.Endpoint + ")"
+	case cfg.Backend.Type == config.BackendAWS:
+		p, err := awsprobe.New(ctx, awsprobe.Options{Profile: cfg.Backend.AWS.Profile, Region: cfg.Backend.AWS.Region,
+			EndpointURL: cfg.Backend.AWS.Endpoint, RoleName: cfg.Probes.Role})
+		if err != nil {
+			st.Close()
+			return nil, withCode(ExitInternal, fmt.Errorf("setting up the probes: %w", err))
+		}
+		o.Prober = p
+		x.probes = "probes in each sampled account as role " + cfg.Probes.Role + " (read calls, IAM simulator fallback)"
 	default:
-		x.probes = "no prober for this backend yet: probes skipped (state and impact checks run)"
+		x.probes = "no prober for this backend: probes skipped (state and impact checks run)"
 	}
 	dir := snapshotDir(cfg, cmd)
 	o.BaseSnapshot = func(fp string) (*org.Snapshot, error) { return org.ReadSnapshotFile(snapshotFile(dir, fp)) }
@@ -336,4 +353,23 @@ func savePlan(cmd *cobra.Command, e *env, cfg *config.Config, f *plan.File, base
 	if err := os.MkdirAll(dir, 0o755); err == nil {
 		_ = org.WriteSnapshotFile(path, base)
 	}
+}
+
+func isSim(b org.Backend) bool {
+	_, ok := b.(*sim.Org)
+	return ok
+}
+
+// isLoopbackURL reports whether u is an http(s) URL on a loopback host.
+func isLoopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return false
+	}
+	h := p.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
