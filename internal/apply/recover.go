@@ -8,7 +8,6 @@ import (
 	"os"
 	"regexp"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/orgguard/orgguard/internal/change"
@@ -245,7 +244,7 @@ func deadHolder(h *store.LockHeldError, now time.Time) (time.Duration, bool) {
 	if err != nil || m[2] != host || pid == os.Getpid() {
 		return 0, false
 	}
-	if err := syscall.Kill(pid, 0); err == nil || !errors.Is(err, syscall.ESRCH) {
+	if processAlive(pid) {
 		return 0, false
 	}
 	wait := h.ExpiresAt.Sub(now) + 100*time.Millisecond
