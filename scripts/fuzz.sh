@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
 # Runs every Fuzz* target in the module for a short time each (default 5s).
+# A finding (a failing input written to testdata/fuzz) fails at once; a run
+# that fails without a finding (the fuzzing engine's own worker trouble on a
+# loaded machine) is retried once, and its output is shown either way.
 set -euo pipefail
 t="${1:-5s}"
 cd "$(dirname "$0")/.."
-grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+while read -r f; do
 	pkg="./$(dirname "${f#./}")"
-	grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //' | while read -r fn; do
+	for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
 		echo "fuzz: $pkg $fn ($t)"
-		go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$pkg" >/dev/null
+		for try in 1 2; do
+			if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$pkg" >"$log" 2>&1; then
+				break
+			fi
+			tail -n 30 "$log"
+			if grep -q 'Failing input written to' "$log" || [ "$try" = 2 ]; then
+				echo "fuzz: FAIL $pkg $fn"
+				status=1
+				break
+			fi
+			echo "fuzz: $pkg $fn failed without a finding; retrying once"
+		done
 	done
-done
-echo "fuzz: done"
+done < <(grep -rl --include='*_test.go' '^func Fuzz' . | sort)
+[ "$status" = 0 ] && echo "fuzz: done"
+exit "$status"
