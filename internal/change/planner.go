@@ -142,11 +142,7 @@ type RejectedError struct {
 }
 
 func (e *RejectedError) Error() string {
-	where := ""
-	if e.Operation.Origin != "" {
-		where = e.Operation.Origin + ": "
-	}
-	return fmt.Sprintf("%s%s: AWS would reject it: %v", where, e.Step.Summary, e.Err)
+	return fmt.Sprintf("%s%s: AWS would reject it: %v", e.Operation.where(), e.Step.Summary, e.Err)
 }
 func (e *RejectedError) Unwrap() error { return e.Err }
 
@@ -158,13 +154,17 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
-	where := ""
-	if e.Operation.Origin != "" {
-		where = e.Operation.Origin + ": "
-	}
-	return fmt.Sprintf("%s%s: %v", where, e.Operation.Op, e.Err)
+	return fmt.Sprintf("%s%s: %v", e.Operation.where(), e.Operation.Op, e.Err)
 }
 func (e *InputError) Unwrap() error { return e.Err }
+
+// where prefixes messages with the operation's origin ("change.yaml:7:5: ").
+func (o Operation) where() string {
+	if o.Origin == "" {
+		return ""
+	}
+	return o.Origin + ": "
+}
 
 // Planner expands operations into steps against a base snapshot.
 type Planner struct {

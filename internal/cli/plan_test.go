@@ -50,7 +50,7 @@ const accidentNow = "2026-12-07T17:15:00+09:00"
 func planRun(t *testing.T, snap string, args ...string) (int, planJSON, string) {
 	t.Helper()
 	all := append([]string{"plan"}, args...)
-	all = append(all, "--snapshot", snap, "--format", "json", "--now", accidentNow, "--author", "alice")
+	all = append(all, "--snapshot", snap, "--format", "json", "--now", accidentNow, "--author", "alice", "--config", tempStoreConfig(t))
 	code, stdout, stderr := orgRun(t, all...)
 	var p planJSON
 	if code == ExitOK || code == ExitRefused {
@@ -59,6 +59,18 @@ func planRun(t *testing.T, snap string, args ...string) (int, planJSON, string) 
 		}
 	}
 	return code, p, stderr
+}
+
+// tempStoreConfig writes a configuration whose store lives in a temporary
+// directory, so that plans saved by --out stay out of the source tree.
+func tempStoreConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "orgguard.yaml")
+	if err := os.WriteFile(p, []byte("store: orgguard.db\nbackend:\n  sim:\n    state: sim-state.json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // TestPlanRefusesTheAccident replays 2023-12-05: a deny-all SCP attached to
