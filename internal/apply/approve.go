@@ -32,7 +32,7 @@ func SavePlan(ctx context.Context, st store.Store, f *plan.File, actor string) (
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.Plan{}, err
 	}
-	body, err := f.Marshal()
+	body, err := f.MarshalCompact()
 	if err != nil {
 		return store.Plan{}, err
 	}

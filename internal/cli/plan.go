@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"strings"
@@ -347,8 +348,12 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 	switch pf.format {
 	case "json":
 		var b []byte
-		if b, err = f.Marshal(); err == nil {
-			_, err = e.stdout.Write(b)
+		// Machine output: the compact encoding, as hashed (a plan of
+		// thousands of accounts is megabytes; indenting it costs time).
+		if b, err = f.MarshalCompact(); err == nil {
+			if _, err = e.stdout.Write(b); err == nil {
+				_, err = io.WriteString(e.stdout, "\n")
+			}
 		}
 	case "markdown":
 		err = plan.WriteMarkdown(e.stdout, f)

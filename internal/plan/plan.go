@@ -337,18 +337,27 @@ func (f *File) Verify() error {
 	return nil
 }
 
-// Marshal encodes the plan as indented JSON.
+// MarshalCompact encodes the plan as compact JSON (the encoding its hash
+// covers, with the hash in place), for machine output and the store.
+func (f *File) MarshalCompact() ([]byte, error) {
+	if f.raw != nil {
+		return f.raw, nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the plan: %w", err)
+	}
+	return b, nil
+}
+
+// Marshal encodes the plan as indented JSON, as plan files are written.
 func (f *File) Marshal() ([]byte, error) {
-	raw := f.raw
-	if raw == nil {
-		b, err := json.Marshal(f)
-		if err != nil {
-			return nil, fmt.Errorf("encoding the plan: %w", err)
-		}
-		raw = b
+	raw, err := f.MarshalCompact()
+	if err != nil {
+		return nil, err
 	}
 	var out bytes.Buffer
-	out.Grow(len(raw) + len(raw)/4)
+	out.Grow(2*len(raw) + 1) // indentation roughly doubles a large plan
 	if err := json.Indent(&out, raw, "", "  "); err != nil {
 		return nil, fmt.Errorf("encoding the plan: %w", err)
 	}
