@@ -48,6 +48,7 @@ func openBackend(ctx context.Context, e *env, c *config.Config) (org.Backend, er
 			Profile:     c.Backend.AWS.Profile,
 			Region:      c.Backend.AWS.Region,
 			EndpointURL: c.Backend.AWS.Endpoint,
+			ReadTags:    c.Backend.AWS.ReadTags,
 			Progress:    progress,
 		})
 		if err != nil {

@@ -103,6 +103,9 @@ type AWSBackend struct {
 	Profile  string `yaml:"profile"`  // "" = the SDK's default chain
 	Region   string `yaml:"region"`   // default us-east-1
 	Endpoint string `yaml:"endpoint"` // "" = the AWS endpoint
+	// ReadTags also reads the tags of the root, every OU, account and
+	// policy: one more call per resource, so off by default.
+	ReadTags bool `yaml:"readTags"`
 }
 
 // Defaults returns the configuration used when there is no file, and
