@@ -12,7 +12,7 @@ build:
 test: build
 	@set -a; eval "$$(scripts/test-env.sh)"; set +a; \
 	$(GO) test -race -count=1 ./... && \
-	./bin/orgguard eval ../shared/cases/*.json testdata/cases/*.json && \
+	./bin/orgguard eval $(wildcard ../shared/cases/*.json) testdata/cases/*.json && \
 	ORGGUARD=./bin/orgguard scripts/awscli-test.sh && \
 	scripts/fuzz.sh $(FUZZTIME)
 
