@@ -7,30 +7,44 @@ import (
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/orgguard/orgguard/internal/org"
 )
 
 // AttachPolicy attaches policyID to targetID (the root, an OU or an account).
 func (b *Backend) AttachPolicy(ctx context.Context, policyID, targetID string) error {
-	_, err := b.client.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(policyID), TargetId: aws.String(targetID)})
-	return apiError(fmt.Sprintf("attaching policy %s to %s", policyID, targetID), err)
+	out, err := b.client.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(policyID), TargetId: aws.String(targetID)})
+	if err != nil {
+		return apiError(fmt.Sprintf("attaching policy %s to %s", policyID, targetID), err)
+	}
+	recordRequestID(ctx, "AttachPolicy", out.ResultMetadata)
+	return nil
 }
 
 // DetachPolicy detaches policyID from targetID.
 func (b *Backend) DetachPolicy(ctx context.Context, policyID, targetID string) error {
-	_, err := b.client.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(policyID), TargetId: aws.String(targetID)})
-	return apiError(fmt.Sprintf("detaching policy %s from %s", policyID, targetID), err)
+	out, err := b.client.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(policyID), TargetId: aws.String(targetID)})
+	if err != nil {
+		return apiError(fmt.Sprintf("detaching policy %s from %s", policyID, targetID), err)
+	}
+	recordRequestID(ctx, "DetachPolicy", out.ResultMetadata)
+	return nil
 }
 
 // MoveAccount moves accountID from sourceParentID to destinationParentID.
 func (b *Backend) MoveAccount(ctx context.Context, accountID, sourceParentID, destinationParentID string) error {
-	_, err := b.client.MoveAccount(ctx, &organizations.MoveAccountInput{
+	out, err := b.client.MoveAccount(ctx, &organizations.MoveAccountInput{
 		AccountId: aws.String(accountID), SourceParentId: aws.String(sourceParentID), DestinationParentId: aws.String(destinationParentID),
 	})
-	return apiError(fmt.Sprintf("moving account %s from %s to %s", accountID, sourceParentID, destinationParentID), err)
+	if err != nil {
+		return apiError(fmt.Sprintf("moving account %s from %s to %s", accountID, sourceParentID, destinationParentID), err)
+	}
+	recordRequestID(ctx, "MoveAccount", out.ResultMetadata)
+	return nil
 }
 
 // CreatePolicy creates a customer-managed policy.
@@ -43,6 +57,7 @@ func (b *Backend) CreatePolicy(ctx context.Context, spec org.PolicySpec) (org.Po
 	if err != nil {
 		return org.Policy{}, apiError(fmt.Sprintf("creating policy %q", spec.Name), err)
 	}
+	recordRequestID(ctx, "CreatePolicy", out.ResultMetadata)
 	if out.Policy == nil || out.Policy.PolicySummary == nil {
 		return org.Policy{}, fmt.Errorf("creating policy %q: the response has no policy", spec.Name)
 	}
@@ -61,6 +76,7 @@ func (b *Backend) UpdatePolicy(ctx context.Context, policyID string, upd org.Pol
 	if err != nil {
 		return org.Policy{}, apiError("updating policy "+policyID, err)
 	}
+	recordRequestID(ctx, "UpdatePolicy", out.ResultMetadata)
 	if out.Policy == nil || out.Policy.PolicySummary == nil {
 		return org.Policy{}, fmt.Errorf("updating policy %s: the response has no policy", policyID)
 	}
@@ -69,8 +85,12 @@ func (b *Backend) UpdatePolicy(ctx context.Context, policyID string, upd org.Pol
 
 // DeletePolicy deletes a customer-managed policy that is attached nowhere.
 func (b *Backend) DeletePolicy(ctx context.Context, policyID string) error {
-	_, err := b.client.DeletePolicy(ctx, &organizations.DeletePolicyInput{PolicyId: aws.String(policyID)})
-	return apiError("deleting policy "+policyID, err)
+	out, err := b.client.DeletePolicy(ctx, &organizations.DeletePolicyInput{PolicyId: aws.String(policyID)})
+	if err != nil {
+		return apiError("deleting policy "+policyID, err)
+	}
+	recordRequestID(ctx, "DeletePolicy", out.ResultMetadata)
+	return nil
 }
 
 // CreateOU creates an OU named name under parentID.
@@ -79,6 +99,7 @@ func (b *Backend) CreateOU(ctx context.Context, parentID, name string) (org.OU, 
 	if err != nil {
 		return org.OU{}, apiError(fmt.Sprintf("creating OU %q under %s", name, parentID), err)
 	}
+	recordRequestID(ctx, "CreateOrganizationalUnit", out.ResultMetadata)
 	if out.OrganizationalUnit == nil {
 		return org.OU{}, fmt.Errorf("creating OU %q under %s: the response has no OU", name, parentID)
 	}
@@ -88,21 +109,41 @@ func (b *Backend) CreateOU(ctx context.Context, parentID, name string) (org.OU, 
 
 // DeleteOU deletes an empty OU.
 func (b *Backend) DeleteOU(ctx context.Context, ouID string) error {
-	_, err := b.client.DeleteOrganizationalUnit(ctx, &organizations.DeleteOrganizationalUnitInput{OrganizationalUnitId: aws.String(ouID)})
-	return apiError("deleting OU "+ouID, err)
+	out, err := b.client.DeleteOrganizationalUnit(ctx, &organizations.DeleteOrganizationalUnitInput{OrganizationalUnitId: aws.String(ouID)})
+	if err != nil {
+		return apiError("deleting OU "+ouID, err)
+	}
+	recordRequestID(ctx, "DeleteOrganizationalUnit", out.ResultMetadata)
+	return nil
 }
 
 // EnablePolicyType enables policy type t at the root.
 func (b *Backend) EnablePolicyType(ctx context.Context, rootID string, t org.PolicyType) error {
-	_, err := b.client.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: aws.String(rootID), PolicyType: types.PolicyType(t)})
-	return apiError(fmt.Sprintf("enabling %s at %s", t, rootID), err)
+	out, err := b.client.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: aws.String(rootID), PolicyType: types.PolicyType(t)})
+	if err != nil {
+		return apiError(fmt.Sprintf("enabling %s at %s", t, rootID), err)
+	}
+	recordRequestID(ctx, "EnablePolicyType", out.ResultMetadata)
+	return nil
 }
 
 // DisablePolicyType disables policy type t at the root, which detaches
 // every policy of that type.
 func (b *Backend) DisablePolicyType(ctx context.Context, rootID string, t org.PolicyType) error {
-	_, err := b.client.DisablePolicyType(ctx, &organizations.DisablePolicyTypeInput{RootId: aws.String(rootID), PolicyType: types.PolicyType(t)})
-	return apiError(fmt.Sprintf("disabling %s at %s", t, rootID), err)
+	out, err := b.client.DisablePolicyType(ctx, &organizations.DisablePolicyTypeInput{RootId: aws.String(rootID), PolicyType: types.PolicyType(t)})
+	if err != nil {
+		return apiError(fmt.Sprintf("disabling %s at %s", t, rootID), err)
+	}
+	recordRequestID(ctx, "DisablePolicyType", out.ResultMetadata)
+	return nil
+}
+
+// recordRequestID reports the request ID of a successful write, read from
+// the response's metadata, to the sink ctx carries (org.WithRequestIDs).
+func recordRequestID(ctx context.Context, op string, md middleware.Metadata) {
+	if id, ok := awsmiddleware.GetRequestIDMetadata(md); ok {
+		org.RecordRequestID(ctx, op, id)
+	}
 }
 
 func sdkTags(m map[string]string) []types.Tag {

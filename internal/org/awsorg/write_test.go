@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -261,6 +262,103 @@ func TestWritesCrossTheWireLikeTheSimulator(t *testing.T) {
 			}
 			if diff := cmp.Diff(content(simSnapshot(t, wired)), content(simSnapshot(t, direct))); diff != "" {
 				t.Errorf("organization changed over the wire differs from the one changed directly (-wire +direct):\n%s", diff)
+			}
+		})
+	}
+}
+
+// requestIDPattern matches the UUIDs the wire server sends as
+// x-amzn-RequestId, like AWS's.
+var requestIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// TestSuccessfulWritesRecordTheirRequestIDs: every write of org.Writer,
+// through the SDK and the wire server, reports the request ID of its
+// response to the sink in the context (org.WithRequestIDs) under the AWS
+// operation's name; a failed write reports none there (its ID is in the
+// *org.APIError). With throttling injected the SDK retries, and only the
+// successful response's ID is recorded.
+// https://docs.aws.amazon.com/organizations/latest/APIReference/CommonErrors.html
+func TestSuccessfulWritesRecordTheirRequestIDs(t *testing.T) {
+	snap := generated(t, 30, 4)
+	acct := firstMemberAccount(snap)
+	for _, faults := range []struct {
+		name string
+		opts simserver.Options
+	}{
+		{"without faults", simserver.Options{}},
+		{"with throttling and conflicts injected", simserver.Options{ThrottleRate: 0.3, ConflictRate: 0.3, FaultSeed: 11}},
+	} {
+		t.Run(faults.name, func(t *testing.T) {
+			isolateAWSConfig(t)
+			srv := httptest.NewServer(simserver.New(seededSim(t, snap), faults.opts))
+			defer srv.Close()
+			b, err := awsorg.New(context.Background(), awsorg.Options{EndpointURL: srv.URL, MaxBackoff: 2 * time.Millisecond, MaxAttempts: 20})
+			if err != nil {
+				t.Fatalf("awsorg.New: %v", err)
+			}
+			var ou, policy string
+			seen := map[string]string{}
+			for _, w := range []struct {
+				op string // "" for a write that must fail
+				do func(ctx context.Context) error
+			}{
+				{"CreateOrganizationalUnit", func(ctx context.Context) error {
+					u, err := b.CreateOU(ctx, snap.Root.ID, "request-ids")
+					ou = u.ID
+					return err
+				}},
+				{"CreatePolicy", func(ctx context.Context) error {
+					p, err := b.CreatePolicy(ctx, org.PolicySpec{Name: "request-ids", Description: "x", Content: denyLeave, Type: org.ServiceControlPolicy})
+					policy = p.ID
+					return err
+				}},
+				{"UpdatePolicy", func(ctx context.Context) error {
+					d := "updated"
+					_, err := b.UpdatePolicy(ctx, policy, org.PolicyUpdate{Description: &d})
+					return err
+				}},
+				{"AttachPolicy", func(ctx context.Context) error { return b.AttachPolicy(ctx, policy, ou) }},
+				{"", func(ctx context.Context) error { return b.AttachPolicy(ctx, policy, ou) }},
+				{"DetachPolicy", func(ctx context.Context) error { return b.DetachPolicy(ctx, policy, ou) }},
+				{"MoveAccount", func(ctx context.Context) error { return b.MoveAccount(ctx, acct.ID, acct.ParentID, ou) }},
+				{"MoveAccount", func(ctx context.Context) error { return b.MoveAccount(ctx, acct.ID, ou, acct.ParentID) }},
+				{"DeletePolicy", func(ctx context.Context) error { return b.DeletePolicy(ctx, policy) }},
+				{"DeleteOrganizationalUnit", func(ctx context.Context) error { return b.DeleteOU(ctx, ou) }},
+				{"DisablePolicyType", func(ctx context.Context) error {
+					return b.DisablePolicyType(ctx, snap.Root.ID, org.ResourceControlPolicy)
+				}},
+				{"EnablePolicyType", func(ctx context.Context) error {
+					return b.EnablePolicyType(ctx, snap.Root.ID, org.ResourceControlPolicy)
+				}},
+			} {
+				var ops, ids []string
+				ctx := org.WithRequestIDs(context.Background(), func(op, id string) {
+					ops, ids = append(ops, op), append(ids, id)
+				})
+				err := w.do(ctx)
+				if w.op == "" {
+					var ae *org.APIError
+					if !errors.As(err, &ae) || ae.RequestID == "" {
+						t.Fatalf("the failing write = %v, want an *org.APIError with a request ID", err)
+					}
+					if len(ids) != 0 {
+						t.Errorf("the failing write recorded %v %v, want nothing", ops, ids)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s = %v", w.op, err)
+				}
+				if diff := cmp.Diff(ops, []string{w.op}); diff != "" {
+					t.Fatalf("%s recorded operations (-got +want):\n%s", w.op, diff)
+				}
+				if !requestIDPattern.MatchString(ids[0]) {
+					t.Errorf("%s recorded request ID %q, want a UUID", w.op, ids[0])
+				}
+				if prev, ok := seen[ids[0]]; ok {
+					t.Errorf("%s recorded request ID %s, already recorded by %s", w.op, ids[0], prev)
+				}
+				seen[ids[0]] = w.op
 			}
 		})
 	}
