@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/orgguard/orgguard/internal/org/simserver"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/probe"
+	"github.com/orgguard/orgguard/internal/store"
 	"github.com/orgguard/orgguard/internal/store/sqlstore"
 )
 
@@ -213,6 +215,54 @@ func TestApplyThroughAWSBackend(t *testing.T) {
 			if tt.want == Applied && fp == f.BaseFingerprint {
 				t.Errorf("applied, but the organization did not change")
 			}
+			checkJournalRequestIDs(t, w.st, rep.ChangeID, tt.want == RolledBack)
 		})
+	}
+}
+
+// awsRequestID matches the UUIDs the wire server sends as x-amzn-RequestId.
+var awsRequestID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// checkJournalRequestIDs checks that each step the change ran, and each
+// inverse its rollback ran (when undone), is journaled as done with the AWS
+// request ID of its call, and that intents carry none.
+func checkJournalRequestIDs(t *testing.T, st store.Store, changeID string, undone bool) {
+	t.Helper()
+	entries, err := st.Journal(context.Background(), changeID)
+	if err != nil {
+		t.Fatalf("Journal(%q) = %v", changeID, err)
+	}
+	seen := map[string]int64{}
+	var done, rolledBack int
+	for _, en := range entries {
+		var d journalDetail
+		if err := json.Unmarshal(en.Detail, &d); err != nil {
+			t.Fatalf("journal entry %d: %v", en.Seq, err)
+		}
+		ran := en.Phase == store.PhaseDone || (en.Phase == store.PhaseRolledBack && d.Note == "") // a note: skipped, already in effect
+		if !ran {
+			if en.Phase == store.PhaseIntent && en.RequestID != "" {
+				t.Errorf("journal entry %d (%s %s) has request ID %q before the call", en.Seq, en.Phase, d.Summary, en.RequestID)
+			}
+			continue
+		}
+		if en.Phase == store.PhaseDone {
+			done++
+		} else {
+			rolledBack++
+		}
+		if !awsRequestID.MatchString(en.RequestID) {
+			t.Errorf("journal entry %d (%s %s) has request ID %q, want the call's", en.Seq, en.Phase, d.Summary, en.RequestID)
+		}
+		if prev, ok := seen[en.RequestID]; ok {
+			t.Errorf("journal entries %d and %d have the same request ID %s", prev, en.Seq, en.RequestID)
+		}
+		seen[en.RequestID] = en.Seq
+	}
+	if done == 0 {
+		t.Errorf("the journal of change %s has no done entries", changeID)
+	}
+	if undone && rolledBack == 0 {
+		t.Errorf("the journal of change %s has no rolled-back entries of inverses that ran", changeID)
 	}
 }

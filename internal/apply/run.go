@@ -64,6 +64,37 @@ func requestID(err error) string {
 	return ""
 }
 
+// requestIDs collects the AWS request IDs of the writes one step (or one
+// inverse) makes: the backend reports a successful write's through the
+// context (org.WithRequestIDs); a failed write's is in its *org.APIError.
+// The simulated organization has none.
+type requestIDs struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+// context returns ctx with c as its request ID sink.
+func (c *requestIDs) context(ctx context.Context) context.Context {
+	return org.WithRequestIDs(ctx, func(_, id string) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.ids = append(c.ids, id)
+	})
+}
+
+// entry returns the request IDs for the journal entry of the step's
+// result, with err's added when it carries one: comma-separated, in the
+// order the calls were made; "" when there are none.
+func (c *requestIDs) entry(err error) string {
+	c.mu.Lock()
+	ids := slices.Clone(c.ids)
+	c.mu.Unlock()
+	if id := requestID(err); id != "" && !slices.Contains(ids, id) {
+		ids = append(ids, id)
+	}
+	return strings.Join(ids, ",")
+}
+
 // preflight runs every refusal check that needs neither the lock nor the
 // live organization, and returns the valid approvers.
 func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
@@ -385,7 +416,8 @@ func (r *run) execute(ctx context.Context, canaryAt int, canaryWait time.Duratio
 			return r.rep, err
 		}
 		e.logf("step %d/%d: %s", k+1, len(r.steps), s.Summary)
-		created, runErr := change.Run(ctx, e.o.Backend, s.Step, r.bind)
+		ids := &requestIDs{}
+		created, runErr := change.Run(ids.context(ctx), e.o.Backend, s.Step, r.bind)
 		if err := e.point(fmt.Sprintf("step %d: ran", n)); err != nil {
 			return r.rep, err
 		}
@@ -393,11 +425,11 @@ func (r *run) execute(ctx context.Context, canaryAt int, canaryWait time.Duratio
 		if runErr != nil {
 			sr.Error = runErr.Error()
 			r.rep.Steps = append(r.rep.Steps, sr)
-			_ = r.journal(ctx, k, store.PhaseFailed, journalDetail{Op: "do", Summary: s.Summary, Error: runErr.Error()}, requestID(runErr))
+			_ = r.journal(ctx, k, store.PhaseFailed, journalDetail{Op: "do", Summary: s.Summary, Error: runErr.Error()}, ids.entry(runErr))
 			return r.fail(ctx, k+1, fmt.Sprintf("step %d (%s) failed: %v", n, s.Summary, runErr))
 		}
 		r.rep.Steps = append(r.rep.Steps, sr)
-		if err := r.journal(ctx, k, store.PhaseDone, journalDetail{Op: "do", Summary: s.Summary, Created: created}, ""); err != nil {
+		if err := r.journal(ctx, k, store.PhaseDone, journalDetail{Op: "do", Summary: s.Summary, Created: created}, ids.entry(nil)); err != nil {
 			return r.fail(ctx, k+1, err.Error())
 		}
 		if err := e.point(fmt.Sprintf("step %d: done journaled", n)); err != nil {

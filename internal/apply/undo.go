@@ -83,15 +83,16 @@ func (e *Engine) undo(ctx context.Context, changeID string, f *plan.File, all []
 				return rb, err
 			}
 			e.logf("  undo step %d: %s", n, inv.Summary)
-			created, runErr := change.Run(ctx, e.o.Backend, inv, bind)
+			ids := &requestIDs{}
+			created, runErr := change.Run(ids.context(ctx), e.o.Backend, inv, bind)
 			if err := e.point(fmt.Sprintf("undo step %d.%d: ran", n, j+1)); err != nil {
 				return rb, err
 			}
 			d := journalDetail{Op: "undo", Summary: inv.Summary, Inverse: j + 1, Created: created, Bindings: bind}
-			entry.Phase = store.PhaseRolledBack
+			entry.Phase, entry.RequestID = store.PhaseRolledBack, ids.entry(runErr)
 			if runErr != nil {
 				d.Error = runErr.Error()
-				entry.Phase, entry.RequestID = store.PhaseFailed, requestID(runErr)
+				entry.Phase = store.PhaseFailed
 			}
 			entry.Detail = mustJSON(d)
 			if _, err := e.o.Store.AppendJournal(ctx, entry); err != nil {
