@@ -277,7 +277,7 @@ var requestIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-
 // operation's name; a failed write reports none there (its ID is in the
 // *org.APIError). With throttling injected the SDK retries, and only the
 // successful response's ID is recorded.
-// https://docs.aws.amazon.com/organizations/latest/APIReference/CommonErrors.html
+// https://pkg.go.dev/github.com/aws/aws-sdk-go-v2/aws/middleware#GetRequestIDMetadata
 func TestSuccessfulWritesRecordTheirRequestIDs(t *testing.T) {
 	snap := generated(t, 30, 4)
 	acct := firstMemberAccount(snap)
