@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -13,24 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// updateGolden reports whether -update was given. The flag is shared with
-// any other golden-file test of the package that registered it first.
+// updateGolden reports whether -update was given: golden-file tests then
+// rewrite their files under testdata/.
 var updateGolden = func() func() bool {
-	if f := flag.Lookup("update"); f != nil {
-		return func() bool { return f.Value.String() == "true" }
-	}
 	p := flag.Bool("update", false, "rewrite the golden files under testdata/")
 	return func() bool { return *p }
 }()
-
-// orgguardRun runs the command line in-process and returns the exit code,
-// standard output and standard error.
-func orgguardRun(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := Run(context.Background(), args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 func evalFixture(name string) string { return filepath.Join("testdata", "eval", name) }
 
@@ -53,7 +39,7 @@ func TestEvalExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := orgguardRun(t, tt.args...)
+			code, stdout, stderr := orgRun(t, tt.args...)
 			if code != tt.wantCode {
 				t.Errorf("orgguard %v exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.args, code, tt.wantCode, stdout, stderr)
 			}
@@ -72,7 +58,7 @@ func TestEvalExitCodes(t *testing.T) {
 func TestEvalGolden(t *testing.T) {
 	for _, name := range []string{"mixed", "pass"} {
 		t.Run(name+" output matches its golden file", func(t *testing.T) {
-			_, stdout, stderr := orgguardRun(t, "eval", evalFixture(name+".json"))
+			_, stdout, stderr := orgRun(t, "eval", evalFixture(name+".json"))
 			golden := evalFixture(name + ".golden")
 			if updateGolden() {
 				if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
@@ -91,7 +77,7 @@ func TestEvalGolden(t *testing.T) {
 }
 
 func TestEvalJSON(t *testing.T) {
-	code, stdout, _ := orgguardRun(t, "eval", "--json", evalFixture("mixed.json"))
+	code, stdout, _ := orgRun(t, "eval", "--json", evalFixture("mixed.json"))
 	if code != ExitFailure {
 		t.Errorf("eval --json mixed.json exit = %d, want %d", code, ExitFailure)
 	}
@@ -130,7 +116,7 @@ func TestEvalCorpusLoads(t *testing.T) {
 		t.Skip("no corpus under testdata/cases")
 	}
 	for _, f := range files {
-		code, _, stderr := orgguardRun(t, append([]string{"eval"}, f)...)
+		code, _, stderr := orgRun(t, append([]string{"eval"}, f)...)
 		if code == ExitBadInput || code == ExitInternal {
 			t.Errorf("eval %s exit = %d (the corpus must load):\n%s", f, code, stderr)
 		}
@@ -166,7 +152,7 @@ func TestSimulateExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := orgguardRun(t, tt.args...)
+			code, stdout, stderr := orgRun(t, tt.args...)
 			if code != tt.wantCode {
 				t.Errorf("orgguard %v exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.args, code, tt.wantCode, stdout, stderr)
 			}
@@ -212,7 +198,7 @@ func TestPolicyValidateExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := orgguardRun(t, tt.args...)
+			code, stdout, stderr := orgRun(t, tt.args...)
 			if code != tt.wantCode {
 				t.Errorf("orgguard %v exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.args, code, tt.wantCode, stdout, stderr)
 			}

@@ -1,23 +1,12 @@
 package cli
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-// orgUpdateGolden reports whether -update was given; the flag is shared
-// with other golden-file tests of the package.
-var orgUpdateGolden = func() func() bool {
-	if f := flag.Lookup("update"); f != nil {
-		return func() bool { return f.Value.String() == "true" }
-	}
-	p := flag.Bool("update", false, "rewrite the golden files under testdata/")
-	return func() bool { return *p }
-}()
 
 // TestOrgShowGolden pins the rendering of `org show` (run with -update to
 // rewrite testdata/org/*.golden after an intended change).
@@ -38,7 +27,7 @@ func TestOrgShowGolden(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			path := filepath.Join("testdata", "org", tt.golden)
-			if orgUpdateGolden() {
+			if updateGolden() {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}
