@@ -304,10 +304,12 @@ func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
-	return thousands(n) + " " + noun + "s"
+	return Thousands(n) + " " + noun + "s"
 }
 
-func thousands(n int) string {
+// Thousands formats n with comma separators: 10000 -> "10,000". Messages
+// and the plan renderings use it for counts.
+func Thousands(n int) string {
 	s := fmt.Sprint(n)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -336,7 +338,7 @@ func listIDs(ids []string, limit int) string {
 	if len(ids) <= limit {
 		return strings.Join(ids, ", ")
 	}
-	return strings.Join(ids[:limit], ", ") + fmt.Sprintf(" and %s more", thousands(len(ids)-limit))
+	return strings.Join(ids[:limit], ", ") + fmt.Sprintf(" and %s more", Thousands(len(ids)-limit))
 }
 
 // idListLimit is how many ids a message names before summarising.

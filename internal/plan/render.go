@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/orgguard/orgguard/internal/guard"
@@ -62,12 +61,12 @@ func WriteText(w io.Writer, f *File, o TextOptions) error {
 
 	r := &f.Impact
 	fmt.Fprintf(&b, "%s %s of %s member accounts affected", c.bold("Blast radius:"),
-		c.bold(thousands(r.AccountsAffected)), thousands(r.AccountsTotal))
+		c.bold(guard.Thousands(r.AccountsAffected)), guard.Thousands(r.AccountsTotal))
 	if r.ManagementAccountID != "" {
 		fmt.Fprintf(&b, " (management account %s exempt from SCPs and RCPs)", r.ManagementAccountID)
 	}
 	fmt.Fprintf(&b, "\n  over %s catalog actions (%s in RCP-supported services), exact, not sampled\n",
-		thousands(r.CatalogActions), thousands(r.RCPActions))
+		guard.Thousands(r.CatalogActions), guard.Thousands(r.RCPActions))
 	if r.AccountsAffected > 0 {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "  %-44s %9s %12s %9s  %s\n", "account", "denied", "conditional", "allowed", "critical lost")
@@ -105,7 +104,7 @@ func WriteText(w io.Writer, f *File, o TextOptions) error {
 				mark = c.red("*")
 			}
 			fmt.Fprintf(&b, "  %s%s %s  %s/%s\n", strings.Repeat("  ", depth), mark, name,
-				thousands(n.AccountsAffected), thousands(n.AccountsTotal))
+				guard.Thousands(n.AccountsAffected), guard.Thousands(n.AccountsTotal))
 		}
 		if deeper > 0 {
 			fmt.Fprintf(&b, "  … %d more affected OUs deeper in the tree (--format json lists all)\n", deeper)
@@ -162,7 +161,7 @@ func WriteMarkdown(w io.Writer, f *File) error {
 		fmt.Fprintf(&b, "%s\n\n", f.Description)
 	}
 	fmt.Fprintf(&b, "**%s of %s** member accounts affected · risk **%s** · required approvals **%d**\n\n",
-		thousands(r.AccountsAffected), thousands(r.AccountsTotal), f.Guard.Risk, f.Guard.RequiredApprovals)
+		guard.Thousands(r.AccountsAffected), guard.Thousands(r.AccountsTotal), f.Guard.Risk, f.Guard.RequiredApprovals)
 	if len(f.Guard.Reasons) > 0 {
 		b.WriteString("| rule | effect | reason |\n|---|---|---|\n")
 		for _, rs := range f.Guard.Reasons {
@@ -190,11 +189,11 @@ func WriteMarkdown(w io.Writer, f *File) error {
 				break
 			}
 			fmt.Fprintf(&b, "| %s `%s` | `%s` | %s | %s | %s | %s |\n", mdCell(a.Name), a.ID, mdCell(a.Path),
-				thousands(a.NewlyDenied), thousands(a.NewlyConditional), thousands(a.NewlyAllowed), mdCell(criticalList(a.CriticalLost)))
+				guard.Thousands(a.NewlyDenied), guard.Thousands(a.NewlyConditional), guard.Thousands(a.NewlyAllowed), mdCell(criticalList(a.CriticalLost)))
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "<sub>base `%s` · plan hash `%s` · %s catalog actions, exact</sub>\n", short(f.BaseFingerprint), short(f.PlanHash), thousands(r.CatalogActions))
+	fmt.Fprintf(&b, "<sub>base `%s` · plan hash `%s` · %s catalog actions, exact</sub>\n", short(f.BaseFingerprint), short(f.PlanHash), guard.Thousands(r.CatalogActions))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -234,7 +233,7 @@ func signed(c palette, n, width int, col func(string) string) string {
 	if n == 0 {
 		return c.dim(fmt.Sprintf("%*s", width, "0"))
 	}
-	return col(fmt.Sprintf("%*s", width, "+"+thousands(n)))
+	return col(fmt.Sprintf("%*s", width, "+"+guard.Thousands(n)))
 }
 
 func clip(s string, n int) string {
@@ -250,22 +249,4 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-// thousands formats n with comma separators: 10000 -> "10,000".
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
