@@ -79,7 +79,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errText := orgguardRun(t, tc.args...)
+			code, out, errText := orgRun(t, tc.args...)
 			if code != tc.wantCode || !strings.Contains(out, tc.wantOut) || !strings.Contains(errText, tc.wantErr) {
 				t.Errorf("orgguard %s = exit %d\nstdout: %s\nstderr: %s\nwant exit %d, stdout containing %q, stderr containing %q",
 					strings.Join(tc.args, " "), code, out, errText, tc.wantCode, tc.wantOut, tc.wantErr)
@@ -91,7 +91,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 func TestAuditVerifyJSON(t *testing.T) {
 	path, _ := auditStore(t, 3)
 	tamperSQL(t, path, `DELETE FROM audit_log WHERE seq = 2`)
-	code, out, errText := orgguardRun(t, "audit", "verify", "--store", path, "--json")
+	code, out, errText := orgRun(t, "audit", "verify", "--store", path, "--json")
 	if code != 1 {
 		t.Fatalf("exit %d (stderr %s), want 1", code, errText)
 	}
@@ -114,7 +114,7 @@ func TestAuditVerifyJSON(t *testing.T) {
 func TestAuditListCommand(t *testing.T) {
 	path, entries := auditStore(t, 5)
 	t.Run("the newest entries are listed oldest first", func(t *testing.T) {
-		code, out, errText := orgguardRun(t, "audit", "list", "--store", path, "--limit", "2")
+		code, out, errText := orgRun(t, "audit", "list", "--store", path, "--limit", "2")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errText)
 		}
@@ -127,7 +127,7 @@ func TestAuditListCommand(t *testing.T) {
 		}
 	})
 	t.Run("JSON carries every entry with its hashes", func(t *testing.T) {
-		code, out, errText := orgguardRun(t, "audit", "list", "--store", path, "--limit", "0", "--json")
+		code, out, errText := orgRun(t, "audit", "list", "--store", path, "--limit", "0", "--json")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errText)
 		}
@@ -141,13 +141,13 @@ func TestAuditListCommand(t *testing.T) {
 	})
 	t.Run("an empty log lists nothing", func(t *testing.T) {
 		empty, _ := auditStore(t, 0)
-		code, out, _ := orgguardRun(t, "audit", "list", "--store", empty, "--json")
+		code, out, _ := orgRun(t, "audit", "list", "--store", empty, "--json")
 		if code != 0 || strings.TrimSpace(out) != "[]" {
 			t.Errorf("audit list --json on an empty log = exit %d, %q, want 0 and []", code, out)
 		}
 	})
 	t.Run("a negative limit is bad input", func(t *testing.T) {
-		if code, _, errText := orgguardRun(t, "audit", "list", "--store", path, "--limit", "-1"); code != 2 || !strings.Contains(errText, "--limit") {
+		if code, _, errText := orgRun(t, "audit", "list", "--store", path, "--limit", "-1"); code != 2 || !strings.Contains(errText, "--limit") {
 			t.Errorf("audit list --limit -1 = exit %d (%s), want 2", code, errText)
 		}
 	})
@@ -159,7 +159,7 @@ func TestAuditStoreFromConfig(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("store: "+path+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errText := orgguardRun(t, "audit", "verify", "--config", cfg)
+	code, out, errText := orgRun(t, "audit", "verify", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "2 entries") {
 		t.Errorf("audit verify --config = exit %d\n%s%s\nwant 0 with the configured store's 2 entries", code, out, errText)
 	}

@@ -13,7 +13,7 @@ import (
 
 func TestSimServeRejectsBadFlags(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
-	if code, _, errOut := orgguardRun(t, "sim", "generate", "--accounts", "10", "--out", state); code != ExitOK {
+	if code, _, errOut := orgRun(t, "sim", "generate", "--accounts", "10", "--out", state); code != ExitOK {
 		t.Fatalf("sim generate = %d: %s", code, errOut)
 	}
 	for _, tc := range []struct {
@@ -29,7 +29,7 @@ func TestSimServeRejectsBadFlags(t *testing.T) {
 		{"an address that cannot be parsed", []string{"--state", state, "--listen", "not-an-address"}, "cannot listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := orgguardRun(t, append([]string{"sim", "serve"}, tc.args...)...)
+			code, _, errOut := orgRun(t, append([]string{"sim", "serve"}, tc.args...)...)
 			if code != ExitBadInput || !strings.Contains(errOut, tc.want) {
 				t.Errorf("sim serve %v = %d, %q; want exit 2 mentioning %s", tc.args, code, errOut, tc.want)
 			}
@@ -39,7 +39,7 @@ func TestSimServeRejectsBadFlags(t *testing.T) {
 
 func TestSimServeServesUntilCancelled(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
-	if code, _, errOut := orgguardRun(t, "sim", "generate", "--accounts", "10", "--out", state); code != ExitOK {
+	if code, _, errOut := orgRun(t, "sim", "generate", "--accounts", "10", "--out", state); code != ExitOK {
 		t.Fatalf("sim generate = %d: %s", code, errOut)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
