@@ -59,7 +59,11 @@ func CanTransition(from, to PlanState) bool {
 // Hash is the plan hash the change package computed over it, and the hash
 // approvals bind to.
 type Plan struct {
-	ID                string          `json:"id"`
+	ID string `json:"id"`
+	// Kind is PlanOrg (a change to the organization; Body is a plan file)
+	// or PlanGuardrails (a change of the pinned guardrails). Empty means
+	// PlanOrg.
+	Kind              PlanKind        `json:"kind"`
 	CreatedAt         time.Time       `json:"created_at"`
 	Author            string          `json:"author"`
 	Hash              string          `json:"hash"`
@@ -69,7 +73,22 @@ type Plan struct {
 	State             PlanState       `json:"state"`
 	UpdatedAt         time.Time       `json:"updated_at"`
 	Body              json.RawMessage `json:"body,omitempty"`
+	// Guardrails is the hash of the pinned guardrails the plan's verdict
+	// was computed with.
+	Guardrails string `json:"guardrails,omitempty"`
 }
+
+// PlanKind says what a plan changes.
+type PlanKind string
+
+// The plan kinds.
+const (
+	PlanOrg        PlanKind = "org"        // a change to the organization
+	PlanGuardrails PlanKind = "guardrails" // a change of the pinned guardrails
+)
+
+// Valid reports whether k is one of the plan kinds.
+func (k PlanKind) Valid() bool { return k == PlanOrg || k == PlanGuardrails }
 
 // PlanFilter narrows ListPlans. Zero values match everything; Limit 0 means
 // no limit.
@@ -86,6 +105,24 @@ type Approval struct {
 	PlanHash string    `json:"plan_hash"`
 	Comment  string    `json:"comment,omitempty"`
 	At       time.Time `json:"at"`
+	// Guardrails is the hash of the pinned guardrails in force when the
+	// approval was given.
+	Guardrails string `json:"guardrails,omitempty"`
+}
+
+// GuardrailsVersion is one pinned version of the guardrails (with the
+// quarantine and impact settings that also decide verdicts). The newest
+// version is in force; versions are never changed or deleted.
+type GuardrailsVersion struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+	// Body is the canonical JSON the hash covers.
+	Body     json.RawMessage `json:"body"`
+	PinnedAt time.Time       `json:"pinnedAt"`
+	PinnedBy string          `json:"pinnedBy"`
+	// PlanID is the approved guardrails plan that pinned this version;
+	// empty for the first version, pinned on first use.
+	PlanID string `json:"planId,omitempty"`
 }
 
 // ChangeKind says what a change does to the organization.

@@ -45,6 +45,36 @@ type Tx interface {
 	Locks
 	Audit
 	Incidents
+	Snapshots
+	Guardrails
+}
+
+// Snapshots keeps the organization snapshots plans were made against,
+// content-addressed by fingerprint, so that any machine sharing the store
+// can re-derive a plan's verdict and show what changed since its base.
+type Snapshots interface {
+	// PutSnapshot stores body (a snapshot's JSON) under fingerprint. Putting
+	// a fingerprint that is already stored keeps the stored body and is not
+	// an error: the fingerprint names the content.
+	PutSnapshot(ctx context.Context, fingerprint string, body []byte) error
+	// Snapshot returns the body stored under fingerprint, or ErrNotFound.
+	Snapshot(ctx context.Context, fingerprint string) ([]byte, error)
+}
+
+// Guardrails keeps the pinned guardrails: an append-only list of versions,
+// the newest in force.
+type Guardrails interface {
+	// PinGuardrails appends v as the version in force and returns it with
+	// its sequence number and time. When expectSeq >= 0 the newest stored
+	// version must have that sequence number (0: none stored yet), else the
+	// result is a *StateConflictError: two changes of the guardrails made
+	// against the same version cannot both win.
+	PinGuardrails(ctx context.Context, v GuardrailsVersion, expectSeq int64) (GuardrailsVersion, error)
+	// PinnedGuardrails returns the version in force, or ErrNotFound when
+	// none was pinned yet.
+	PinnedGuardrails(ctx context.Context) (GuardrailsVersion, error)
+	// ListGuardrails returns every version, oldest first.
+	ListGuardrails(ctx context.Context) ([]GuardrailsVersion, error)
 }
 
 // Plans stores reviewed plans. A plan's content is immutable once saved;

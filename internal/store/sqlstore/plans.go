@@ -10,12 +10,12 @@ import (
 	"github.com/orgguard/orgguard/internal/store"
 )
 
-const planColumns = `id, created_at, updated_at, author, hash, base_fingerprint, verdict, required_approvals, state, body`
+const planColumns = `id, created_at, updated_at, author, hash, base_fingerprint, verdict, required_approvals, state, body, kind, guardrails`
 
 func scanPlan(row interface{ Scan(...any) error }) (store.Plan, error) {
 	var p store.Plan
 	err := row.Scan(&p.ID, timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt}, &p.Author, &p.Hash, &p.BaseFingerprint,
-		&p.Verdict, &p.RequiredApprovals, &p.State, bytesScan{(*[]byte)(&p.Body)})
+		&p.Verdict, &p.RequiredApprovals, &p.State, bytesScan{(*[]byte)(&p.Body)}, &p.Kind, &p.Guardrails)
 	return p, err
 }
 
@@ -27,7 +27,12 @@ func (o ops) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) {
 	if p.State == "" {
 		p.State = store.PlanPending
 	}
+	if p.Kind == "" {
+		p.Kind = store.PlanOrg
+	}
 	switch {
+	case !p.Kind.Valid():
+		return store.Plan{}, fmt.Errorf("saving plan %s: %w: unknown kind %q", p.ID, store.ErrInvalid, p.Kind)
 	case !p.State.Valid():
 		return store.Plan{}, fmt.Errorf("saving plan %s: %w: unknown state %q", p.ID, store.ErrInvalid, p.State)
 	case p.RequiredApprovals < 0:
@@ -35,7 +40,7 @@ func (o ops) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) {
 	case p.Hash == "":
 		return store.Plan{}, fmt.Errorf("saving plan %s: %w: the plan hash is empty", p.ID, store.ErrInvalid)
 	}
-	if err := errors.Join(checkText(p.ID, p.Author, p.Hash, p.BaseFingerprint, p.Verdict), checkJSON("the plan body", p.Body)); err != nil {
+	if err := errors.Join(checkText(p.ID, p.Author, p.Hash, p.BaseFingerprint, p.Verdict, p.Guardrails), checkJSON("the plan body", p.Body)); err != nil {
 		return store.Plan{}, fmt.Errorf("saving plan %s: %w", p.ID, err)
 	}
 	if p.CreatedAt.IsZero() {
@@ -47,9 +52,9 @@ func (o ops) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) {
 		p.Body = []byte{}
 	}
 	err := o.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, o.q(`INSERT INTO plans (`+planColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err := q.ExecContext(ctx, o.q(`INSERT INTO plans (`+planColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			p.ID, o.s.d.timeArg(p.CreatedAt), o.s.d.timeArg(p.UpdatedAt), p.Author, p.Hash, p.BaseFingerprint,
-			p.Verdict, p.RequiredApprovals, string(p.State), []byte(p.Body))
+			p.Verdict, p.RequiredApprovals, string(p.State), []byte(p.Body), string(p.Kind), p.Guardrails)
 		return err
 	})
 	switch {
@@ -144,7 +149,7 @@ func (o ops) AddApproval(ctx context.Context, a store.Approval) (store.Approval,
 	case a.PlanHash == "":
 		return store.Approval{}, fmt.Errorf("recording %s's approval of plan %s: %w: no plan hash", a.Approver, a.PlanID, store.ErrInvalid)
 	}
-	if err := checkText(a.PlanID, a.Approver, a.PlanHash, a.Comment); err != nil {
+	if err := checkText(a.PlanID, a.Approver, a.PlanHash, a.Comment, a.Guardrails); err != nil {
 		return store.Approval{}, fmt.Errorf("recording an approval of plan %s: %w", a.PlanID, err)
 	}
 	if a.At.IsZero() {
@@ -152,8 +157,8 @@ func (o ops) AddApproval(ctx context.Context, a store.Approval) (store.Approval,
 	}
 	a.At = a.At.UTC().Truncate(time.Microsecond)
 	err := o.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, o.q(`INSERT INTO approvals (plan_id, approver, plan_hash, comment, at) VALUES (?, ?, ?, ?, ?)`),
-			a.PlanID, a.Approver, a.PlanHash, a.Comment, o.s.d.timeArg(a.At))
+		_, err := q.ExecContext(ctx, o.q(`INSERT INTO approvals (plan_id, approver, plan_hash, comment, at, guardrails) VALUES (?, ?, ?, ?, ?, ?)`),
+			a.PlanID, a.Approver, a.PlanHash, a.Comment, o.s.d.timeArg(a.At), a.Guardrails)
 		return err
 	})
 	switch {
@@ -169,7 +174,7 @@ func (o ops) AddApproval(ctx context.Context, a store.Approval) (store.Approval,
 
 // ListApprovals implements store.Approvals.
 func (o ops) ListApprovals(ctx context.Context, planID string) ([]store.Approval, error) {
-	rows, err := o.reader().QueryContext(ctx, o.q(`SELECT plan_id, approver, plan_hash, comment, at FROM approvals WHERE plan_id = ? ORDER BY at, approver`), planID)
+	rows, err := o.reader().QueryContext(ctx, o.q(`SELECT plan_id, approver, plan_hash, comment, at, guardrails FROM approvals WHERE plan_id = ? ORDER BY at, approver`), planID)
 	if err != nil {
 		return nil, fmt.Errorf("listing approvals of plan %s: %w", planID, err)
 	}
@@ -177,7 +182,7 @@ func (o ops) ListApprovals(ctx context.Context, planID string) ([]store.Approval
 	var out []store.Approval
 	for rows.Next() {
 		var a store.Approval
-		if err := rows.Scan(&a.PlanID, &a.Approver, &a.PlanHash, &a.Comment, timeScan{&a.At}); err != nil {
+		if err := rows.Scan(&a.PlanID, &a.Approver, &a.PlanHash, &a.Comment, timeScan{&a.At}, &a.Guardrails); err != nil {
 			return nil, fmt.Errorf("listing approvals of plan %s: %w", planID, err)
 		}
 		out = append(out, a)

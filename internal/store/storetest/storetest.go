@@ -39,6 +39,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("concurrent audit appends", func(t *testing.T) { testAuditRace(t, open(t)) })
 	t.Run("transactions", func(t *testing.T) { testTx(t, open(t)) })
 	t.Run("incidents", func(t *testing.T) { testIncidents(t, open(t)) })
+	t.Run("snapshots", func(t *testing.T) { testSnapshots(t, open(t)) })
+	t.Run("pinned guardrails", func(t *testing.T) { testGuardrails(t, open(t)) })
+	t.Run("racing to pin guardrails", func(t *testing.T) { testGuardrailsRace(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -724,4 +727,111 @@ func testIncidents(t *testing.T, s store.Store) {
 		_, err = s.Incident(ctx, "nope")
 		wantErr(t, "Incident(nope)", err, store.ErrNotFound)
 	})
+}
+
+func testSnapshots(t *testing.T, s store.Store) {
+	ctx := ctxFor(t)
+	body := []byte(`{"root":{"id":"r-ab12"}}`)
+	if err := s.PutSnapshot(ctx, "sha256:a", body); err != nil {
+		t.Fatalf("PutSnapshot(a) = %v", err)
+	}
+	t.Run("a stored snapshot reads back byte for byte", func(t *testing.T) {
+		got := must[[]byte](t, "Snapshot")(s.Snapshot(ctx, "sha256:a"))
+		if string(got) != string(body) {
+			t.Errorf("Snapshot(a) = %s, want %s", got, body)
+		}
+	})
+	t.Run("putting a stored fingerprint again keeps the first body", func(t *testing.T) {
+		if err := s.PutSnapshot(ctx, "sha256:a", []byte(`{"other":true}`)); err != nil {
+			t.Fatalf("PutSnapshot(a again) = %v, want nil", err)
+		}
+		if got := must[[]byte](t, "Snapshot")(s.Snapshot(ctx, "sha256:a")); string(got) != string(body) {
+			t.Errorf("Snapshot(a) after a second put = %s, want %s", got, body)
+		}
+	})
+	t.Run("a missing snapshot is not found", func(t *testing.T) {
+		_, err := s.Snapshot(ctx, "sha256:nope")
+		wantErr(t, "Snapshot(nope)", err, store.ErrNotFound)
+	})
+	t.Run("bad input is refused", func(t *testing.T) {
+		wantErr(t, "PutSnapshot(no fingerprint)", s.PutSnapshot(ctx, "", body), store.ErrInvalid)
+		wantErr(t, "PutSnapshot(empty body)", s.PutSnapshot(ctx, "sha256:b", nil), store.ErrInvalid)
+	})
+	t.Run("snapshots commit with the transaction that stores them", func(t *testing.T) {
+		boom := errors.New("boom")
+		err := s.WithTx(ctx, func(tx store.Tx) error {
+			if err := tx.PutSnapshot(ctx, "sha256:c", body); err != nil {
+				return err
+			}
+			return boom
+		})
+		wantErr(t, "WithTx", err, boom)
+		_, err = s.Snapshot(ctx, "sha256:c")
+		wantErr(t, "Snapshot(c) after a rolled-back put", err, store.ErrNotFound)
+	})
+}
+
+func testGuardrails(t *testing.T, s store.Store) {
+	ctx := ctxFor(t)
+	_, err := s.PinnedGuardrails(ctx)
+	wantErr(t, "PinnedGuardrails(empty store)", err, store.ErrNotFound)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	v1 := must[store.GuardrailsVersion](t, "PinGuardrails")(s.PinGuardrails(ctx,
+		store.GuardrailsVersion{Hash: "sha256:g1", Body: []byte(`{"v":1}`), PinnedBy: "alice", PinnedAt: t0}, 0))
+	if v1.Seq != 1 {
+		t.Errorf("first PinGuardrails seq = %d, want 1", v1.Seq)
+	}
+	must[store.Plan](t, "SavePlan")(s.SavePlan(ctx, store.Plan{ID: "gp", Kind: store.PlanGuardrails, Author: "alice",
+		Hash: "sha256:gp", Verdict: "needs-approval", RequiredApprovals: 1, Body: []byte(`{}`)}))
+	v2 := must[store.GuardrailsVersion](t, "PinGuardrails")(s.PinGuardrails(ctx,
+		store.GuardrailsVersion{Hash: "sha256:g2", Body: []byte(`{"v":2}`), PinnedBy: "bob", PinnedAt: t0.Add(time.Hour), PlanID: "gp"}, 1))
+	t.Run("the newest version is in force", func(t *testing.T) {
+		got := must[store.GuardrailsVersion](t, "PinnedGuardrails")(s.PinnedGuardrails(ctx))
+		if diff := cmp.Diff(v2, got); diff != "" {
+			t.Errorf("PinnedGuardrails (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("every version is listed oldest first", func(t *testing.T) {
+		got := must[[]store.GuardrailsVersion](t, "ListGuardrails")(s.ListGuardrails(ctx))
+		if diff := cmp.Diff([]store.GuardrailsVersion{v1, v2}, got); diff != "" {
+			t.Errorf("ListGuardrails (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a pin made against an outdated version is a conflict", func(t *testing.T) {
+		_, err := s.PinGuardrails(ctx, store.GuardrailsVersion{Hash: "sha256:g3", Body: []byte(`{}`), PinnedBy: "carol"}, 1)
+		wantErr(t, "PinGuardrails(expect 1)", err, store.ErrConflict)
+	})
+	t.Run("a pin naming a missing plan is not found", func(t *testing.T) {
+		_, err := s.PinGuardrails(ctx, store.GuardrailsVersion{Hash: "sha256:g3", Body: []byte(`{}`), PinnedBy: "carol", PlanID: "nope"}, -1)
+		wantErr(t, "PinGuardrails(plan nope)", err, store.ErrNotFound)
+	})
+	t.Run("bad input is refused", func(t *testing.T) {
+		_, err := s.PinGuardrails(ctx, store.GuardrailsVersion{Body: []byte(`{}`), PinnedBy: "carol"}, -1)
+		wantErr(t, "PinGuardrails(no hash)", err, store.ErrInvalid)
+		_, err = s.PinGuardrails(ctx, store.GuardrailsVersion{Hash: "h", Body: []byte(`{`), PinnedBy: "carol"}, -1)
+		wantErr(t, "PinGuardrails(bad JSON)", err, store.ErrInvalid)
+		_, err = s.PinGuardrails(ctx, store.GuardrailsVersion{Hash: "h", Body: []byte(`{}`)}, -1)
+		wantErr(t, "PinGuardrails(nobody)", err, store.ErrInvalid)
+	})
+}
+
+func testGuardrailsRace(t *testing.T, s store.Store) {
+	ctx := ctxFor(t)
+	errs := race(6, func(i int) error {
+		_, err := s.PinGuardrails(ctx, store.GuardrailsVersion{Hash: fmt.Sprintf("sha256:%d", i), Body: []byte(`{}`), PinnedBy: "x"}, 0)
+		return err
+	})
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrConflict):
+		default:
+			t.Errorf("PinGuardrails in a race = %v, want nil or ErrConflict", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d racing pins against version 0 won, want exactly 1", ok)
+	}
 }
