@@ -3,13 +3,11 @@ package apply
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/org"
-	"github.com/orgguard/orgguard/internal/org/sim"
 )
 
 // expectation is the organization as it should be at each point of a
@@ -25,7 +23,7 @@ type expectation struct {
 // the same seeded source the planner uses, so the created IDs are the ones
 // behind the plan's afterFingerprint.
 func replay(ctx context.Context, base *org.Snapshot, steps []change.Planned) (*expectation, error) {
-	so, err := sim.New(base.Clone(), sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	so, err := change.Replica(base)
 	if err != nil {
 		return nil, fmt.Errorf("computing the expected states: %w", err)
 	}

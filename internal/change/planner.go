@@ -166,6 +166,16 @@ func (o Operation) where() string {
 	return o.Origin + ": "
 }
 
+// Replica returns a simulated copy of base on which a plan's steps are run:
+// by planning, and by apply to compute the state expected after each step.
+// It owns the replay contract: the copy draws the IDs of created objects
+// from one fixed seeded source, so the same steps on the same base create
+// the same IDs — the ones behind a plan's afterFingerprint. Every replay of
+// a plan must go through here.
+func Replica(base *org.Snapshot) (*sim.Org, error) {
+	return sim.New(base.Clone(), sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
+}
+
 // Planner expands operations into steps against a base snapshot.
 type Planner struct {
 	Quarantine QuarantineConfig
@@ -181,9 +191,7 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 	if q.OUName == "" && q.PolicyName == "" {
 		q = DefaultQuarantine()
 	}
-	// Deterministic IDs for objects the plan creates, so the same plan on
-	// the same snapshot gives the same after-state.
-	so, err := sim.New(base.Clone(), sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	so, err := Replica(base)
 	if err != nil {
 		return nil, fmt.Errorf("planning: %w", err)
 	}
@@ -228,7 +236,7 @@ func (p *Planner) PlanSteps(ctx context.Context, base *org.Snapshot, steps []Ste
 	if len(steps) == 0 {
 		return nil, errors.New("planning: no steps given")
 	}
-	so, err := sim.New(base.Clone(), sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	so, err := Replica(base)
 	if err != nil {
 		return nil, fmt.Errorf("planning: %w", err)
 	}
