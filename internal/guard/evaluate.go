@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/orgguard/orgguard/internal/display"
 )
 
 // Guard is a compiled configuration, safe for concurrent use.
@@ -131,13 +133,13 @@ func (g *Guard) Evaluate(in Input) (Verdict, error) {
 		}
 		if t.Refuse {
 			add(Reason{Rule: RuleThreshold, Effect: EffectRefuse,
-				Message: fmt.Sprintf("the change affects %s of %s (%s), %s: refused", Thousands(f.affected), plural(f.total, "account"), pct(share), t)})
+				Message: fmt.Sprintf("the change affects %s of %s (%s), %s: refused", display.Thousands(f.affected), plural(f.total, "account"), pct(share), t)})
 			continue
 		}
 		if t.Approvals > tierApprovals {
 			tierApprovals = t.Approvals
 			tierReason = &Reason{Rule: RuleThreshold, Effect: EffectApprovals, Approvals: t.Approvals,
-				Message: fmt.Sprintf("the change affects %s of %s (%s), %s: %s required", Thousands(f.affected), plural(f.total, "account"), pct(share), t, plural(t.Approvals, "approval"))}
+				Message: fmt.Sprintf("the change affects %s of %s (%s), %s: %s required", display.Thousands(f.affected), plural(f.total, "account"), pct(share), t, plural(t.Approvals, "approval"))}
 		}
 	}
 	base := 0
@@ -334,14 +336,14 @@ func (g *Guard) broad(ts []Target, nearDenied, total int) string {
 			continue
 		}
 		if t.AccountsUnder > d.BroadTargetAccounts {
-			return fmt.Sprintf("%s holds %s, more than %s", describeTarget(t), plural(t.AccountsUnder, "account"), Thousands(d.BroadTargetAccounts))
+			return fmt.Sprintf("%s holds %s, more than %s", describeTarget(t), plural(t.AccountsUnder, "account"), display.Thousands(d.BroadTargetAccounts))
 		}
 		if s := shareOf(t.AccountsUnder, total); s > d.BroadTargetShare {
 			return fmt.Sprintf("%s holds %s of the organization, more than %s", describeTarget(t), pct(s), pct(d.BroadTargetShare))
 		}
 	}
 	if nearDenied > d.BroadTargetAccounts {
-		return fmt.Sprintf("%s near-denied, more than %s", plural(nearDenied, "account"), Thousands(d.BroadTargetAccounts))
+		return fmt.Sprintf("%s near-denied, more than %s", plural(nearDenied, "account"), display.Thousands(d.BroadTargetAccounts))
 	}
 	if s := shareOf(nearDenied, total); s > d.BroadTargetShare {
 		return fmt.Sprintf("%s of the organization near-denied, more than %s", pct(s), pct(d.BroadTargetShare))
@@ -489,7 +491,7 @@ func validateInput(in Input) error {
 		add("impact.catalogActions", "negative (%d)", im.CatalogActions)
 	}
 	if len(im.Accounts) > max(im.AccountsTotal, 0) {
-		add("impact.accounts", "%s affected but the organization has %s", Thousands(len(im.Accounts)), plural(im.AccountsTotal, "account"))
+		add("impact.accounts", "%s affected but the organization has %s", display.Thousands(len(im.Accounts)), plural(im.AccountsTotal, "account"))
 	}
 	seen := make(map[string]bool, len(im.Accounts))
 	for i, a := range im.Accounts {

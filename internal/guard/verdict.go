@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/orgguard/orgguard/internal/display"
 )
 
 // Rule names a guardrail. Rule names appear in reasons, in overrides and in
@@ -304,26 +306,7 @@ func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
-	return Thousands(n) + " " + noun + "s"
-}
-
-// Thousands formats n with comma separators: 10000 -> "10,000". Messages
-// and the plan renderings use it for counts.
-func Thousands(n int) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return display.Thousands(n) + " " + noun + "s"
 }
 
 // pct renders a share: 0.05 → "5%", 0.125 → "12.5%".
@@ -338,7 +321,7 @@ func listIDs(ids []string, limit int) string {
 	if len(ids) <= limit {
 		return strings.Join(ids, ", ")
 	}
-	return strings.Join(ids[:limit], ", ") + fmt.Sprintf(" and %s more", Thousands(len(ids)-limit))
+	return strings.Join(ids[:limit], ", ") + fmt.Sprintf(" and %s more", display.Thousands(len(ids)-limit))
 }
 
 // idListLimit is how many ids a message names before summarising.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/impact"
 )
@@ -46,27 +47,27 @@ func WriteText(w io.Writer, f *File, o TextOptions) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", c.bold("Plan"), f.ID)
 	if f.Description != "" {
-		fmt.Fprintf(&b, "  %s\n", f.Description)
+		fmt.Fprintf(&b, "  %s\n", t(f.Description))
 	}
-	fmt.Fprintf(&b, "  author %s · backend %s · base %s\n\n", f.Author, f.Backend, short(f.BaseFingerprint))
+	fmt.Fprintf(&b, "  author %s · backend %s · base %s\n\n", t(f.Author), t(f.Backend), short(f.BaseFingerprint))
 
 	fmt.Fprintf(&b, "%s (%d)\n", c.bold("Steps"), len(f.Steps))
 	for i, s := range f.Steps {
-		fmt.Fprintf(&b, "  %d. %s\n", i+1, s.Summary)
+		fmt.Fprintf(&b, "  %d. %s\n", i+1, t(s.Summary))
 		for _, inv := range s.Inverse {
-			fmt.Fprintf(&b, "     %s %s\n", c.dim("undo:"), c.dim(inv.Summary))
+			fmt.Fprintf(&b, "     %s %s\n", c.dim("undo:"), c.dim(t(inv.Summary)))
 		}
 	}
 	b.WriteString("\n")
 
 	r := &f.Impact
 	fmt.Fprintf(&b, "%s %s of %s member accounts affected", c.bold("Blast radius:"),
-		c.bold(guard.Thousands(r.AccountsAffected)), guard.Thousands(r.AccountsTotal))
+		c.bold(display.Thousands(r.AccountsAffected)), display.Thousands(r.AccountsTotal))
 	if r.ManagementAccountID != "" {
 		fmt.Fprintf(&b, " (management account %s exempt from SCPs and RCPs)", r.ManagementAccountID)
 	}
 	fmt.Fprintf(&b, "\n  over %s catalog actions (%s in RCP-supported services), exact, not sampled\n",
-		guard.Thousands(r.CatalogActions), guard.Thousands(r.RCPActions))
+		display.Thousands(r.CatalogActions), display.Thousands(r.RCPActions))
 	if r.AccountsAffected > 0 {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "  %-44s %9s %12s %9s  %s\n", "account", "denied", "conditional", "allowed", "critical lost")
@@ -75,11 +76,11 @@ func WriteText(w io.Writer, f *File, o TextOptions) error {
 				fmt.Fprintf(&b, "  … %d more affected accounts (--format json lists all)\n", len(r.Accounts)-i)
 				break
 			}
-			fmt.Fprintf(&b, "  %-44s %s %s %s  %s\n", clip(a.Name+" ("+a.ID+")", 44),
+			fmt.Fprintf(&b, "  %-44s %s %s %s  %s\n", clip(t(a.Name)+" ("+t(a.ID)+")", 44),
 				signed(c, a.NewlyDenied, 9, c.red), signed(c, a.NewlyConditional, 12, c.yellow),
-				signed(c, a.NewlyAllowed, 9, c.green), c.red(criticalList(a.CriticalLost)))
+				signed(c, a.NewlyAllowed, 9, c.green), c.red(t(criticalList(a.CriticalLost))))
 			if len(a.ServicesLost) > 0 {
-				fmt.Fprintf(&b, "  %-44s %d services lost entirely: %s\n", "", len(a.ServicesLost), listClip(a.ServicesLost, 5))
+				fmt.Fprintf(&b, "  %-44s %d services lost entirely: %s\n", "", len(a.ServicesLost), t(listClip(a.ServicesLost, 5)))
 			}
 		}
 		b.WriteString("\n")
@@ -95,16 +96,16 @@ func WriteText(w io.Writer, f *File, o TextOptions) error {
 				continue
 			}
 			shown++
-			name := n.Name
+			name := t(n.Name)
 			if n.Kind == "root" {
-				name = "Root " + n.ID
+				name = "Root " + t(n.ID)
 			}
 			mark := c.yellow("*")
 			if n.AccountsAffected == n.AccountsTotal && n.AccountsTotal > 0 {
 				mark = c.red("*")
 			}
 			fmt.Fprintf(&b, "  %s%s %s  %s/%s\n", strings.Repeat("  ", depth), mark, name,
-				guard.Thousands(n.AccountsAffected), guard.Thousands(n.AccountsTotal))
+				display.Thousands(n.AccountsAffected), display.Thousands(n.AccountsTotal))
 		}
 		if deeper > 0 {
 			fmt.Fprintf(&b, "  … %d more affected OUs deeper in the tree (--format json lists all)\n", deeper)
@@ -138,12 +139,12 @@ func writeVerdictText(b *strings.Builder, f *File, c palette) {
 		case r.Effect == guard.EffectApprovals || r.Effect == guard.EffectSchedule:
 			icon = c.yellow("!")
 		}
-		fmt.Fprintf(b, "  %s %s: %s\n", icon, r.Rule, r.Message)
+		fmt.Fprintf(b, "  %s %s: %s\n", icon, r.Rule, t(r.Message))
 		if len(r.Missing) > 0 {
-			fmt.Fprintf(b, "      declared but not affected: %s\n", idList(r.Missing, r.MoreMissing))
+			fmt.Fprintf(b, "      declared but not affected: %s\n", t(idList(r.Missing, r.MoreMissing)))
 		}
 		if len(r.Unexpected) > 0 {
-			fmt.Fprintf(b, "      affected but not declared: %s\n", idList(r.Unexpected, r.MoreUnexpected))
+			fmt.Fprintf(b, "      affected but not declared: %s\n", t(idList(r.Unexpected, r.MoreUnexpected)))
 		}
 	}
 	if v.Decision != guard.Refused {
@@ -156,28 +157,28 @@ func WriteMarkdown(w io.Writer, f *File) error {
 	var b strings.Builder
 	r := &f.Impact
 	icon := map[guard.Decision]string{guard.Allowed: "✅", guard.NeedsApprovals: "⚠️", guard.Refused: "⛔"}[f.Guard.Decision]
-	fmt.Fprintf(&b, "### %s orgguard plan `%s`: **%s**\n\n", icon, f.ID, f.Guard.Decision)
+	fmt.Fprintf(&b, "### %s orgguard plan %s: **%s**\n\n", icon, display.MarkdownCode(f.ID), f.Guard.Decision)
 	if f.Description != "" {
-		fmt.Fprintf(&b, "%s\n\n", f.Description)
+		fmt.Fprintf(&b, "%s\n\n", display.Markdown(f.Description))
 	}
 	fmt.Fprintf(&b, "**%s of %s** member accounts affected · risk **%s** · required approvals **%d**\n\n",
-		guard.Thousands(r.AccountsAffected), guard.Thousands(r.AccountsTotal), f.Guard.Risk, f.Guard.RequiredApprovals)
+		display.Thousands(r.AccountsAffected), display.Thousands(r.AccountsTotal), f.Guard.Risk, f.Guard.RequiredApprovals)
 	if len(f.Guard.Reasons) > 0 {
 		b.WriteString("| rule | effect | reason |\n|---|---|---|\n")
 		for _, rs := range f.Guard.Reasons {
 			eff := string(rs.Effect)
 			if rs.Overridden {
-				eff += " (overridden: " + mdCell(rs.OverrideReason) + ")"
+				eff += " (overridden: " + display.Markdown(rs.OverrideReason) + ")"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", rs.Rule, eff, mdCell(rs.Message))
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", display.MarkdownCode(string(rs.Rule)), eff, display.Markdown(rs.Message))
 		}
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "<details><summary>Steps (%d) and their inverses</summary>\n\n", len(f.Steps))
 	for i, s := range f.Steps {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, mdCell(s.Summary))
+		fmt.Fprintf(&b, "%d. %s\n", i+1, display.Markdown(s.Summary))
 		for _, inv := range s.Inverse {
-			fmt.Fprintf(&b, "   - undo: %s\n", mdCell(inv.Summary))
+			fmt.Fprintf(&b, "   - undo: %s\n", display.Markdown(inv.Summary))
 		}
 	}
 	b.WriteString("\n</details>\n\n")
@@ -188,12 +189,12 @@ func WriteMarkdown(w io.Writer, f *File) error {
 				fmt.Fprintf(&b, "\n…and %d more affected accounts.\n", len(r.Accounts)-i)
 				break
 			}
-			fmt.Fprintf(&b, "| %s `%s` | `%s` | %s | %s | %s | %s |\n", mdCell(a.Name), a.ID, mdCell(a.Path),
-				guard.Thousands(a.NewlyDenied), guard.Thousands(a.NewlyConditional), guard.Thousands(a.NewlyAllowed), mdCell(criticalList(a.CriticalLost)))
+			fmt.Fprintf(&b, "| %s %s | %s | %s | %s | %s | %s |\n", display.Markdown(a.Name), display.MarkdownCode(a.ID), display.MarkdownCode(a.Path),
+				display.Thousands(a.NewlyDenied), display.Thousands(a.NewlyConditional), display.Thousands(a.NewlyAllowed), display.Markdown(criticalList(a.CriticalLost)))
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "<sub>base `%s` · plan hash `%s` · %s catalog actions, exact</sub>\n", short(f.BaseFingerprint), short(f.PlanHash), guard.Thousands(r.CatalogActions))
+	fmt.Fprintf(&b, "<sub>base %s · plan hash %s · %s catalog actions, exact</sub>\n", display.MarkdownCode(short(f.BaseFingerprint)), display.MarkdownCode(short(f.PlanHash)), display.Thousands(r.CatalogActions))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -224,16 +225,15 @@ func idList(ids []string, more int) string {
 	return s
 }
 
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
-}
+// t escapes a name or message for a terminal (see display.Text).
+func t(s string) string { return display.Text(s) }
 
 // signed right-aligns "+n" in width columns, coloured (0 dimmed).
 func signed(c palette, n, width int, col func(string) string) string {
 	if n == 0 {
 		return c.dim(fmt.Sprintf("%*s", width, "0"))
 	}
-	return col(fmt.Sprintf("%*s", width, "+"+guard.Thousands(n)))
+	return col(fmt.Sprintf("%*s", width, "+"+display.Thousands(n)))
 }
 
 func clip(s string, n int) string {
