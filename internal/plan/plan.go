@@ -58,6 +58,10 @@ type File struct {
 	Reasons           []guard.Reason `json:"reasons"`
 	RequiredApprovals int            `json:"requiredApprovals"`
 	Guard             guard.Verdict  `json:"guard"`
+	// Guardrails is the hash of the pinned guardrails the verdict was
+	// computed with (see package review); empty for a plan made without a
+	// store.
+	Guardrails string `json:"guardrails,omitempty"`
 
 	// PlanHash is "sha256:" and the hex SHA-256 of the file's canonical
 	// JSON with PlanHash empty. Approvals bind to it.
@@ -78,6 +82,9 @@ type Request struct {
 	// Steps, when set instead of Operations, are planned as they are
 	// (change.Planner.PlanSteps): a rollback of an applied change.
 	Steps []change.Step
+	// Guardrails is recorded in the plan: the hash of the pinned
+	// guardrails the Planner was built from.
+	Guardrails string
 }
 
 // Planner holds what planning needs besides the request: the guardrails,
@@ -117,9 +124,14 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		return nil, fmt.Errorf("computing the blast radius: %w", err)
 	}
 	bx, ax := cplan.BaseIndex, cplan.AfterIndex
+	// The plan records its time to the second, and decides with that time:
+	// approve and apply re-derive the verdict from the file (package
+	// review) and must get exactly the same answer.
+	now := req.Now.UTC().Truncate(time.Second)
 	f := &File{
 		FormatVersion:    FormatVersion,
-		CreatedAt:        req.Now.UTC().Truncate(time.Second),
+		CreatedAt:        now,
+		Guardrails:       req.Guardrails,
 		Author:           req.Author,
 		Description:      req.Description,
 		Source:           req.Source,
@@ -140,7 +152,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	}
 	protected, unmatched := p.Guard.Config().Protected.Resolve(guardNodes(bx))
 	in := guard.Input{
-		Now:          req.Now,
+		Now:          now,
 		Stage:        guard.StagePlan,
 		Operation:    operationName(req),
 		Targets:      f.Targets,
