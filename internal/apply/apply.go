@@ -29,11 +29,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgguard/orgguard/internal/guard"
-	"github.com/orgguard/orgguard/internal/impact"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/probe"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -47,10 +46,14 @@ const DefaultLockTTL = 30 * time.Second
 
 // Options are what the engine needs from the outside world.
 type Options struct {
-	Store    store.Store
-	Backend  org.Backend
-	Guard    *guard.Guard
-	Analyzer *impact.Analyzer
+	Store   store.Store
+	Backend org.Backend
+	// Planner is the planning pipeline built from the pinned guardrails
+	// (Pinned): apply derives every plan's verdict again with it, checks
+	// the schedule with its Guard and the observed impact with its
+	// Analyzer.
+	Planner *plan.Planner
+	Pinned  review.Pinned
 	// Prober runs the probes; nil runs none (the state and impact checks
 	// still run). Evaluator computes the probes' expectations on the
 	// expected states; nil means one with the engine's fallback RCP list.
@@ -72,10 +75,6 @@ type Options struct {
 	// organization the plan touches (see Parts); nil reads the whole
 	// organization for every check.
 	Parts Parts
-	// BaseSnapshot returns the snapshot a plan was made against, by
-	// fingerprint, to show what changed since when a plan is stale; nil or
-	// an error leaves the differences out.
-	BaseSnapshot func(fingerprint string) (*org.Snapshot, error)
 	// Crash is a test hook called at every journal point (n counts from 1
 	// over the whole run): when it returns an error the engine stops at
 	// once, as if the process had died there — no rollback, no journal
@@ -202,6 +201,19 @@ func (e *RefusedError) Error() string {
 func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 
 func refused(reasons ...string) *RefusedError { return &RefusedError{Reasons: reasons} }
+
+// asRefused turns the review chain's refusals into a *RefusedError and
+// returns other errors unchanged.
+func asRefused(err error) error {
+	var rr *review.RefusedError
+	switch {
+	case errors.As(err, &rr):
+		return refused(rr.Reason)
+	case errors.Is(err, review.ErrRefused):
+		return refused(err.Error())
+	}
+	return err
+}
 
 // Request is one apply.
 type Request struct {

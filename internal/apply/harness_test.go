@@ -16,6 +16,7 @@ import (
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/probe"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 	"github.com/orgguard/orgguard/internal/store/sqlstore"
 )
@@ -65,6 +66,10 @@ type world struct {
 	guard *guard.Guard
 	an    *impact.Analyzer
 	dir   string
+	// planner and pinned: the pipeline built from the guardrails pinned in
+	// the world's store.
+	planner *plan.Planner
+	pinned  review.Pinned
 }
 
 // weekdayNoon is inside no window; guard defaults require windows only
@@ -101,14 +106,20 @@ func newWorldFrom(t testing.TB, snap *org.Snapshot, gcfg *guard.Config) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, clk: clk, st: st, org: o, base: snap, guard: g, an: analyzer(t), dir: dir}
+	w := &world{t: t, clk: clk, st: st, org: o, base: snap, guard: g, an: analyzer(t), dir: dir}
+	w.planner = &plan.Planner{Guard: g, Analyzer: w.an, Quarantine: testQuarantine()}
+	w.pinned, err = review.Check(context.Background(), st, review.Rules{Guardrails: cfg, Quarantine: testQuarantine()}, "test", "test", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 // options returns engine options over the world, with the engine prober.
 func (w *world) options(actor string) Options {
 	c, _ := catOnce()
 	ev := probe.NewEvaluator(c.RCPSupported)
-	return Options{Store: w.st, Backend: w.org, Guard: w.guard, Analyzer: w.an,
+	return Options{Store: w.st, Backend: w.org, Planner: w.planner, Pinned: w.pinned,
 		Prober: &probe.Engine{Reader: w.org, Eval: ev}, Evaluator: ev, Probes: probe.DefaultConfig(),
 		Now: w.clk.Now, Actor: actor, Holder: actor + " (test)", LockTTL: 30 * time.Second,
 		Sleep: func(ctx context.Context, d time.Duration) error { w.clk.Add(d); return nil }}
@@ -120,26 +131,35 @@ func (w *world) plan(author string, ops ...change.Operation) *plan.File {
 	return w.planOn(w.org, author, ops...)
 }
 
-// planOn plans ops against the organization as r reads it.
+// planOn plans ops against the organization as r reads it, and saves the
+// plan in the store with its base snapshot (as orgguard plan --out does).
 func (w *world) planOn(r org.Reader, author string, ops ...change.Operation) *plan.File {
 	w.t.Helper()
 	live, err := r.Snapshot(context.Background())
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	p := &plan.Planner{Guard: w.guard, Analyzer: w.an, Quarantine: testQuarantine()}
-	res, err := p.Make(context.Background(), live, plan.Request{Operations: ops, Author: author, Source: "cli", Now: w.clk.Now()})
+	res, err := w.planner.Make(context.Background(), live, plan.Request{Operations: ops, Author: author, Source: "cli",
+		Now: w.clk.Now(), Guardrails: w.pinned.Hash()})
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	if _, err := review.Save(context.Background(), w.st, res.File, live, author); err != nil {
+		w.t.Fatal(err)
+	}
 	return res.File
+}
+
+// approver approves plans in the world's store.
+func (w *world) approver() *review.Approver {
+	return &review.Approver{Store: w.st, Planner: w.planner, Pinned: w.pinned}
 }
 
 // approve records approvals of f by each name.
 func (w *world) approve(f *plan.File, names ...string) {
 	w.t.Helper()
 	for _, n := range names {
-		if _, err := Approve(context.Background(), w.st, f, n, "looks right"); err != nil {
+		if _, err := w.approver().Approve(context.Background(), f.ID, n, "looks right"); err != nil {
 			w.t.Fatalf("Approve(%s) = %v", n, err)
 		}
 	}

@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/impact"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/awsorg"
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/org/simserver"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/probe"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 	"github.com/orgguard/orgguard/internal/store/sqlstore"
 )
@@ -59,8 +61,24 @@ func killChild(dir string) int {
 		return 4
 	}
 	g, _ := guard.Compile(guard.Default())
+	pinned, err := review.Current(ctx, st)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 4
+	}
+	cat, err := catOnce()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 4
+	}
+	an, err := impact.NewAnalyzer(cat, impact.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 4
+	}
+	planner := &plan.Planner{Guard: g, Analyzer: an, Quarantine: testQuarantine()}
 	ev := probe.NewEvaluator(nil)
-	e := New(Options{Store: st, Backend: o, Guard: g, Prober: &probe.Engine{Reader: o, Eval: ev}, Evaluator: ev,
+	e := New(Options{Store: st, Backend: o, Planner: planner, Pinned: pinned, Prober: &probe.Engine{Reader: o, Eval: ev}, Evaluator: ev,
 		Actor: "alice", LockTTL: 2 * time.Second, Now: func() time.Time { return weekdayNoon },
 		Crash: func(n int, _ string) error {
 			if n == at {

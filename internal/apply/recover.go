@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -77,7 +78,7 @@ func (e *Engine) recoverLocked(ctx context.Context) ([]Recovery, error) {
 
 func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, error) {
 	rec := Recovery{ChangeID: ch.ID, PlanID: ch.PlanID}
-	f, _, err := LoadPlan(ctx, e.o.Store, ch.PlanID)
+	f, _, err := review.Load(ctx, e.o.Store, ch.PlanID)
 	if err != nil {
 		return rec, err
 	}

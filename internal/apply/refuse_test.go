@@ -9,6 +9,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -134,9 +135,9 @@ func TestApprove(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := Approve(ctx, w.st, f, tt.who, "")
+			a, err := w.approver().Approve(ctx, f.ID, tt.who, "")
 			if tt.want != "" {
-				if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.want) {
+				if !errors.Is(err, review.ErrRefused) || !strings.Contains(err.Error(), tt.want) {
 					t.Fatalf("Approve(%q) = %v, want a refusal saying %q", tt.who, err, tt.want)
 				}
 				return
@@ -154,8 +155,8 @@ func TestApprove(t *testing.T) {
 		if g.Verdict != guard.Refused {
 			t.Fatalf("deny-all on Root verdict %s, want refused", g.Verdict)
 		}
-		_, err := Approve(ctx, w.st, g, "bob", "")
-		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "refused by the guardrails") {
+		_, err := w.approver().Approve(ctx, g.ID, "bob", "")
+		if !errors.Is(err, review.ErrRefused) || !strings.Contains(err.Error(), "refused by the guardrails") {
 			t.Errorf("Approve(refused plan) = %v", err)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/plan"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -27,7 +28,7 @@ func RollbackSteps(ctx context.Context, st store.Store, changeID string) ([]chan
 	if ch.State != store.ChangeApplied {
 		return nil, nil, refused(fmt.Sprintf("change %s is %s: only an applied change is rolled back this way (a running one is settled by orgguard recover; a rolled-back one needs nothing)", changeID, ch.State))
 	}
-	f, p, err := LoadPlan(ctx, st, ch.PlanID)
+	f, p, err := review.Load(ctx, st, ch.PlanID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -83,12 +84,4 @@ func RollbackSteps(ctx context.Context, st store.Store, changeID string) ([]chan
 		}
 	}
 	return out, f, nil
-}
-
-// RecordRollbackPlan writes the audit entry linking a rollback plan to the
-// change it undoes.
-func RecordRollbackPlan(ctx context.Context, st store.Store, actor, changeID, planID string) error {
-	return st.WithTx(ctx, func(tx store.Tx) error {
-		return audit(ctx, tx, actor, "rollback.planned", changeID, map[string]any{"plan": planID})
-	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/probe"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -30,6 +31,9 @@ type changeDetail struct {
 	BaseFingerprint string          `json:"baseFingerprint"`
 	Canary          []string        `json:"canary,omitempty"`
 	PlanHash        string          `json:"planHash"`
+	// Guardrails is the hash of the pinned guardrails the apply checked
+	// the plan under.
+	Guardrails string `json:"guardrails,omitempty"`
 	// Staged, when set, are the steps actually run instead of the plan's:
 	// a canary of a policy update staged through a temporary copy. The
 	// journal's step numbers then count these (1-based).
@@ -102,12 +106,14 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 	if err := f.Verify(); err != nil {
 		return nil, refused(fmt.Sprintf("plan %s does not match its planHash: it was edited after planning (approvals bind to the hash); make a new plan", f.ID))
 	}
-	sp, err := SavePlan(ctx, e.o.Store, f, e.o.Actor)
-	if errors.Is(err, ErrPlanChanged) {
-		return nil, refused(err.Error())
-	}
+	// Only the stored plan counts, and only with the verdict orgguard
+	// derives for it now: never the file's own say-so.
+	_, sp, err := review.Stored(ctx, e.o.Store, f)
 	if err != nil {
-		return nil, err
+		return nil, asRefused(err)
+	}
+	if err := review.Verify(ctx, e.o.Store, e.o.Planner, e.o.Pinned, f); err != nil {
+		return nil, asRefused(err)
 	}
 	switch sp.State {
 	case store.PlanPending, store.PlanApproved:
@@ -120,10 +126,10 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 	v := f.Guard
 	extra := 0
 	if r := strings.TrimSpace(req.OverrideWindow); r != "" {
-		cfg := e.o.Guard.Config()
+		cfg := e.o.Planner.Guard.Config()
 		// Override only the schedule rules that refuse now: each adds its
 		// extra approvals.
-		pre := e.o.Guard.CheckApply(v, e.o.Now(), req.Confirm)
+		pre := e.o.Planner.Guard.CheckApply(v, e.o.Now(), req.Confirm)
 		for _, rule := range []guard.Rule{guard.RuleWindow, guard.RuleFreeze} {
 			if !slices.ContainsFunc(pre.Reasons, func(x guard.Reason) bool {
 				return x.Rule == rule && x.Effect == guard.EffectRefuse && !x.Overridden
@@ -138,7 +144,7 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 			extra += cfg.Overrides.ExtraApprovals
 		}
 	}
-	chk := e.o.Guard.CheckApply(v, e.o.Now(), req.Confirm)
+	chk := e.o.Planner.Guard.CheckApply(v, e.o.Now(), req.Confirm)
 	for _, r := range chk.Reasons {
 		if r.Effect == guard.EffectRefuse && !r.Overridden {
 			reasons = append(reasons, r.Message)
@@ -148,7 +154,7 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	valid := ValidApprovals(all, f)
+	valid := review.ValidApprovals(all, f)
 	need := f.RequiredApprovals + extra
 	var names []string
 	for _, a := range valid {
@@ -289,10 +295,8 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 	}
 	if fp := org.ComputeFingerprint(live); fp != f.BaseFingerprint {
 		re := refused(fmt.Sprintf("plan %s is stale: the organization changed since it was planned (base %s, now %s); make a new plan", f.ID, short(f.BaseFingerprint), short(fp)))
-		if e.o.BaseSnapshot != nil {
-			if base, err := e.o.BaseSnapshot(f.BaseFingerprint); err == nil {
-				re.Changes = org.Diff(org.MustIndex(base), org.MustIndex(live))
-			}
+		if base, err := review.Base(ctx, e.o.Store, f.BaseFingerprint); err == nil {
+			re.Changes = org.Diff(org.MustIndex(base), org.MustIndex(live))
 		}
 		if re.Changes == nil {
 			re.Reasons = append(re.Reasons, "the plan's base snapshot is not available to list the differences")
@@ -333,7 +337,7 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 	rep.PlanBindings = ex.bind
 	r := &run{e: e, f: f, rep: rep, base: live, ex: ex, steps: steps, order: order, sample: sample, bind: change.Bindings{}, lock: h}
 
-	detail := changeDetail{Order: order, PlanBindings: ex.bind, BaseFingerprint: f.BaseFingerprint, Canary: canaryIDs, PlanHash: f.PlanHash, Staged: staged}
+	detail := changeDetail{Order: order, PlanBindings: ex.bind, BaseFingerprint: f.BaseFingerprint, Canary: canaryIDs, PlanHash: f.PlanHash, Staged: staged, Guardrails: e.o.Pinned.Hash()}
 	err = e.o.Store.WithTx(ctx, func(tx store.Tx) error {
 		p, err := tx.Plan(ctx, f.ID)
 		if err != nil {
@@ -353,7 +357,8 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 		}
 		r.change = ch.ID
 		return audit(ctx, tx, e.o.Actor, "apply.started", f.ID, map[string]any{"change": ch.ID, "hash": f.PlanHash,
-			"approvers": approvers, "steps": len(steps), "canary": canaryIDs, "overrideWindow": req.OverrideWindow})
+			"approvers": approvers, "steps": len(steps), "canary": canaryIDs, "overrideWindow": req.OverrideWindow,
+			"guardrails": e.o.Pinned.Hash()})
 	})
 	if err != nil {
 		return rep, fmt.Errorf("starting the change: %w", err)
@@ -511,8 +516,8 @@ func (r *run) check(ctx context.Context, when string, k int) (CheckReport, error
 	}
 	cr.StateOK = len(cr.Drift) == 0
 	cr.ImpactOK = true
-	if e.o.Analyzer != nil {
-		im, err := e.o.Analyzer.Compute(expected, live)
+	if e.o.Planner != nil && e.o.Planner.Analyzer != nil {
+		im, err := e.o.Planner.Analyzer.Compute(expected, live)
 		if err != nil {
 			return cr, fmt.Errorf("health check %s: computing the observed impact: %w", when, err)
 		}

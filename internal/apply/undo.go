@@ -9,6 +9,7 @@ import (
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/plan"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -143,8 +144,8 @@ func (e *Engine) verifyBase(ctx context.Context, f *plan.File, bind change.Bindi
 		return true, nil, nil
 	}
 	detail := []string{fmt.Sprintf("the organization's fingerprint is %s, the plan's base is %s", short(fp), short(f.BaseFingerprint))}
-	if base == nil && e.o.BaseSnapshot != nil {
-		base, _ = e.o.BaseSnapshot(f.BaseFingerprint)
+	if base == nil {
+		base, _ = review.Base(ctx, e.o.Store, f.BaseFingerprint)
 	}
 	if base != nil {
 		bx, err1 := org.NewIndex(base)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -26,6 +27,13 @@ import (
 
 // FormatVersion is the plan file format this package writes and reads.
 const FormatVersion = 1
+
+// MaxFileBytes bounds a plan file read (and a stored snapshot decompressed):
+// a plan of a 10,000-account organization is about 20 MB indented.
+const MaxFileBytes = 256 << 20
+
+// MaxDescription bounds a plan's description, in bytes.
+const MaxDescription = 4096
 
 // File is a plan: what was asked, the steps and their inverses, the blast
 // radius, the guardrails' verdict, and a hash over all of it. Its format is
@@ -391,9 +399,17 @@ func (f *File) Write(path string) error {
 
 // Read reads a plan file and verifies its hash and format version.
 func Read(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading plan: %w", err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading plan: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB: not a plan file", path, MaxFileBytes>>20)
 	}
 	return Parse(data, path)
 }
