@@ -2,39 +2,28 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/apply"
-	"github.com/orgguard/orgguard/internal/catalog"
-	"github.com/orgguard/orgguard/internal/config"
-	"github.com/orgguard/orgguard/internal/org"
-	"github.com/orgguard/orgguard/internal/org/sim"
+	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/plan"
-	"github.com/orgguard/orgguard/internal/probe"
-	"github.com/orgguard/orgguard/internal/probe/awsprobe"
-	"github.com/orgguard/orgguard/internal/store"
 )
 
-// applyFlags are the flags of `orgguard apply` (and `recover`).
+// applyFlags are the flags of `orgguard apply`.
 type applyFlags struct {
+	appFlags
 	confirm        string
 	overrideWindow string
 	canary         []string
 	canaryWait     time.Duration
 	asJSON         bool
-	by             string
-	now            string
-	lockTTL        time.Duration
 }
 
 func newApplyCmd(e *env) *cobra.Command {
@@ -77,7 +66,7 @@ verified), 2 bad input, 3 refused, 4 internal error. See docs/apply.md.`,
 	fl.DurationVar(&af.canaryWait, "canary-wait", 0, "how long to wait after the canary before widening (default: probes.canaryWaitSeconds)")
 	fl.BoolVar(&af.asJSON, "json", false, "print the report as JSON")
 	fl.StringVar(&af.by, "by", "", "who applies (default: identity.user from the configuration, else the OS user)")
-	addEngineFlags(cmd, af)
+	addEngineFlags(cmd, &af.appFlags)
 	addConfigFlag(cmd)
 	addStoreFlag(cmd)
 	return cmd
@@ -86,7 +75,7 @@ verified), 2 bad input, 3 refused, 4 internal error. See docs/apply.md.`,
 // addEngineFlags adds the hidden flags for tests and the demo: --now (the
 // demo replays a scene at a chosen time; tests pin windows) and --lock-ttl
 // (a test kills an apply and must not wait 30 s for its lock to expire).
-func addEngineFlags(cmd *cobra.Command, af *applyFlags) {
+func addEngineFlags(cmd *cobra.Command, af *appFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&af.now, "now", "", "evaluate windows and freezes at this instant (RFC 3339); for tests and the demo")
 	fl.DurationVar(&af.lockTTL, "lock-ttl", apply.DefaultLockTTL, "organization lock lifetime without a heartbeat; for tests")
@@ -94,187 +83,55 @@ func addEngineFlags(cmd *cobra.Command, af *applyFlags) {
 	_ = fl.MarkHidden("lock-ttl")
 }
 
-// engineEnv is what apply, recover and rollback open.
-type engineEnv struct {
-	cfg     *config.Config
-	st      store.Store
-	backend org.Backend
-	engine  *apply.Engine
-	planner *plan.Planner
-	actor   string
-	probes  string // how probes run, for the report
-}
-
-func (x *engineEnv) Close() { x.st.Close() }
-
-// snapshotDir is where the base snapshots of saved plans are kept: next to
-// an SQLite store, else under ./.orgguard.
-func snapshotDir(cfg *config.Config, cmd *cobra.Command) string {
-	dsn := cfg.Store
-	if f := cmd.Flag("store"); f != nil && f.Changed {
-		dsn = f.Value.String()
-	}
-	if dsn == "" || strings.Contains(dsn, "://") {
-		return filepath.Join(".orgguard", "snapshots")
-	}
-	return filepath.Join(filepath.Dir(dsn), "snapshots")
-}
-
-// snapshotFile names the archived snapshot with fingerprint fp.
-func snapshotFile(dir, fp string) string {
-	return filepath.Join(dir, strings.TrimPrefix(fp, "sha256:")+".json")
-}
-
-func openEngine(cmd *cobra.Command, e *env, af *applyFlags, by string) (*engineEnv, error) {
+func runApply(cmd *cobra.Command, e *env, af *applyFlags, ref string) error {
 	ctx := cmd.Context()
-	cfg, err := loadConfig(cmd)
+	a, err := openApp(cmd, e, &af.appFlags, af.asJSON)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	planner, err := newPlanner(cfg)
-	if err != nil {
-		return nil, err
+	defer a.Close()
+	req := app.ApplyRequest{Ref: ref, Confirm: af.confirm, OverrideWindow: af.overrideWindow, Canary: af.canary}
+	if cmd.Flags().Changed("canary-wait") {
+		req.CanaryWait = &af.canaryWait
 	}
-	st, err := openStore(ctx, cmd, false)
-	if err != nil {
-		return nil, err
-	}
-	b, err := openBackend(ctx, e, cfg)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	now := time.Now
-	if af.now != "" {
-		t, err := time.Parse(time.RFC3339, af.now)
-		if err != nil {
-			st.Close()
-			return nil, badInput(fmt.Errorf("--now %q: want RFC 3339", af.now))
+	if isTerminalReader(e.stdin) {
+		req.Prompt = func(f *plan.File) (string, error) {
+			fmt.Fprintf(e.stdout, "Plan %s is risk %s. Type %q to confirm: ", f.ID, f.Guard.Risk, display.Text(f.Guard.ConfirmationText))
+			line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+			return strings.TrimRight(line, "\r\n"), nil
 		}
-		offset := time.Since(t)
-		now = func() time.Time { return time.Now().Add(-offset) }
 	}
-	cat, err := catalog.Load()
-	if err != nil {
-		st.Close()
-		return nil, withCode(ExitInternal, err)
-	}
-	ev := probe.NewEvaluator(cat.RCPSupported)
-	actor := identity(by, cfg)
-	x := &engineEnv{cfg: cfg, st: st, backend: b, planner: planner, actor: actor}
-	o := apply.Options{Store: st, Backend: b, Guard: planner.Guard, Analyzer: planner.Analyzer, Evaluator: ev,
-		Probes: cfg.Probes, Now: now, Actor: actor, LockTTL: af.lockTTL}
-	switch {
-	case isSim(b):
-		o.Prober = &probe.Engine{Reader: b, Eval: ev}
-		x.probes = "engine probes on the simulated organization's live state"
-	case cfg.Backend.Type == config.BackendAWS && isLoopbackURL(cfg.Backend.AWS.Endpoint):
-		// `orgguard sim serve`: no real accounts to sign in to; the engine
-		// answers on the served organization's live state.
-		o.Prober = &probe.Engine{Reader: b, Eval: ev}
-		x.probes = "engine probes on the served simulated organization (" + cfg.Backend.AWS.Endpoint + ")"
-	case cfg.Backend.Type == config.BackendAWS:
-		p, err := awsprobe.New(ctx, awsprobe.Options{Profile: cfg.Backend.AWS.Profile, Region: cfg.Backend.AWS.Region,
-			EndpointURL: cfg.Backend.AWS.Endpoint, RoleName: cfg.Probes.Role})
-		if err != nil {
-			st.Close()
-			return nil, withCode(ExitInternal, fmt.Errorf("setting up the probes: %w", err))
+	res, err := a.Apply(ctx, req)
+	if res != nil && res.Pinned != nil {
+		if af.asJSON {
+			return writeJSON(e.stdout, map[string]any{"outcome": "guardrails-pinned", "version": res.Pinned.Version.Seq, "guardrails": res.Pinned.Hash()})
 		}
-		o.Prober = p
-		x.probes = "probes in each sampled account as role " + cfg.Probes.Role + " (read calls, IAM simulator fallback)"
-	default:
-		x.probes = "no prober for this backend: probes skipped (state and impact checks run)"
-	}
-	dir := snapshotDir(cfg, cmd)
-	o.BaseSnapshot = func(fp string) (*org.Snapshot, error) { return org.ReadSnapshotFile(snapshotFile(dir, fp)) }
-	if af.asJSON {
-		o.Progress = e.stderr
-	} else {
-		o.Progress = e.stdout
-	}
-	x.engine = apply.New(o)
-	return x, nil
-}
-
-// readPlanArg reads PLAN: a plan file when the path exists, else a plan ID
-// in the store. A file that does not match its hash is refused (exit 3).
-func readPlanArg(ctx context.Context, st store.Store, arg string) (*plan.File, error) {
-	if _, err := os.Stat(arg); err == nil {
-		f, err := plan.Read(arg)
-		if errors.Is(err, plan.ErrTampered) {
-			return nil, withCode(ExitRefused, fmt.Errorf("refused: %w — approvals bind to the hash; make a new plan", err))
-		}
-		if err != nil {
-			return nil, badInput(err)
-		}
-		return f, nil
-	}
-	f, _, err := apply.LoadPlan(ctx, st, arg)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, badInput(fmt.Errorf("%q is neither a plan file nor the ID of a stored plan (orgguard plans lists them)", arg))
-	case errors.Is(err, plan.ErrTampered):
-		return nil, withCode(ExitRefused, fmt.Errorf("refused: %w", err))
-	case err != nil:
-		return nil, withCode(ExitInternal, err)
-	}
-	return f, nil
-}
-
-// engineError maps the apply engine's errors to exit codes.
-func engineError(err error) error {
-	switch {
-	case err == nil:
+		fmt.Fprintf(e.stdout, "Guardrails v%d pinned (%s): every verdict from now on is computed with them.\n", res.Pinned.Version.Seq, res.Pinned.Hash())
 		return nil
-	case errors.Is(err, apply.ErrRefused):
-		return withCode(ExitRefused, err)
-	case errors.Is(err, apply.ErrFailed):
-		return withCode(ExitFailure, err)
-	case errors.Is(err, store.ErrNotFound):
-		return badInput(err)
 	}
-	return withCode(ExitInternal, err)
-}
-
-func runApply(cmd *cobra.Command, e *env, af *applyFlags, arg string) error {
-	ctx := cmd.Context()
-	x, err := openEngine(cmd, e, af, af.by)
-	if err != nil {
-		return err
-	}
-	defer x.Close()
-	f, err := readPlanArg(ctx, x.st, arg)
-	if err != nil {
-		return err
-	}
-	req := apply.Request{Plan: f, Confirm: af.confirm, OverrideWindow: af.overrideWindow, Canary: af.canary, CanaryWait: af.canaryWait}
-	if len(af.canary) > 0 && !cmd.Flags().Changed("canary-wait") {
-		req.CanaryWait = time.Duration(x.cfg.Probes.CanaryWaitSeconds) * time.Second
-	}
-	if f.Guard.RequiresConfirmation && af.confirm == "" && isTerminalReader(e.stdin) {
-		fmt.Fprintf(e.stdout, "Plan %s is risk %s. Type %q to confirm: ", f.ID, f.Guard.Risk, f.Guard.ConfirmationText)
-		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
-		req.Confirm = strings.TrimRight(line, "\r\n")
-	}
-	rep, err := x.engine.Apply(ctx, req)
 	var re *apply.RefusedError
 	if af.asJSON && errors.As(err, &re) {
-		if werr := writeJSON(e.stdout, map[string]any{"plan": f.ID, "outcome": "refused", "reasons": re.Reasons,
+		id := ref
+		if res != nil && res.Plan != nil {
+			id = res.Plan.ID
+		}
+		if werr := writeJSON(e.stdout, map[string]any{"plan": id, "outcome": "refused", "reasons": re.Reasons,
 			"changesSinceBase": re.Changes, "nextWindow": re.NextWindow}); werr != nil {
 			return withCode(ExitInternal, werr)
 		}
 	}
-	if rep != nil {
+	if res != nil && res.Report != nil {
 		if af.asJSON {
-			if werr := writeJSON(e.stdout, rep); werr != nil {
+			if werr := writeJSON(e.stdout, res.Report); werr != nil {
 				return withCode(ExitInternal, werr)
 			}
 		} else {
-			writeApplyReport(e, rep)
-			fmt.Fprintf(e.stdout, "(plan %s, hash %s, applied by %s; health checks: expected state, observed impact, %s)\n", f.ID, short(f.PlanHash), x.actor, x.probes)
+			writeApplyReport(e, res.Report)
+			f := res.Plan
+			fmt.Fprintf(e.stdout, "(plan %s, hash %s, applied by %s; health checks: expected state, observed impact, %s)\n", f.ID, short(f.PlanHash), a.Actor(), res.Probes)
 		}
 	}
-	return engineError(err)
+	return appError(err)
 }
 
 func writeApplyReport(e *env, rep *apply.Report) {
@@ -329,47 +186,4 @@ func isTerminalReader(r any) bool {
 		return false
 	}
 	return true
-}
-
-// savePlan stores a freshly written plan and archives its base snapshot
-// (used later to show what changed when the plan is stale).
-func savePlan(cmd *cobra.Command, e *env, cfg *config.Config, f *plan.File, base *org.Snapshot) {
-	ctx := cmd.Context()
-	st, err := openStore(ctx, cmd, false)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "orgguard: warning: the plan was not saved in the store: %v\n", err)
-		return
-	}
-	defer st.Close()
-	if _, err := apply.SavePlan(ctx, st, f, f.Author); err != nil {
-		fmt.Fprintf(e.stderr, "orgguard: warning: the plan was not saved in the store: %v\n", err)
-		return
-	}
-	dir := snapshotDir(cfg, cmd)
-	path := snapshotFile(dir, f.BaseFingerprint)
-	if _, err := os.Stat(path); err == nil {
-		return
-	}
-	if err := os.MkdirAll(dir, 0o755); err == nil {
-		_ = org.WriteSnapshotFile(path, base)
-	}
-}
-
-func isSim(b org.Backend) bool {
-	_, ok := b.(*sim.Org)
-	return ok
-}
-
-// isLoopbackURL reports whether u is an http(s) URL on a loopback host.
-func isLoopbackURL(u string) bool {
-	p, err := url.Parse(u)
-	if err != nil || p.Host == "" {
-		return false
-	}
-	h := p.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/impact"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/plan"
+	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store/sqlstore"
 )
 
@@ -197,8 +200,24 @@ func TestRecoverCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, _ := guard.Compile(guard.Default())
-	e := apply.New(apply.Options{Store: st, Backend: o, Guard: g, Actor: "alice", LockTTL: time.Millisecond,
+	pinned, err := review.Current(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := guard.Compile(pinned.Rules.Guardrails)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	an, err := impact.NewAnalyzer(cat, impact.Options{Critical: pinned.Rules.Critical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	planner := &plan.Planner{Guard: g, Analyzer: an, Quarantine: pinned.Rules.Quarantine}
+	e := apply.New(apply.Options{Store: st, Backend: o, Planner: planner, Pinned: pinned, Actor: "alice", LockTTL: time.Millisecond,
 		Crash: func(n int, _ string) error {
 			if n == 9 { // step 2's intent journaled, the call not made
 				return errors.New("killed")

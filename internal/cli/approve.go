@@ -3,9 +3,8 @@ package cli
 import (
 	"fmt"
 
+	"github.com/orgguard/orgguard/internal/display"
 	"github.com/spf13/cobra"
-
-	"github.com/orgguard/orgguard/internal/apply"
 )
 
 func newApproveCmd(e *env) *cobra.Command {
@@ -21,38 +20,35 @@ approvals. The plan's author cannot approve it; each person approves once; a
 plan the guardrails refused can never be approved. When the approvals reach
 the number the verdict requires, the plan becomes approved.
 
+Only plans orgguard saved in the store can be approved (orgguard plan --out),
+and only when the verdict orgguard derives for them again — from their
+operations, their base snapshot and the pinned guardrails — is the one they
+carry: an edited, re-sealed plan is refused.
+
 Your identity is --by, else identity.user in the configuration, else the OS
-user. Exit codes: 0 recorded, 2 bad input, 3 refused.`,
+user; names are normalised (Unicode NFKC) and compared case-folded and by
+look-alike letters, and names with control, invisible or mixed-script
+characters are refused. Exit codes: 0 recorded, 2 bad input, 3 refused.`,
 		Example: `  orgguard approve quarantine.json --by bob --comment "checked the three accounts with the customer"
   orgguard approve plan-20261205-171500-3daabb07 --by carol`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			cfg, err := loadConfig(cmd)
+			a, err := openApp(cmd, e, &appFlags{by: by}, false)
 			if err != nil {
 				return err
 			}
-			st, err := openStore(ctx, cmd, false)
+			defer a.Close()
+			ap, err := a.Approve(cmd.Context(), args[0], comment)
 			if err != nil {
-				return err
-			}
-			defer st.Close()
-			f, err := readPlanArg(ctx, st, args[0])
-			if err != nil {
-				return err
-			}
-			who := identity(by, cfg)
-			a, err := apply.Approve(ctx, st, f, who, comment)
-			if err != nil {
-				return engineError(err)
+				return appError(err)
 			}
 			if asJSON {
-				return writeJSON(e.stdout, a)
+				return writeJSON(e.stdout, ap)
 			}
 			fmt.Fprintf(e.stdout, "Approved plan %s as %s (hash %s): %d approval(s), %d required by its verdict; plan is %s.\n",
-				f.ID, who, short(f.PlanHash), a.Have, a.Need, a.State)
-			if a.Have < a.Need {
-				fmt.Fprintf(e.stdout, "%d more approval(s) needed from people other than %s.\n", a.Need-a.Have, f.Author)
+				ap.PlanID, display.Text(a.Actor()), short(ap.Hash), ap.Have, ap.Need, ap.State)
+			if ap.Have < ap.Need {
+				fmt.Fprintf(e.stdout, "%d more approval(s) needed from people other than %s.\n", ap.Need-ap.Have, display.Text(ap.Author))
 			}
 			return nil
 		},

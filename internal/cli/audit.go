@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -12,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/audit"
 	"github.com/orgguard/orgguard/internal/store"
-	"github.com/orgguard/orgguard/internal/store/sqlstore"
 )
 
 // addStoreFlag adds --store to cmd and its subcommands.
@@ -42,28 +41,14 @@ func storeDSN(cmd *cobra.Command) (string, error) {
 // openStore opens the store for cmd (see storeDSN). readOnly commands do
 // not create a missing SQLite store. Errors carry their exit code: 2 for a
 // bad or missing address, 4 when the store cannot be opened.
-func openStore(ctx context.Context, cmd *cobra.Command, readOnly bool) (*sqlstore.Store, error) {
+func openStore(ctx context.Context, cmd *cobra.Command, readOnly bool) (*app.StoreHandle, error) {
 	dsn, err := storeDSN(cmd)
 	if err != nil {
 		return nil, err
 	}
-	return openStoreDSN(ctx, dsn, readOnly)
-}
-
-// openStoreDSN opens the store at dsn; see openStore.
-func openStoreDSN(ctx context.Context, dsn string, readOnly bool) (*sqlstore.Store, error) {
-	var opts []sqlstore.Option
-	if readOnly {
-		opts = append(opts, sqlstore.MustExist())
-	}
-	s, err := sqlstore.Open(ctx, dsn, opts...)
-	switch {
-	case errors.Is(err, sqlstore.ErrNoStore):
-		return nil, badInput(fmt.Errorf("%w (nothing has been recorded there yet; choose the store with --store or the configuration's store: key)", err))
-	case errors.Is(err, sqlstore.ErrBadDSN):
-		return nil, badInput(err)
-	case err != nil:
-		return nil, withCode(ExitInternal, err)
+	s, err := app.OpenStore(ctx, dsn, readOnly)
+	if err != nil {
+		return nil, appError(err)
 	}
 	return s, nil
 }

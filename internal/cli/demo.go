@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/generate"
@@ -172,7 +173,7 @@ func demoRun(cmd *cobra.Command, e *env, args []string) (int, error) {
 
 // demoLastChange returns the ID of the change applied last.
 func demoLastChange(ctx context.Context, dsn string) (string, error) {
-	st, err := openStoreDSN(ctx, dsn, true)
+	st, err := app.OpenStore(ctx, dsn, true)
 	if err != nil {
 		return "", err
 	}

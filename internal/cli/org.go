@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,27 +47,14 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 
 // readSnapshot loads a snapshot file, or reads the configured backend when
 // path is empty.
-func readSnapshot(ctx context.Context, cmd *cobra.Command, e *env, path string) (*org.Snapshot, error) {
-	if path != "" {
-		s, err := org.ReadSnapshotFile(path)
-		if err != nil {
-			return nil, badInput(err)
-		}
-		return s, nil
-	}
-	c, err := loadConfig(cmd)
+func readSnapshot(cmd *cobra.Command, e *env, path string) (*org.Snapshot, error) {
+	a, err := openApp(cmd, e, &appFlags{}, false)
 	if err != nil {
 		return nil, err
 	}
-	b, err := openBackend(ctx, e, c)
-	if err != nil {
-		return nil, err
-	}
-	s, err := b.Snapshot(ctx)
-	if err != nil {
-		return nil, withCode(ExitInternal, fmt.Errorf("reading the organization: %w", err))
-	}
-	return s, nil
+	defer a.Close()
+	s, err := a.Snapshot(cmd.Context(), path)
+	return s, appError(err)
 }
 
 func newOrgSnapshotCmd(e *env) *cobra.Command {
@@ -88,22 +74,18 @@ snapshot file (docs/snapshot-format.md). The file is replaced atomically. With
 			if out == "" {
 				return badInput(errors.New("--out is required (a file name, or - for standard output)"))
 			}
-			c, err := loadConfig(cmd)
+			a, err := openApp(cmd, e, &appFlags{}, false)
 			if err != nil {
 				return err
 			}
-			b, err := openBackend(cmd.Context(), e, c)
+			defer a.Close()
+			s, err := a.Snapshot(cmd.Context(), "")
 			if err != nil {
-				return err
-			}
-			s, err := b.Snapshot(cmd.Context())
-			if err != nil {
-				return withCode(ExitInternal, fmt.Errorf("reading the organization: %w", err))
+				return appError(err)
 			}
 			// The AWS backend counts its API calls; say how many it took.
 			var stats *awsorg.Stats
-			if sb, ok := b.(interface{ LastStats() awsorg.Stats }); ok {
-				st := sb.LastStats()
+			if st, ok := a.SnapshotCalls(); ok {
 				stats = &st
 			}
 			if out == "-" {
@@ -188,7 +170,7 @@ is not set).`,
 			if depth < 0 {
 				return badInput(fmt.Errorf("--depth %d: want 0 (no limit) or more", depth))
 			}
-			s, err := readSnapshot(cmd.Context(), cmd, e, snapPath)
+			s, err := readSnapshot(cmd, e, snapPath)
 			if err != nil {
 				return err
 			}

@@ -5,18 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/orgguard/orgguard/internal/catalog"
+	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/change"
-	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/guard"
-	"github.com/orgguard/orgguard/internal/impact"
-	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/plan"
 )
 
@@ -286,10 +281,6 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 	if pf.format != "text" && pf.format != "json" && pf.format != "markdown" {
 		return badInput(fmt.Errorf("--format %q: want text, json or markdown", pf.format))
 	}
-	cfg, err := loadConfig(cmd)
-	if err != nil {
-		return err
-	}
 	if pf.description != "" {
 		req.Description = pf.description
 	}
@@ -312,38 +303,25 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 		}
 		req.Overrides = append(req.Overrides, change.Override{Rule: strings.TrimSpace(rule), Reason: strings.TrimSpace(reason)})
 	}
-	req.Author = identity(pf.author, cfg)
-	req.Now = time.Now()
-	if pf.now != "" {
-		t, err := time.Parse(time.RFC3339, pf.now)
-		if err != nil {
-			return badInput(fmt.Errorf("--now %q: want RFC 3339, e.g. 2026-12-05T17:15:00+09:00", pf.now))
-		}
-		req.Now = t
-	}
-	base, err := readSnapshot(ctx, cmd, e, pf.snapshot)
+	a, err := openApp(cmd, e, &appFlags{by: pf.author, now: pf.now}, false)
 	if err != nil {
 		return err
 	}
-	planner, err := newPlanner(cfg)
+	defer a.Close()
+	res, err := a.Plan(ctx, app.PlanRequest{Request: req, SnapshotPath: pf.snapshot, Save: pf.out != ""})
 	if err != nil {
-		return err
-	}
-	res, err := planner.Make(ctx, base, req)
-	if err != nil {
-		return planError(err)
+		return appError(err)
 	}
 	for _, u := range res.Unprotected {
 		fmt.Fprintf(e.stderr, "orgguard: warning: guardrails.protected.targets entry %q matches nothing in this organization\n", u)
 	}
 	f := res.File
 	if pf.out != "" {
+		// The stored plan is the record approvals and apply act on; the
+		// file is a copy for people (and for naming the plan).
 		if err := f.Write(pf.out); err != nil {
 			return withCode(ExitInternal, err)
 		}
-		// A written plan is also saved in the store, so that approvals
-		// and apply may name it by ID and stale plans show what changed.
-		savePlan(cmd, e, cfg, f, base)
 	}
 	switch pf.format {
 	case "json":
@@ -370,53 +348,4 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 		return silentExit(ExitRefused)
 	}
 	return nil
-}
-
-// newPlanner builds the planning pipeline from the configuration.
-func newPlanner(cfg *config.Config) (*plan.Planner, error) {
-	g, err := guard.Compile(cfg.Guardrails)
-	if err != nil {
-		return nil, badInput(fmt.Errorf("guardrails configuration: %w", err))
-	}
-	cat, err := catalog.Load()
-	if err != nil {
-		return nil, withCode(ExitInternal, err)
-	}
-	an, err := impact.NewAnalyzer(cat, impact.Options{Critical: cfg.Impact.Critical})
-	if err != nil {
-		return nil, badInput(fmt.Errorf("impact configuration: %w", err))
-	}
-	return &plan.Planner{Guard: g, Analyzer: an, Quarantine: cfg.Quarantine}, nil
-}
-
-// planError maps planning errors to exit codes: unknown names and bad
-// fields are bad input (2); what AWS would reject is refused (3).
-func planError(err error) error {
-	var rej *change.RejectedError
-	if errors.As(err, &rej) {
-		return withCode(ExitRefused, fmt.Errorf("refused at plan time: %w", err))
-	}
-	var in *change.InputError
-	var re *org.ResolveError
-	if errors.As(err, &in) || errors.As(err, &re) {
-		return badInput(err)
-	}
-	return withCode(ExitInternal, err)
-}
-
-// identity returns who is acting: the flag, the configuration, or the OS user.
-func identity(flag string, cfg *config.Config) string {
-	if flag != "" {
-		return flag
-	}
-	if cfg.Identity.User != "" {
-		return cfg.Identity.User
-	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if v := os.Getenv("USER"); v != "" {
-		return v
-	}
-	return "unknown"
 }

@@ -8,21 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/store"
 )
-
-// planRow is one line of `orgguard plans`.
-type planRow struct {
-	ID        string          `json:"id"`
-	State     store.PlanState `json:"state"`
-	Verdict   string          `json:"verdict"`
-	Have      int             `json:"approvals"`
-	Need      int             `json:"requiredApprovals"`
-	Approvers []string        `json:"approvers"`
-	Author    string          `json:"author"`
-	CreatedAt time.Time       `json:"createdAt"`
-	Hash      string          `json:"hash"`
-}
 
 func newPlansCmd(e *env) *cobra.Command {
 	var asJSON bool
@@ -47,33 +35,14 @@ people other than the author count).`,
 				}
 				return badInput(fmt.Errorf("--state %q: want one of %s", state, strings.Join(names, ", ")))
 			}
-			st, err := openStore(ctx, cmd, true)
+			a, err := openApp(cmd, e, &appFlags{}, false)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			plans, err := st.ListPlans(ctx, store.PlanFilter{State: ps, Limit: limit})
+			defer a.Close()
+			rows, err := a.Plans(ctx, store.PlanFilter{State: ps, Limit: limit})
 			if err != nil {
-				return withCode(ExitInternal, err)
-			}
-			rows := []planRow{}
-			for _, p := range plans {
-				as, err := st.ListApprovals(ctx, p.ID)
-				if err != nil {
-					return withCode(ExitInternal, err)
-				}
-				r := planRow{ID: p.ID, State: p.State, Verdict: p.Verdict, Need: p.RequiredApprovals, Author: p.Author,
-					CreatedAt: p.CreatedAt, Hash: p.Hash, Approvers: []string{}}
-				seen := map[string]bool{}
-				for _, a := range as {
-					who := strings.ToLower(a.Approver)
-					if a.PlanHash == p.Hash && who != strings.ToLower(p.Author) && !seen[who] {
-						seen[who] = true
-						r.Have++
-						r.Approvers = append(r.Approvers, a.Approver)
-					}
-				}
-				rows = append(rows, r)
+				return appError(err)
 			}
 			if asJSON {
 				return writeJSON(e.stdout, rows)
@@ -89,7 +58,7 @@ people other than the author count).`,
 				if len(r.Approvers) > 0 {
 					ap += " (" + strings.Join(r.Approvers, ", ") + ")"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.State, r.Verdict, ap, r.Author, r.CreatedAt.UTC().Format(time.RFC3339))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", display.Text(r.ID), r.State, r.Verdict, display.Text(ap), display.Text(r.Author), r.CreatedAt.UTC().Format(time.RFC3339))
 			}
 			return tw.Flush()
 		},

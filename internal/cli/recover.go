@@ -28,12 +28,12 @@ verified, 3 the lock is held by a live process, 4 internal error.`,
 		Example: "  orgguard recover\n  orgguard recover --json",
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			x, err := openEngine(cmd, e, af, af.by)
+			a, err := openApp(cmd, e, &af.appFlags, af.asJSON)
 			if err != nil {
 				return err
 			}
-			defer x.Close()
-			recs, err := x.engine.Recover(cmd.Context())
+			defer a.Close()
+			recs, err := a.Recover(cmd.Context())
 			if af.asJSON {
 				if recs == nil {
 					recs = []apply.Recovery{}
@@ -53,7 +53,7 @@ verified, 3 the lock is held by a live process, 4 internal error.`,
 				}
 			}
 			if err != nil {
-				return engineError(err)
+				return appError(err)
 			}
 			for _, r := range recs {
 				if !r.Verified {
@@ -65,7 +65,7 @@ verified, 3 the lock is held by a live process, 4 internal error.`,
 	}
 	cmd.Flags().BoolVar(&af.asJSON, "json", false, "print the recoveries as JSON")
 	cmd.Flags().StringVar(&af.by, "by", "", "who recovers (default: identity.user, else the OS user)")
-	addEngineFlags(cmd, af)
+	addEngineFlags(cmd, &af.appFlags)
 	addConfigFlag(cmd)
 	addStoreFlag(cmd)
 	return cmd

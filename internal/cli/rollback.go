@@ -2,17 +2,15 @@ package cli
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/plan"
 )
 
 func newRollbackCmd(e *env) *cobra.Command {
-	af := &applyFlags{}
+	af := &appFlags{}
 	var out, format, description string
 	cmd := &cobra.Command{
 		Use:   "rollback CHANGE",
@@ -30,42 +28,23 @@ Exit codes: 0 planned (allowed or needs approvals), 3 refused, 2 bad input.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			x, err := openEngine(cmd, e, af, af.by)
+			a, err := openApp(cmd, e, af, false)
 			if err != nil {
 				return err
 			}
-			defer x.Close()
-			steps, orig, err := apply.RollbackSteps(ctx, x.st, args[0])
+			defer a.Close()
+			res, err := a.Rollback(ctx, args[0], description, a.Now())
+			if err != nil && res == nil {
+				return appError(err)
+			}
 			if err != nil {
-				return engineError(err)
-			}
-			base, err := x.backend.Snapshot(ctx)
-			if err != nil {
-				return withCode(ExitInternal, fmt.Errorf("reading the organization: %w", err))
-			}
-			now := time.Now()
-			if af.now != "" {
-				if now, err = time.Parse(time.RFC3339, af.now); err != nil {
-					return badInput(fmt.Errorf("--now %q: want RFC 3339", af.now))
-				}
-			}
-			if description == "" {
-				description = fmt.Sprintf("roll back change %s (plan %s)", args[0], orig.ID)
-			}
-			res, err := x.planner.Make(ctx, base, plan.Request{Steps: steps, Description: description,
-				Author: x.actor, Source: "rollback:" + args[0], Now: now})
-			if err != nil {
-				return planError(err)
+				fmt.Fprintf(e.stderr, "orgguard: warning: %v\n", err)
 			}
 			f := res.File
 			if out != "" {
 				if err := f.Write(out); err != nil {
 					return withCode(ExitInternal, err)
 				}
-			}
-			savePlan(cmd, e, x.cfg, f, base)
-			if err := apply.RecordRollbackPlan(ctx, x.st, x.actor, args[0], f.ID); err != nil {
-				fmt.Fprintf(e.stderr, "orgguard: warning: recording the rollback in the audit log: %v\n", err)
 			}
 			switch format {
 			case "json":

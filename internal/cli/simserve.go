@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/org/simserver"
 )
@@ -72,8 +73,8 @@ docs/simulator.md.`,
 				if err != nil {
 					return err
 				}
-				if o, err = openSim(e, c.Backend.Sim); err != nil {
-					return err
+				if o, err = app.OpenSim(c.Backend.Sim, e.stderr); err != nil {
+					return appError(err)
 				}
 				state = c.Backend.Sim.State
 			} else {

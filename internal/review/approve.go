@@ -18,6 +18,12 @@ func ValidApprovals(as []store.Approval, f *plan.File) []store.Approval {
 	return validApprovals(as, f.PlanHash, f.Author)
 }
 
+// CountingApprovals returns the approvals that count for a stored plan
+// with the given hash and author (see ValidApprovals).
+func CountingApprovals(as []store.Approval, hash, author string) []store.Approval {
+	return validApprovals(as, hash, author)
+}
+
 func validApprovals(as []store.Approval, hash, author string) []store.Approval {
 	var out []store.Approval
 	seen := map[string]bool{identity.Key(author): true}

@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/plan"
+	"github.com/orgguard/orgguard/internal/review"
+)
+
+// PlanRequest is what to plan.
+type PlanRequest struct {
+	plan.Request
+	// SnapshotPath plans against a snapshot file instead of the backend.
+	SnapshotPath string
+	// Save stores the plan (with its base snapshot) so that it can be
+	// approved and applied; the local rules are pinned first when nothing
+	// is pinned yet.
+	Save bool
+}
+
+// PlanResult is a plan and what it was made from.
+type PlanResult struct {
+	*plan.Result
+	Base *org.Snapshot
+	// Pinned are the rules the verdict was computed with; Pinned.Version
+	// .Seq is 0 when they are not pinned (no store yet, nothing saved).
+	Pinned review.Pinned
+	Saved  bool
+}
+
+// Plan plans r against the organization (or r.SnapshotPath) under the
+// pinned rules, and saves it when r.Save. Without a store and without
+// Save the local rules decide (nothing is recorded, and a plan that is not
+// stored can never be approved or applied).
+func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
+	if err := checkText("--description", r.Description, plan.MaxDescription); err != nil {
+		return nil, err
+	}
+	r.Author = a.actor
+	if r.Now.IsZero() {
+		r.Now = a.o.Now()
+	}
+	st, err := a.existingStore(ctx)
+	if r.Save && err == nil && st == nil {
+		st, err = a.Store(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pinned := review.Pinned{Rules: a.localRules()}
+	if st != nil {
+		if pinned, err = a.pinned(ctx, st, r.Save); err != nil {
+			return nil, err
+		}
+	}
+	planner, err := a.planner(pinned.Rules)
+	if err != nil {
+		return nil, err
+	}
+	base, err := a.Snapshot(ctx, r.SnapshotPath)
+	if err != nil {
+		return nil, err
+	}
+	if pinned.Version.Seq > 0 {
+		r.Guardrails = pinned.Hash()
+	}
+	res, err := planner.Make(ctx, base, r.Request)
+	if err != nil {
+		return nil, planError(err)
+	}
+	out := &PlanResult{Result: res, Base: base, Pinned: pinned}
+	if r.Save {
+		if _, err := review.Save(ctx, st, res.File, base, a.actor); err != nil {
+			return nil, classify(err)
+		}
+		out.Saved = true
+	}
+	return out, nil
+}
+
+// planError gives planning errors their kind: unknown names and bad fields
+// are bad input; what AWS would reject is refused.
+func planError(err error) error {
+	var rej *change.RejectedError
+	if errors.As(err, &rej) {
+		return Refused(fmt.Errorf("refused at plan time: %w", err))
+	}
+	var in *change.InputError
+	var re *org.ResolveError
+	if errors.As(err, &in) || errors.As(err, &re) {
+		return BadInput(err)
+	}
+	return err
+}
+
+// checkText refuses text that is not valid UTF-8 or longer than limit bytes.
+func checkText(what, s string, limit int) error {
+	if !utf8.ValidString(s) {
+		return BadInput(fmt.Errorf("%s: not valid UTF-8", what))
+	}
+	if len(s) > limit {
+		return BadInput(fmt.Errorf("%s: %d bytes, more than the %d allowed", what, len(s), limit))
+	}
+	return nil
+}
+
+// Rollback plans the undo of applied change changeID as a new plan — the
+// recorded inverses, last first — saves it and records the link in the
+// audit log.
+func (a *App) Rollback(ctx context.Context, changeID, description string, now time.Time) (*PlanResult, error) {
+	st, err := a.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	steps, orig, err := rollbackSteps(ctx, st, changeID)
+	if err != nil {
+		return nil, err
+	}
+	if description == "" {
+		description = fmt.Sprintf("roll back change %s (plan %s)", changeID, orig.ID)
+	}
+	res, err := a.Plan(ctx, PlanRequest{Request: plan.Request{Steps: steps, Description: description,
+		Source: "rollback:" + changeID, Now: now}, Save: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := review.RecordRollbackPlan(ctx, st, a.actor, changeID, res.File.ID); err != nil {
+		return res, fmt.Errorf("recording the rollback plan in the audit log: %w", err)
+	}
+	return res, nil
+}
