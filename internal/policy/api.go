@@ -31,14 +31,14 @@ type Kind uint8
 
 // The policy kinds.
 const (
-	KindIdentity Kind = iota + 1 // identity-based policy of a user, group or role
-	KindResource                 // resource-based policy (bucket policy, key policy, ...)
-	KindTrust                    // role trust policy
-	KindBoundary                 // permissions boundary
-	KindSession                  // session policy passed when assuming a role or federating
-	KindSCP                      // AWS Organizations service control policy
-	KindRCP                      // AWS Organizations resource control policy
-	KindVPCEndpoint              // VPC endpoint policy
+	KindIdentity    Kind = iota + 1 // identity-based policy of a user, group or role
+	KindResource                    // resource-based policy (bucket policy, key policy, ...)
+	KindTrust                       // role trust policy
+	KindBoundary                    // permissions boundary
+	KindSession                     // session policy passed when assuming a role or federating
+	KindSCP                         // AWS Organizations service control policy
+	KindRCP                         // AWS Organizations resource control policy
+	KindVPCEndpoint                 // VPC endpoint policy
 )
 
 var kindNames = [...]string{
@@ -263,9 +263,9 @@ type PolicySet struct {
 	// VPCEndpoints are the VPC endpoints the request goes through (usually
 	// none or one); each endpoint policy must allow the request.
 	VPCEndpoints []VPCEndpoint
-	SCPs     []Level   // principal's account chain, root first, account last; empty = not in an organization
-	RCPs     []Level   // resource account's chain, root first; RCPFullAWSAccess is implied at every level
-	Org      *Org      // optional; overrides the Org given to NewRequestContext for exemptions
+	SCPs         []Level // principal's account chain, root first, account last; empty = not in an organization
+	RCPs         []Level // resource account's chain, root first; RCPFullAWSAccess is implied at every level
+	Org          *Org    // optional; overrides the Org given to NewRequestContext for exemptions
 
 	// RCPServices reports whether a service prefix ("s3") supports RCPs.
 	// The catalog package supplies the real list; nil means the small

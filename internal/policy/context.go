@@ -88,9 +88,9 @@ type RequestContext struct {
 	// noPermissions: the action needs no permissions (sts:GetCallerIdentity)
 	// and the caller is authenticated.
 	noPermissions bool
-	kmsKey        bool   // the resource is a KMS key ARN (not an alias, not "*")
-	refusal       Reason // the service refuses the request whatever the policies say; ReasonNone if not
-	keys      map[string]int // lowercased key -> index in vals
+	kmsKey        bool           // the resource is a KMS key ARN (not an alias, not "*")
+	refusal       Reason         // the service refuses the request whatever the policies say; ReasonNone if not
+	keys          map[string]int // lowercased key -> index in vals
 	// Indexes (in vals) of aws:PrincipalOrgID and aws:ResourceOrgID when
 	// derived from the Org rather than given, else -1: whether they apply
 	// depends on the policy set (see evalState.lookup).

@@ -22,11 +22,11 @@ func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // Explanation says why a request was decided as it was.
 type Explanation struct {
-	Decision  Decision           `json:"decision"`
-	DecidedBy string             `json:"decidedBy,omitempty"` // policy kind that decided ("scp", "identity", ...)
-	Level     int                `json:"level"`               // SCP/RCP level index, -1 otherwise
-	LevelID   string             `json:"levelId,omitempty"`
-	Reason    string             `json:"reason"`
+	Decision  Decision `json:"decision"`
+	DecidedBy string   `json:"decidedBy,omitempty"` // policy kind that decided ("scp", "identity", ...)
+	Level     int      `json:"level"`               // SCP/RCP level index, -1 otherwise
+	LevelID   string   `json:"levelId,omitempty"`
+	Reason    string   `json:"reason"`
 	// Policy names the policy that decided when one policy did: the VPC
 	// endpoint policy behind a vpc-endpoint decision.
 	Policy string `json:"policy,omitempty"`
