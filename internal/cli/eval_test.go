@@ -171,6 +171,18 @@ func TestSimulateExitCodes(t *testing.T) {
 		{"a missing policy file exits 2", append(append([]string{}, base...), "--boundary", evalFixture("nope.json")), ExitBadInput, "", "nope.json"},
 		{"a missing principal exits 2", []string{"simulate", "--action", "s3:GetObject"}, ExitBadInput, "", "--principal"},
 		{"a bad context flag exits 2", append(append([]string{}, base...), "--context", "novalue"), ExitBadInput, "", "key=value"},
+		{"a VPC endpoint policy decides and is named", append(append([]string{}, base...), "--vpc-endpoint-policy", evalFixture("vpce-deny-get.json")), ExitOK,
+			`decision: ExplicitlyDenied` + "\n" + `ExplicitlyDenied by vpc-endpoint policy "` + evalFixture("vpce-deny-get.json") + `"`, ""},
+		{"an unknown endpoint type exits 2", append(append([]string{}, base...), "--vpc-endpoint-type", "tunnel"), ExitBadInput, "", "--vpc-endpoint-type"},
+		{"a KMS key without key policy is warned about and noted", []string{"simulate", "--principal", "arn:aws:iam::111111111111:user/alice", "--action", "kms:Decrypt",
+			"--resource", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", "--identity-policy", full}, ExitOK,
+			"note: no key policy given: assumed AWS's default key policy", "warning: arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab is a KMS key"},
+		{"a key policy that grants nothing denies", []string{"simulate", "--principal", "arn:aws:iam::111111111111:user/alice", "--action", "kms:Decrypt",
+			"--resource", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", "--identity-policy", full, "--resource-policy-grants-nothing"}, ExitOK,
+			"decision: ImplicitlyDenied", ""},
+		{"two boundaries exit 2", append(append([]string{}, base...), "--boundary", full, "--boundary", full), ExitBadInput, "", "one managed policy"},
+		{"sts:GetCallerIdentity is allowed under a deny-all", []string{"simulate", "--principal", "arn:aws:iam::111111111111:user/alice", "--action", "sts:GetCallerIdentity",
+			"--scp-level", full + "," + denyS3}, ExitOK, "decision: Allowed\nAllowed: sts:GetCallerIdentity needs no permissions", ""},
 		{"--case with request flags exits 2", []string{"simulate", "--case", evalFixture("mixed.json"), "--action", "s3:GetObject"}, ExitBadInput, "", "cannot be combined"},
 	}
 	for _, tt := range tests {
