@@ -24,11 +24,15 @@ through the policy engine and compares each decision with the expected one.
 
 It prints one line per failing case with the reason and the engine's
 explanation, one line per skipped case with the reason, and a last line
-"N passed, M failed" (followed by ", K skipped" when any case was skipped).
+"N passed, M failed" (followed by ", K skipped" when any case was skipped
+and ", E errors" when any case or file was invalid).
+
+An invalid case does not stop the run: its problems go to standard error
+as file:line:col: JSON path: message, it counts as an error, and the other
+cases still run. So does an unreadable or malformed file (counted once).
 
 Exit codes: 0 every case passed (skipped cases do not fail the run), 1 some
-case failed, 2 a file is unreadable or malformed (the message names
-file:line:col and the JSON path of the problem; nothing is run).`,
+case failed, 2 some case or file was invalid (or no file was given).`,
 		Example: `  orgguard eval ../shared/cases/smoke.json testdata/cases/*.json
   orgguard eval --json testdata/cases/scp.json | jq '.summary'`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -46,14 +50,17 @@ file:line:col and the JSON path of the problem; nothing is run).`,
 	return cmd
 }
 
-// loadCaseFiles loads every file, collecting every problem before giving
-// up, so that one run reports all malformed files at once.
-func loadCaseFiles(paths []string) ([]*conformance.File, error) {
-	var files []*conformance.File
-	var problems []string
+// loadCaseFiles loads every file, keeping going past invalid cases and
+// files: it returns the files that could be read (with their invalid cases
+// in File.Invalid) and every problem as "file:line:col: path: message"
+// lines, with the number of errors they count for (one per invalid case,
+// one per unreadable or malformed file, one per file with problems
+// outside its cases). Warnings come back apart: they count for nothing.
+func loadCaseFiles(paths []string) (files []*conformance.File, problems, warnings []string, nerr int) {
 	for _, p := range paths {
-		f, err := conformance.LoadFile(p)
+		f, err := conformance.LoadFileKeepGoing(p)
 		if err != nil {
+			nerr++
 			if errors.Is(err, conformance.ErrMalformed) {
 				problems = append(problems, err.Error())
 			} else {
@@ -61,12 +68,24 @@ func loadCaseFiles(paths []string) ([]*conformance.File, error) {
 			}
 			continue
 		}
+		if len(f.Problems) > 0 {
+			nerr++
+			problems = append(problems, f.Problems.Error())
+		}
+		for _, inv := range f.Invalid {
+			nerr++
+			if len(inv.Errors) == 0 {
+				problems = append(problems, fmt.Sprintf("%s:%d:%d: %s: invalid case (its problems are past the first %d of the file)", inv.Pos.File, inv.Pos.Line, inv.Pos.Col, inv.Pos.Path, 100))
+				continue
+			}
+			problems = append(problems, inv.Errors.Error())
+		}
+		for _, w := range f.Warnings {
+			warnings = append(warnings, w.Error())
+		}
 		files = append(files, f)
 	}
-	if len(problems) > 0 {
-		return nil, badInput(errors.New(strings.Join(problems, "\n")))
-	}
-	return files, nil
+	return files, problems, warnings, nerr
 }
 
 // rcpServices returns the catalog's list of services that support RCPs,
@@ -80,12 +99,23 @@ func rcpServices() func(string) bool {
 }
 
 func runEval(e *env, paths []string, asJSON, verbose bool) error {
-	files, err := loadCaseFiles(paths)
-	if err != nil {
-		return err
+	files, problems, warnings, nerr := loadCaseFiles(paths)
+	if len(problems) > 0 || len(warnings) > 0 {
+		var b strings.Builder
+		for _, p := range problems {
+			b.WriteString(p)
+			b.WriteByte('\n')
+		}
+		for _, w := range warnings {
+			b.WriteString(w)
+			b.WriteByte('\n')
+		}
+		if _, err := io.WriteString(e.stderr, b.String()); err != nil {
+			return withCode(ExitInternal, fmt.Errorf("writing problems: %w", err))
+		}
 	}
 	opts := conformance.Options{RCPServices: rcpServices()}
-	var sum conformance.Summary
+	sum := conformance.Summary{Errors: nerr}
 	results := make([][]conformance.Result, len(files))
 	for i, f := range files {
 		results[i] = conformance.RunFile(f, opts)
@@ -94,11 +124,14 @@ func runEval(e *env, paths []string, asJSON, verbose bool) error {
 		}
 	}
 	if asJSON {
-		if err := writeEvalJSON(e.stdout, files, results, sum); err != nil {
+		if err := writeEvalJSON(e.stdout, files, results, sum, problems); err != nil {
 			return withCode(ExitInternal, fmt.Errorf("writing results: %w", err))
 		}
 	} else if err := writeEvalText(e.stdout, results, sum, verbose); err != nil {
 		return withCode(ExitInternal, fmt.Errorf("writing results: %w", err))
+	}
+	if sum.Errors > 0 {
+		return silentExit(ExitBadInput)
 	}
 	if sum.Failed > 0 {
 		return silentExit(ExitFailure)
@@ -164,14 +197,16 @@ type evalJSONFile struct {
 
 type evalJSON struct {
 	Files   []evalJSONFile `json:"files"`
+	Errors  []string       `json:"errors"` // "file:line:col: path: message", one line per problem
 	Summary struct {
 		Passed  int `json:"passed"`
 		Failed  int `json:"failed"`
 		Skipped int `json:"skipped"`
+		Errors  int `json:"errors"`
 	} `json:"summary"`
 }
 
-func writeEvalJSON(w io.Writer, files []*conformance.File, results [][]conformance.Result, sum conformance.Summary) error {
+func writeEvalJSON(w io.Writer, files []*conformance.File, results [][]conformance.Result, sum conformance.Summary, problems []string) error {
 	var out evalJSON
 	out.Files = make([]evalJSONFile, len(files))
 	for i, f := range files {
@@ -191,7 +226,11 @@ func writeEvalJSON(w io.Writer, files []*conformance.File, results [][]conforman
 		}
 		out.Files[i] = jf
 	}
-	out.Summary.Passed, out.Summary.Failed, out.Summary.Skipped = sum.Passed, sum.Failed, sum.Skipped
+	out.Summary.Passed, out.Summary.Failed, out.Summary.Skipped, out.Summary.Errors = sum.Passed, sum.Failed, sum.Skipped, sum.Errors
+	out.Errors = []string{}
+	for _, p := range problems {
+		out.Errors = append(out.Errors, strings.Split(p, "\n")...)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)

@@ -29,10 +29,13 @@ func TestEvalExitCodes(t *testing.T) {
 		wantStderr string // substring
 	}{
 		{"all cases passing exits 0", []string{"eval", evalFixture("pass.json")}, ExitOK, "2 passed, 0 failed\n", ""},
-		{"a failing case exits 1", []string{"eval", evalFixture("mixed.json")}, ExitFailure, "1 passed, 1 failed, 1 skipped\n", ""},
-		{"a malformed file exits 2 with its place", []string{"eval", evalFixture("pass.json"), evalFixture("malformed.json")}, ExitBadInput, "",
+		{"a failing case exits 1", []string{"eval", evalFixture("mixed.json")}, ExitFailure, "2 passed, 1 failed\n", ""},
+		{"a malformed case exits 2 with its place and the other files still run", []string{"eval", evalFixture("pass.json"), evalFixture("malformed.json")}, ExitBadInput, "2 passed, 0 failed, 1 errors\n",
 			"malformed.json:4:64: cases[0].scps[0][0].Statement[0].Effect: "},
-		{"an unreadable file exits 2", []string{"eval", evalFixture("no-such-file.json")}, ExitBadInput, "", "no-such-file.json"},
+		{"an invalid case is counted and the other cases of its file run", []string{"eval", evalFixture("invalid.json")}, ExitBadInput, "1 passed, 1 failed, 1 errors\n",
+			"invalid.json:20:65: cases[1].scps[0][0].Statement[0].Effect: "},
+		{"an unusable file counts as one error", []string{"eval", evalFixture("pass.json"), evalFixture("full.json")}, ExitBadInput, "2 passed, 0 failed, 1 errors\n", "full.json:"},
+		{"an unreadable file exits 2", []string{"eval", evalFixture("no-such-file.json")}, ExitBadInput, "0 passed, 0 failed, 1 errors\n", "no-such-file.json"},
 		{"no file exits 2", []string{"eval"}, ExitBadInput, "", "at least one case file"},
 		{"an unknown flag exits 2", []string{"eval", "--bogus", evalFixture("pass.json")}, ExitBadInput, "", "unknown flag"},
 		{"json output of a passing run exits 0", []string{"eval", "--json", evalFixture("pass.json")}, ExitOK, `"passed": 2`, ""},
@@ -56,7 +59,7 @@ func TestEvalExitCodes(t *testing.T) {
 // TestEvalGolden pins the human output of eval: one line per failing and
 // skipped case, then the summary. Run with -update to rewrite.
 func TestEvalGolden(t *testing.T) {
-	for _, name := range []string{"mixed", "pass"} {
+	for _, name := range []string{"mixed", "pass", "invalid"} {
 		t.Run(name+" output matches its golden file", func(t *testing.T) {
 			_, stdout, stderr := orgRun(t, "eval", evalFixture(name+".json"))
 			golden := evalFixture(name + ".golden")
@@ -88,13 +91,13 @@ func TestEvalJSON(t *testing.T) {
 				Name, Status, Expect, Got, Reason, Doc string
 			}
 		}
-		Summary struct{ Passed, Failed, Skipped int }
+		Summary struct{ Passed, Failed, Skipped, Errors int }
 	}
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("eval --json output is not JSON: %v\n%s", err, stdout)
 	}
-	if got.Summary.Passed != 1 || got.Summary.Failed != 1 || got.Summary.Skipped != 1 {
-		t.Errorf("summary = %+v, want 1 passed, 1 failed, 1 skipped", got.Summary)
+	if got.Summary.Passed != 2 || got.Summary.Failed != 1 || got.Summary.Skipped != 0 || got.Summary.Errors != 0 {
+		t.Errorf("summary = %+v, want 2 passed, 1 failed", got.Summary)
 	}
 	if len(got.Files) != 1 || len(got.Files[0].Cases) != 3 {
 		t.Fatalf("files = %+v, want one file with 3 cases", got.Files)
@@ -103,8 +106,28 @@ func TestEvalJSON(t *testing.T) {
 	if c.Name != "fails-on-purpose" || c.Status != "failed" || c.Got != "ImplicitlyDenied" || c.Expect != "Allowed" {
 		t.Errorf("failing case = %+v, want fails-on-purpose failed, got ImplicitlyDenied, expect Allowed", c)
 	}
-	if s := got.Files[0].Cases[2]; s.Status != "skipped" || s.Reason == "" {
-		t.Errorf("skipped case = %+v, want status skipped with a reason", s)
+	if s := got.Files[0].Cases[2]; s.Status != "passed" || s.Got != "ExplicitlyDenied" {
+		t.Errorf("VPC endpoint case = %+v, want passed with ExplicitlyDenied", s)
+	}
+}
+
+func TestEvalJSONListsErrors(t *testing.T) {
+	code, stdout, _ := orgRun(t, "eval", "--json", evalFixture("invalid.json"))
+	if code != ExitBadInput {
+		t.Errorf("eval --json invalid.json exit = %d, want %d", code, ExitBadInput)
+	}
+	var got struct {
+		Errors  []string
+		Summary struct{ Passed, Failed, Errors int }
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("eval --json output is not JSON: %v\n%s", err, stdout)
+	}
+	if got.Summary.Errors != 1 || got.Summary.Passed != 1 || got.Summary.Failed != 1 {
+		t.Errorf("summary = %+v, want 1 passed, 1 failed, 1 errors", got.Summary)
+	}
+	if len(got.Errors) != 1 || !strings.Contains(got.Errors[0], "invalid.json:20:65: cases[1].scps[0][0].Statement[0].Effect") {
+		t.Errorf("errors = %q, want the place of the invalid case", got.Errors)
 	}
 }
 
@@ -148,6 +171,18 @@ func TestSimulateExitCodes(t *testing.T) {
 		{"a missing policy file exits 2", append(append([]string{}, base...), "--boundary", evalFixture("nope.json")), ExitBadInput, "", "nope.json"},
 		{"a missing principal exits 2", []string{"simulate", "--action", "s3:GetObject"}, ExitBadInput, "", "--principal"},
 		{"a bad context flag exits 2", append(append([]string{}, base...), "--context", "novalue"), ExitBadInput, "", "key=value"},
+		{"a VPC endpoint policy decides and is named", append(append([]string{}, base...), "--vpc-endpoint-policy", evalFixture("vpce-deny-get.json")), ExitOK,
+			`decision: ExplicitlyDenied` + "\n" + `ExplicitlyDenied by vpc-endpoint policy "` + evalFixture("vpce-deny-get.json") + `"`, ""},
+		{"an unknown endpoint type exits 2", append(append([]string{}, base...), "--vpc-endpoint-type", "tunnel"), ExitBadInput, "", "--vpc-endpoint-type"},
+		{"a KMS key without key policy is warned about and noted", []string{"simulate", "--principal", "arn:aws:iam::111111111111:user/alice", "--action", "kms:Decrypt",
+			"--resource", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", "--identity-policy", full}, ExitOK,
+			"note: no key policy given: assumed AWS's default key policy", "warning: arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab is a KMS key"},
+		{"a key policy that grants nothing denies", []string{"simulate", "--principal", "arn:aws:iam::111111111111:user/alice", "--action", "kms:Decrypt",
+			"--resource", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", "--identity-policy", full, "--resource-policy-grants-nothing"}, ExitOK,
+			"decision: ImplicitlyDenied", ""},
+		{"two boundaries exit 2", append(append([]string{}, base...), "--boundary", full, "--boundary", full), ExitBadInput, "", "one managed policy"},
+		{"sts:GetCallerIdentity is allowed under a deny-all", []string{"simulate", "--principal", "arn:aws:iam::111111111111:user/alice", "--action", "sts:GetCallerIdentity",
+			"--scp-level", full + "," + denyS3}, ExitOK, "decision: Allowed\nAllowed: sts:GetCallerIdentity needs no permissions", ""},
 		{"--case with request flags exits 2", []string{"simulate", "--case", evalFixture("mixed.json"), "--action", "s3:GetObject"}, ExitBadInput, "", "cannot be combined"},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,9 @@ type simulateFlags struct {
 	scpLevels, rcpLevels                         []string
 	boundary, session                            []string
 	resourcePolicy                               string
+	resourceGrantsNothing                        bool
+	vpcEndpoints                                 []string
+	vpcEndpointType                              string
 	orgID, mgmtAccount                           string
 	caseFile, caseName                           string
 	asJSON                                       bool
@@ -43,6 +46,13 @@ level per flag, root first, account last: --scp-level 'root.json' --scp-level
 'ou1.json,ou1-extra.json' --scp-level 'account.json'. An RCP level may be empty
 (--rcp-level ''): RCPFullAWSAccess is implied at every level. Without any
 --scp-level the principal's account is not in an organization.
+
+A request through VPC endpoints takes one --vpc-endpoint-policy per
+endpoint; the explanation names the endpoint policy that decided. A request
+on a KMS key without --resource-policy is evaluated against AWS's default
+key policy (with a warning on standard error and a note in the
+explanation); --resource-policy-grants-nothing stands for a key policy that
+allows no one.
 
 Exit codes: 0 whatever the decision, 2 bad input (unreadable or malformed
 file, bad flag).`,
@@ -73,9 +83,12 @@ file, bad flag).`,
 	fl.StringArrayVar(&f.identity, "identity-policy", nil, "identity-based policy FILE (repeatable)")
 	fl.StringArrayVar(&f.scpLevels, "scp-level", nil, "comma-separated SCP files attached at one level (repeatable, root first)")
 	fl.StringArrayVar(&f.rcpLevels, "rcp-level", nil, "comma-separated RCP files attached at one level (repeatable, root first; may be empty)")
-	fl.StringArrayVar(&f.boundary, "boundary", nil, "permissions boundary FILE")
+	fl.StringArrayVar(&f.boundary, "boundary", nil, "permissions boundary FILE (at most one: a boundary is one managed policy)")
 	fl.StringArrayVar(&f.session, "session-policy", nil, "session policy FILE (repeatable)")
 	fl.StringVar(&f.resourcePolicy, "resource-policy", "", "resource-based policy FILE")
+	fl.BoolVar(&f.resourceGrantsNothing, "resource-policy-grants-nothing", false, "the resource's policy grants nothing (for a KMS key: a key policy that allows no one, instead of the assumed default key policy)")
+	fl.StringArrayVar(&f.vpcEndpoints, "vpc-endpoint-policy", nil, "policy FILE of a VPC endpoint the request goes through (repeatable: one per endpoint)")
+	fl.StringVar(&f.vpcEndpointType, "vpc-endpoint-type", "interface", "type of the --vpc-endpoint-policy endpoints: interface or gateway (where an account principal names its root user only)")
 	fl.StringVar(&f.orgID, "org-id", "", "organization ID (o-...), for aws:PrincipalOrgID")
 	fl.StringVar(&f.mgmtAccount, "management-account", "", "the organization's management account (exempt from SCPs and RCPs)")
 	fl.StringVar(&f.caseFile, "case", "", "conformance case FILE to simulate instead of flags")
@@ -165,6 +178,9 @@ func simulateFlagsRequest(e *env, f simulateFlags) error {
 	if set.Identity, err = loadPolicyFiles(f.identity, policy.KindIdentity); err != nil {
 		return err
 	}
+	if len(f.boundary) > 1 {
+		return badInput(fmt.Errorf("--boundary given %d times: a permissions boundary is one managed policy", len(f.boundary)))
+	}
 	if len(f.boundary) > 0 {
 		if set.Boundary, err = loadPolicyFiles(f.boundary, policy.KindBoundary); err != nil {
 			return err
@@ -175,9 +191,33 @@ func simulateFlagsRequest(e *env, f simulateFlags) error {
 			return err
 		}
 	}
+	if f.resourcePolicy != "" && f.resourceGrantsNothing {
+		return badInput(errors.New("--resource-policy and --resource-policy-grants-nothing cannot be combined"))
+	}
 	if f.resourcePolicy != "" {
 		if set.Resource, err = loadPolicyFile(f.resourcePolicy, policy.KindResource); err != nil {
 			return err
+		}
+	}
+	set.ResourceGrantsNothing = f.resourceGrantsNothing
+	var gateway bool
+	switch f.vpcEndpointType {
+	case "interface":
+	case "gateway":
+		gateway = true
+	default:
+		return badInput(fmt.Errorf("--vpc-endpoint-type %q: want interface or gateway", f.vpcEndpointType))
+	}
+	for _, path := range f.vpcEndpoints {
+		p, err := loadPolicyFile(path, policy.KindVPCEndpoint)
+		if err != nil {
+			return err
+		}
+		set.VPCEndpoints = append(set.VPCEndpoints, policy.VPCEndpoint{Policy: p, Gateway: gateway})
+	}
+	if set.Resource == nil && !set.ResourceGrantsNothing && policy.IsKMSKey(f.resource) && !policy.NoPermissionsRequired(f.action) {
+		if _, err := fmt.Fprintf(e.stderr, "warning: %s is a KMS key and no --resource-policy was given: AWS's default key policy is assumed (use --resource-policy-grants-nothing for a key policy that allows no one)\n", f.resource); err != nil {
+			return withCode(ExitInternal, fmt.Errorf("writing a warning: %w", err))
 		}
 	}
 	if set.SCPs, err = loadLevels(f.scpLevels, policy.KindSCP); err != nil {
@@ -209,7 +249,7 @@ type simulateOutput struct {
 }
 
 func simulateCases(e *env, cmd *cobra.Command, f simulateFlags) error {
-	for _, name := range []string{"principal", "action", "resource", "resource-account", "context", "identity-policy", "scp-level", "rcp-level", "boundary", "session-policy", "resource-policy", "org-id", "management-account"} {
+	for _, name := range []string{"principal", "action", "resource", "resource-account", "context", "identity-policy", "scp-level", "rcp-level", "boundary", "session-policy", "resource-policy", "resource-policy-grants-nothing", "vpc-endpoint-policy", "vpc-endpoint-type", "org-id", "management-account"} {
 		if cmd.Flags().Changed(name) {
 			return badInput(fmt.Errorf("--case cannot be combined with --%s", name))
 		}
@@ -217,6 +257,11 @@ func simulateCases(e *env, cmd *cobra.Command, f simulateFlags) error {
 	file, err := conformance.LoadFile(f.caseFile)
 	if err != nil {
 		return badInput(err)
+	}
+	for _, w := range file.Warnings {
+		if _, err := fmt.Fprintln(e.stderr, w); err != nil {
+			return withCode(ExitInternal, fmt.Errorf("writing a warning: %w", err))
+		}
 	}
 	opts := conformance.Options{RCPServices: rcpServices()}
 	var outs []simulateOutput

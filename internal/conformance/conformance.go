@@ -23,7 +23,16 @@ import (
 type File struct {
 	Path        string
 	Description string
-	Cases       []*Case
+	Cases       []*Case // the valid cases, in file order
+
+	// Invalid holds the cases ParseKeepGoing could not load (Parse fails
+	// instead), and Problems its problems outside any case.
+	Invalid  []InvalidCase
+	Problems ErrorList
+	// Warnings are things that load but may not mean what the author
+	// thinks: a request on a KMS key without a key policy, for which AWS's
+	// default key policy is assumed. Each message starts with "warning: ".
+	Warnings ErrorList
 }
 
 // Case is one conformance case, ready to run.
@@ -38,10 +47,12 @@ type Case struct {
 	Org         *policy.Org
 	Set         *policy.PolicySet
 
-	// VPCEndpointPolicies holds the compiled VPC endpoint policies, if any.
+	// VPCEndpointPolicies holds the compiled VPC endpoint policies, if any
+	// (also in Set.VPCEndpoints, with their endpoint IDs and types).
 	VPCEndpointPolicies []*policy.Policy
 
 	// Skip, when not empty, says why the case cannot be run by this engine.
+	// No case is skipped today; the status is kept for future features.
 	Skip string
 
 	rc *policy.RequestContext
@@ -124,9 +135,10 @@ func RunFile(f *File, opts Options) []Result {
 	return out
 }
 
-// Summary counts results by status.
+// Summary counts results by status, and Errors the cases (and files)
+// that could not be loaded.
 type Summary struct {
-	Passed, Failed, Skipped int
+	Passed, Failed, Skipped, Errors int
 }
 
 // Add counts r.
@@ -142,11 +154,14 @@ func (s *Summary) Add(r Result) {
 }
 
 // String gives "N passed, M failed" followed by ", K skipped" when any case
-// was skipped.
+// was skipped and ", E errors" when any case or file was invalid.
 func (s Summary) String() string {
 	out := fmt.Sprintf("%d passed, %d failed", s.Passed, s.Failed)
 	if s.Skipped > 0 {
 		out += fmt.Sprintf(", %d skipped", s.Skipped)
+	}
+	if s.Errors > 0 {
+		out += fmt.Sprintf(", %d errors", s.Errors)
 	}
 	return out
 }

@@ -22,7 +22,24 @@ func FuzzParse(f *testing.F) {
 			f.Add(data)
 		}
 	}
+	f.Add([]byte(`{"cases": [{"name": "a", "resourcePolicy": "grants-nothing", "permissionBoundary": [], "vpcEndpointPolicies": [{"id": "v", "type": "gateway", "policy": {}}]}, {"name": "a"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// ParseKeepGoing: an error only for an unusable file; otherwise
+		// every invalid case has a place, and valid cases run.
+		if kf, err := ParseKeepGoing(data, "fuzz.json"); err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("ParseKeepGoing error %v is not ErrMalformed", err)
+			}
+		} else {
+			for _, inv := range kf.Invalid {
+				if inv.Pos.Line < 1 || inv.Pos.Col < 1 {
+					t.Fatalf("invalid case without a position: %+v", inv)
+				}
+			}
+			for _, c := range kf.Cases {
+				Run(c, Options{})
+			}
+		}
 		file, err := Parse(data, "fuzz.json")
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) {

@@ -86,10 +86,54 @@ func Parse(data []byte, name string) (*File, error) {
 	return f, nil
 }
 
+// LoadFileKeepGoing reads and parses the case file at path like
+// ParseKeepGoing.
+func LoadFileKeepGoing(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading case file: %w", err)
+	}
+	return ParseKeepGoing(data, path)
+}
+
+// ParseKeepGoing parses a case file like Parse but does not give up on the
+// first invalid case: the returned File holds every valid case in Cases,
+// every invalid one (with its problems) in Invalid, and the problems found
+// outside any case in Problems. It fails (with an ErrorList) only when the
+// file cannot be read as a list of cases at all: malformed JSON, a top
+// level that is not an object, a "cases" field that is missing or not a
+// list.
+func ParseKeepGoing(data []byte, name string) (*File, error) {
+	l := &loader{file: name, data: data, keepGoing: true}
+	f := l.file0()
+	if f == nil {
+		return nil, l.errs
+	}
+	return f, nil
+}
+
+// InvalidCase is a case ParseKeepGoing could not load.
+type InvalidCase struct {
+	Index  int        // position in the file's cases list
+	Name   string     // the case's name, when it could be read
+	Pos    policy.Pos // where the case object starts
+	Errors ErrorList  // its problems (possibly cut short: a file reports at most 100)
+}
+
 type loader struct {
-	file string
-	data []byte
-	errs ErrorList
+	file      string
+	data      []byte
+	errs      ErrorList
+	n         int  // problems found, including those not kept beyond maxErrors
+	keepGoing bool // ParseKeepGoing: record invalid cases and go on
+}
+
+// add records a problem, keeping at most maxErrors of them.
+func (l *loader) add(e *Error) {
+	l.n++
+	if len(l.errs) < maxErrors {
+		l.errs = append(l.errs, e)
+	}
 }
 
 func (l *loader) pos(p jsonpos.Pos, path string) policy.Pos {
@@ -97,10 +141,7 @@ func (l *loader) pos(p jsonpos.Pos, path string) policy.Pos {
 }
 
 func (l *loader) errorf(p jsonpos.Pos, path, format string, args ...any) {
-	if len(l.errs) >= maxErrors {
-		return
-	}
-	l.errs = append(l.errs, &Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...)})
+	l.add(&Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...)})
 }
 
 // typeError reports that v at path should have been of the wanted type.
@@ -192,23 +233,38 @@ func (l *loader) file0() *File {
 	}
 	cs := m["cases"]
 	if cs == nil {
+		if l.keepGoing {
+			return nil
+		}
 		return f
 	}
 	if cs.Kind != jsonpos.Array {
 		l.typeError(cs, "cases", "a list of cases")
+		if l.keepGoing {
+			return nil
+		}
 		return f
 	}
+	f.Problems = append(f.Problems, l.errs...)
 	seen := make(map[string]string)
 	for i, cv := range cs.Elems {
 		path := indexPath("cases", i)
-		c := l.caseValue(cv, path, i)
-		if c == nil {
-			continue
+		before, kept := l.n, len(l.errs)
+		c := l.caseValue(cv, path, i, f)
+		if c != nil {
+			if prev, dup := seen[c.Name]; dup {
+				l.errorf(cv.Pos, path+".name", "duplicate case name %q (first at %s)", c.Name, prev)
+			} else {
+				seen[c.Name] = path
+			}
 		}
-		if prev, dup := seen[c.Name]; dup {
-			l.errorf(cv.Pos, path+".name", "duplicate case name %q (first at %s)", c.Name, prev)
-		} else {
-			seen[c.Name] = path
+		if l.n > before {
+			inv := InvalidCase{Index: i, Pos: l.pos(cv.Pos, path), Errors: append(ErrorList(nil), l.errs[kept:]...)}
+			if nv := cv.Get("name"); nv != nil && nv.Kind == jsonpos.String {
+				inv.Name = nv.Str
+			}
+			f.Invalid = append(f.Invalid, inv)
+			continue
 		}
 		f.Cases = append(f.Cases, c)
 	}
@@ -247,8 +303,8 @@ func resourcePolicyKind(resource string) policy.Kind {
 	return policy.KindResource
 }
 
-func (l *loader) caseValue(v *jsonpos.Value, path string, index int) *Case {
-	before := len(l.errs)
+func (l *loader) caseValue(v *jsonpos.Value, path string, index int, f *File) *Case {
+	before := l.n
 	m, ok := l.members(v, path, "case", caseKeys, []string{"name", "principal", "action", "resource", "expect"})
 	if !ok {
 		return nil
@@ -302,15 +358,26 @@ func (l *loader) caseValue(v *jsonpos.Value, path string, index int) *Case {
 		set.Identity = l.policyList(x, path+".identityPolicies", policy.KindIdentity, false)
 	}
 	if x := m["permissionBoundary"]; x != nil {
+		// A boundary is one managed policy: a list may hold at most one.
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+		if x.Kind == jsonpos.Array && len(x.Elems) > 1 {
+			l.errorf(x.Elems[1].Pos, path+".permissionBoundary[1]", "a permissions boundary is one managed policy: give at most one (got %d)", len(x.Elems))
+		}
 		set.Boundary = l.policyOrList(x, path+".permissionBoundary", policy.KindBoundary)
 	}
 	if x := m["sessionPolicy"]; x != nil {
 		set.Session = l.policyOrList(x, path+".sessionPolicy", policy.KindSession)
 	}
 	if x := m["resourcePolicy"]; x != nil && x.Kind != jsonpos.Null {
-		if x.Kind == jsonpos.Array {
-			l.typeError(x, path+".resourcePolicy", "one policy (a document or {\"name\", \"policy\"}) or null")
-		} else {
+		switch x.Kind {
+		case jsonpos.Array:
+			l.typeError(x, path+".resourcePolicy", "one policy (a document or {\"name\", \"policy\"}), \"grants-nothing\" or null")
+		case jsonpos.String:
+			if x.Str != GrantsNothing {
+				l.errorf(x.Pos, path+".resourcePolicy", "want a policy, %q or null, got the string %q", GrantsNothing, x.Str)
+			}
+			set.ResourceGrantsNothing = true
+		default:
 			set.Resource = l.policy(x, path+".resourcePolicy", resourcePolicyKind(req.Resource))
 		}
 	}
@@ -325,19 +392,30 @@ func (l *loader) caseValue(v *jsonpos.Value, path string, index int) *Case {
 		set.Org = c.Org
 	}
 	if x := m["vpcEndpointPolicies"]; x != nil && x.Kind != jsonpos.Null {
-		var vpce []*policy.Policy
+		vp := path + ".vpcEndpointPolicies"
 		if x.Kind == jsonpos.Array {
-			vpce = l.policyList(x, path+".vpcEndpointPolicies", policy.KindResource, false)
-		} else {
-			vpce = []*policy.Policy{l.policy(x, path+".vpcEndpointPolicies", policy.KindResource)}
+			for i, e := range x.Elems {
+				if ep, ok := l.endpoint(e, indexPath(vp, i)); ok {
+					set.VPCEndpoints = append(set.VPCEndpoints, ep)
+				}
+			}
+		} else if ep, ok := l.endpoint(x, vp); ok {
+			set.VPCEndpoints = append(set.VPCEndpoints, ep)
 		}
-		c.VPCEndpointPolicies = vpce
-		if len(vpce) > 0 {
-			c.Skip = "vpcEndpointPolicies: the policy engine does not evaluate VPC endpoint policies"
+		for _, ep := range set.VPCEndpoints {
+			c.VPCEndpointPolicies = append(c.VPCEndpointPolicies, ep.Policy)
 		}
 	}
 	c.Set = set
-	if len(l.errs) > before {
+	if l.n == before && set.Resource == nil && !set.ResourceGrantsNothing && policy.IsKMSKey(req.Resource) && !policy.NoPermissionsRequired(req.Action) {
+		at, atPath := v.Pos, path
+		if x := m["resource"]; x != nil {
+			at, atPath = x.Pos, path+".resource"
+		}
+		f.Warnings = append(f.Warnings, &Error{Pos: l.pos(at, atPath),
+			Msg: fmt.Sprintf("warning: case %q is a request on a KMS key without a key policy: AWS's default key policy is assumed (give \"resourcePolicy\", or %q for a key policy that allows no one)", c.Name, GrantsNothing)})
+	}
+	if l.n > before {
 		return nil
 	}
 	rc, err := policy.NewRequestContext(req, c.Org)
@@ -421,13 +499,60 @@ func (l *loader) context(v *jsonpos.Value, path string) map[string][]string {
 	return ctx
 }
 
+// GrantsNothing is the value of "resourcePolicy" that says the resource
+// has a resource-based policy that grants nothing (for a KMS key: a key
+// policy that allows no one), as opposed to an unknown one.
+const GrantsNothing = "grants-nothing"
+
+// endpoint reads one VPC endpoint: a policy document, {"name", "policy"},
+// or {"id", "type", "name", "policy"} where type is "interface" (the
+// default) or "gateway".
+func (l *loader) endpoint(v *jsonpos.Value, path string) (policy.VPCEndpoint, bool) {
+	var ep policy.VPCEndpoint
+	if v.Kind == jsonpos.Object && (v.Get("id") != nil || v.Get("type") != nil) {
+		m, ok := l.members(v, path, "VPC endpoint", []string{"id", "type", "name", "policy"}, []string{"policy"})
+		if !ok {
+			return ep, false
+		}
+		if x := m["id"]; x != nil {
+			ep.ID = l.str(x, path+".id")
+		}
+		if x := m["type"]; x != nil {
+			switch t := l.str(x, path+".type"); t {
+			case "interface":
+			case "gateway":
+				ep.Gateway = true
+			default:
+				if x.Kind == jsonpos.String {
+					l.errorf(x.Pos, path+".type", "unknown VPC endpoint type %q (want \"interface\" or \"gateway\")", t)
+				}
+			}
+		}
+		doc := m["policy"]
+		if doc == nil {
+			return ep, false
+		}
+		name := path
+		if n := m["name"]; n != nil {
+			name = l.nonEmpty(n, path+".name", "policy name")
+		}
+		ep.Policy = l.document(doc, path+".policy", name, policy.KindVPCEndpoint)
+		return ep, ep.Policy != nil
+	}
+	ep.Policy = l.policy(v, path, policy.KindVPCEndpoint)
+	return ep, ep.Policy != nil
+}
+
 // policyOrList reads a document, a {"name", "policy"} object, a list of
-// them, or null (nil: no such policy).
+// them, or null. Null and an empty list both mean no such policy (nil).
 func (l *loader) policyOrList(v *jsonpos.Value, path string, k policy.Kind) []*policy.Policy {
 	switch v.Kind {
 	case jsonpos.Null:
 		return nil
 	case jsonpos.Array:
+		if len(v.Elems) == 0 {
+			return nil
+		}
 		return l.policyList(v, path, k, true)
 	default:
 		if p := l.policy(v, path, k); p != nil {
@@ -438,8 +563,7 @@ func (l *loader) policyOrList(v *jsonpos.Value, path string, k policy.Kind) []*p
 }
 
 // policyList reads a list of policies. nonNil asks for a non-nil slice even
-// when the list is empty (an empty boundary list still means "a boundary
-// that allows nothing").
+// when the list is empty (an empty SCP level is a level without policies).
 func (l *loader) policyList(v *jsonpos.Value, path string, k policy.Kind, nonNil bool) []*policy.Policy {
 	if v.Kind != jsonpos.Array {
 		l.typeError(v, path, "a list of policies")
@@ -480,10 +604,16 @@ func (l *loader) policy(v *jsonpos.Value, path string, k policy.Kind) *policy.Po
 		if doc == nil {
 			return nil
 		}
-		if doc.Kind != jsonpos.Object {
-			l.typeError(doc, docPath, "a policy document")
-			return nil
-		}
+	}
+	return l.document(doc, docPath, name, k)
+}
+
+// document parses the policy document doc, validates it for kind k and
+// compiles it under name.
+func (l *loader) document(doc *jsonpos.Value, docPath, name string, k policy.Kind) *policy.Policy {
+	if doc.Kind != jsonpos.Object {
+		l.typeError(doc, docPath, "a policy document")
+		return nil
 	}
 	src := policy.Source{File: l.file, Path: docPath}
 	d, err := policy.ParseValue(doc, l.data, src)
@@ -514,9 +644,7 @@ func (l *loader) policyError(doc *jsonpos.Value, path string, err error) {
 				continue
 			}
 			n++
-			if len(l.errs) < maxErrors {
-				l.errs = append(l.errs, &Error{Pos: f.Pos, Msg: f.Message})
-			}
+			l.add(&Error{Pos: f.Pos, Msg: f.Message})
 		}
 		if n > 0 {
 			return

@@ -291,11 +291,172 @@ func TestParseValidFile(t *testing.T) {
 		t.Errorf("case a Pos = %+v, want line 2 and path cases[0]", a.Pos)
 	}
 	b := f.Cases[1]
-	if b.Skip == "" {
-		t.Error("case with vpcEndpointPolicies has no skip reason")
+	if b.Skip != "" || len(b.Set.VPCEndpoints) != 1 || b.Set.VPCEndpoints[0].Gateway {
+		t.Errorf("case with vpcEndpointPolicies: Skip %q, endpoints %+v, want one interface endpoint and no skip", b.Skip, b.Set.VPCEndpoints)
 	}
-	if r := Run(b, Options{}); r.Status != Skipped || r.Reason == "" {
-		t.Errorf("Run(vpce case) = %v %q, want skipped with a reason", r.Status, r.Reason)
+	if r := Run(b, Options{}); r.Status == Skipped {
+		t.Errorf("Run(vpce case) = %v %q, want it evaluated", r.Status, r.Reason)
+	}
+}
+
+// caseFile wraps case objects into a case file.
+func caseFile(cases ...string) []byte {
+	return []byte("{\"cases\": [\n" + strings.Join(cases, ",\n") + "\n]}")
+}
+
+// withField returns validCase with extra fields spliced in after its name.
+func withField(name, fields string) string {
+	return strings.Replace(validCase, `"name": "c1",`, `"name": "`+name+`", `+fields+`,`, 1)
+}
+
+func TestParseCaseFields(t *testing.T) {
+	boundary := `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}`
+	vpce := `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}`
+	tests := []struct {
+		name   string
+		fields string
+		check  func(*Case) string // returns what is wrong, or ""
+	}{
+		{"an empty boundary list means no boundary", `"permissionBoundary": []`, func(c *Case) string {
+			if c.Set.Boundary != nil {
+				return fmt.Sprintf("Boundary = %v, want nil", c.Set.Boundary)
+			}
+			return ""
+		}},
+		{"an empty session policy list means no session policy", `"sessionPolicy": []`, func(c *Case) string {
+			if c.Set.Session != nil {
+				return fmt.Sprintf("Session = %v, want nil", c.Set.Session)
+			}
+			return ""
+		}},
+		{"a one-element boundary list is the boundary", `"permissionBoundary": [` + boundary + `]`, func(c *Case) string {
+			if len(c.Set.Boundary) != 1 {
+				return fmt.Sprintf("Boundary has %d policies, want 1", len(c.Set.Boundary))
+			}
+			return ""
+		}},
+		{"grants-nothing marks a resource policy that grants nothing", `"resourcePolicy": "grants-nothing"`, func(c *Case) string {
+			if !c.Set.ResourceGrantsNothing || c.Set.Resource != nil {
+				return fmt.Sprintf("ResourceGrantsNothing = %v, Resource = %v, want true and nil", c.Set.ResourceGrantsNothing, c.Set.Resource)
+			}
+			return ""
+		}},
+		{"a gateway endpoint keeps its id and type", `"vpcEndpointPolicies": [{"id": "vpce-1", "type": "gateway", "name": "gw", "policy": ` + vpce + `}]`, func(c *Case) string {
+			if len(c.Set.VPCEndpoints) != 1 {
+				return fmt.Sprintf("VPCEndpoints = %+v, want one", c.Set.VPCEndpoints)
+			}
+			e := c.Set.VPCEndpoints[0]
+			if e.ID != "vpce-1" || !e.Gateway || e.Policy.Name() != "gw" {
+				return fmt.Sprintf("endpoint = %+v (policy %q), want vpce-1, gateway, policy gw", e, e.Policy.Name())
+			}
+			return ""
+		}},
+		{"one endpoint policy without a list is accepted", `"vpcEndpointPolicies": ` + vpce, func(c *Case) string {
+			if len(c.Set.VPCEndpoints) != 1 || c.Set.VPCEndpoints[0].Gateway {
+				return fmt.Sprintf("VPCEndpoints = %+v, want one interface endpoint", c.Set.VPCEndpoints)
+			}
+			return ""
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Parse(caseFile(withField("x", tt.fields)), "fields.json")
+			if err != nil {
+				t.Fatalf("Parse = %v", err)
+			}
+			if msg := tt.check(f.Cases[0]); msg != "" {
+				t.Error(msg)
+			}
+		})
+	}
+}
+
+func TestParseRejectsBadNewFields(t *testing.T) {
+	p := `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}`
+	tests := []struct {
+		name, fields, want string
+	}{
+		{"two boundaries are an error", `"permissionBoundary": [` + p + `, ` + p + `]`, "cases[0].permissionBoundary[1]: a permissions boundary is one managed policy"},
+		{"an unknown resource policy word is an error", `"resourcePolicy": "nothing"`, `cases[0].resourcePolicy: want a policy, "grants-nothing" or null`},
+		{"an endpoint policy needs a Principal", `"vpcEndpointPolicies": [` + p + `]`, "a statement of a VPC endpoint policy needs a Principal"},
+		{"an unknown endpoint type is an error", `"vpcEndpointPolicies": [{"type": "tunnel", "policy": ` + p + `}]`, `cases[0].vpcEndpointPolicies[0].type: unknown VPC endpoint type "tunnel"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(caseFile(withField("x", tt.fields)), "bad.json")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseWarnsAboutAKMSKeyWithoutKeyPolicy(t *testing.T) {
+	key := `"resource": "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"`
+	kms := func(name, extra string) string {
+		c := strings.Replace(withField(name, extra), `"resource": "arn:aws:s3:::bucket1/key.txt"`, key, 1)
+		return strings.Replace(c, `"action": "s3:GetObject"`, `"action": "kms:Decrypt"`, 1)
+	}
+	tests := []struct {
+		name, cases string
+		warnings    int
+	}{
+		{"a key without key policy is warned about", kms("k", `"doc": "d"`), 1},
+		{"grants-nothing is not warned about", kms("k", `"resourcePolicy": "grants-nothing"`), 0},
+		{"an alias is not a key", strings.Replace(kms("k", `"doc": "d"`), "key/1234abcd-12ab-34cd-56ef-1234567890ab", "alias/app", 1), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Parse(caseFile(tt.cases), "kms.json")
+			if err != nil {
+				t.Fatalf("Parse = %v", err)
+			}
+			if len(f.Warnings) != tt.warnings {
+				t.Errorf("Parse warnings = %v, want %d", f.Warnings, tt.warnings)
+			}
+			for _, w := range f.Warnings {
+				if !strings.Contains(w.Error(), "kms.json:") || !strings.Contains(w.Error(), "warning: ") || w.Pos.Path != "cases[0].resource" {
+					t.Errorf("warning %q, want kms.json:line:col, cases[0].resource and \"warning: \"", w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseKeepGoingLoadsTheValidCases(t *testing.T) {
+	bad := strings.Replace(withField("bad", `"doc": "d"`), `"Effect": "Allow"`, `"Effect": "allow"`, 1)
+	data := caseFile(withField("good1", `"doc": "d"`), bad, withField("good2", `"doc": "d"`), withField("good1", `"doc": "dup"`))
+	f, err := ParseKeepGoing(data, "mixed.json")
+	if err != nil {
+		t.Fatalf("ParseKeepGoing = %v", err)
+	}
+	var names []string
+	for _, c := range f.Cases {
+		names = append(names, c.Name)
+	}
+	if diff := cmp.Diff([]string{"good1", "good2"}, names); diff != "" {
+		t.Errorf("valid cases (-want +got):\n%s", diff)
+	}
+	if len(f.Invalid) != 2 || f.Invalid[0].Name != "bad" || f.Invalid[0].Index != 1 || f.Invalid[1].Index != 3 {
+		t.Fatalf("Invalid = %+v, want cases 1 (bad) and 3 (duplicate name)", f.Invalid)
+	}
+	if got := f.Invalid[0].Errors.Error(); !strings.Contains(got, "mixed.json:") || !strings.Contains(got, "cases[1].identityPolicies[0].Statement[0].Effect") {
+		t.Errorf("invalid case errors = %q, want file:line:col and the JSON path", got)
+	}
+	if _, err := Parse(data, "mixed.json"); err == nil {
+		t.Error("Parse of a file with an invalid case succeeded, want an error")
+	}
+}
+
+func TestParseKeepGoingFailsOnUnusableFiles(t *testing.T) {
+	for _, data := range []string{`{"cases": [`, `[1]`, `{"cases": {}}`, `{"description": "x"}`} {
+		if f, err := ParseKeepGoing([]byte(data), "bad.json"); err == nil || !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseKeepGoing(%q) = %v, %v, want an ErrMalformed error", data, f, err)
+		}
+	}
+	f, err := ParseKeepGoing([]byte(`{"cases": [], "extra": 1}`), "bad.json")
+	if err != nil || len(f.Problems) != 1 {
+		t.Errorf("ParseKeepGoing(unknown top-level field) = %v, %v, want the file with one problem", f, err)
 	}
 }
 
@@ -314,6 +475,8 @@ func TestSummaryString(t *testing.T) {
 		{Summary{Passed: 3}, "3 passed, 0 failed"},
 		{Summary{Passed: 3, Failed: 1}, "3 passed, 1 failed"},
 		{Summary{Passed: 3, Failed: 1, Skipped: 2}, "3 passed, 1 failed, 2 skipped"},
+		{Summary{Passed: 3, Failed: 1, Errors: 2}, "3 passed, 1 failed, 2 errors"},
+		{Summary{Passed: 3, Skipped: 1, Errors: 1}, "3 passed, 0 failed, 1 skipped, 1 errors"},
 	}
 	for _, tt := range tests {
 		if got := tt.s.String(); got != tt.want {

@@ -1,6 +1,9 @@
 package impact
 
-import "github.com/orgguard/orgguard/internal/catalog"
+import (
+	"github.com/orgguard/orgguard/internal/catalog"
+	"github.com/orgguard/orgguard/internal/policy"
+)
 
 // universeOf adapts the action catalog.
 func universeOf(c *catalog.Catalog) *universe {
@@ -12,6 +15,14 @@ func universeOf(c *catalog.Catalog) *universe {
 		expand:   func(p string) bitset { return fromSet(c.Expand(p), n) },
 		name:     c.Name,
 		patterns: map[string]bitset{},
+		free:     newBitset(n),
+	}
+	// sts:GetCallerIdentity needs no permission: no SCP or RCP can deny it.
+	// https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+	for i := 0; i < n; i++ {
+		if policy.NoPermissionsRequired(c.Name(i)) {
+			u.free.add(i)
+		}
 	}
 	for _, p := range c.Services() {
 		first, last, ok := c.ServiceRange(p)

@@ -409,14 +409,20 @@ func (a *Analyzer) diff(sb, sa, rb, ra int32) *accountDiff {
 	d := &accountDiff{scp: a.counts(sb, sa), rcp: a.counts(rb, ra)}
 	cb, ca := e.combine(sb, rb), e.combine(sa, ra)
 	d.combined = a.counts(cb, ca)
-	d.share = float64(d.combined.NewlyDenied) / float64(a.u.n)
+	// Actions no policy can deny (sts:GetCallerIdentity) stay allowed: a
+	// deny-all still denies "everything", and shares count the rest.
+	if deniable := a.u.n - a.u.free.count(); deniable > 0 {
+		d.share = float64(d.combined.NewlyDenied) / float64(deniable)
+	}
 	pb, pa := e.classes[cb].possible, e.classes[ca].possible
-	d.everything = pa.empty()
+	paDeniable := newBitset(a.u.n)
+	andNotInto(paDeniable, pa, a.u.free)
+	d.everything = paDeniable.empty()
 	lost := newBitset(a.u.n)
 	andNotInto(lost, pb, pa)
 	if !lost.empty() {
 		for _, c := range a.critical {
-			cl := CriticalLoss{Pattern: c.pattern, All: disjoint(c.set, pa)}
+			cl := CriticalLoss{Pattern: c.pattern, All: disjoint(c.set, paDeniable)}
 			for i, w := range c.set {
 				w &= lost[i]
 				cl.Count += popcount(w)
@@ -430,7 +436,7 @@ func (a *Analyzer) diff(sb, sa, rb, ra int32) *accountDiff {
 		}
 		if !d.everything {
 			for _, s := range a.u.services {
-				if anyInRange(lost, s.lo, s.hi) && !anyInRange(pa, s.lo, s.hi) {
+				if anyInRange(lost, s.lo, s.hi) && !anyInRange(paDeniable, s.lo, s.hi) {
 					d.services = append(d.services, s.prefix)
 				}
 			}

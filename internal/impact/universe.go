@@ -4,9 +4,12 @@ package impact
 // action indices 0..n-1, wildcard expansion, names, services and the
 // RCP-supported actions. It memoises the expansion of every pattern.
 type universe struct {
-	n        int
-	all      bitset
-	rcp      bitset // actions of RCP-supported services
+	n   int
+	all bitset
+	rcp bitset // actions of RCP-supported services
+	// free are the actions no policy can deny (sts:GetCallerIdentity): they
+	// stay allowed in every class.
+	free     bitset
 	expand   func(pattern string) bitset
 	name     func(i int) string
 	services []service // sorted by name

@@ -31,25 +31,26 @@ type Kind uint8
 
 // The policy kinds.
 const (
-	KindIdentity Kind = iota + 1 // identity-based policy of a user, group or role
-	KindResource                 // resource-based policy (bucket policy, key policy, ...)
-	KindTrust                    // role trust policy
-	KindBoundary                 // permissions boundary
-	KindSession                  // session policy passed when assuming a role or federating
-	KindSCP                      // AWS Organizations service control policy
-	KindRCP                      // AWS Organizations resource control policy
+	KindIdentity    Kind = iota + 1 // identity-based policy of a user, group or role
+	KindResource                    // resource-based policy (bucket policy, key policy, ...)
+	KindTrust                       // role trust policy
+	KindBoundary                    // permissions boundary
+	KindSession                     // session policy passed when assuming a role or federating
+	KindSCP                         // AWS Organizations service control policy
+	KindRCP                         // AWS Organizations resource control policy
+	KindVPCEndpoint                 // VPC endpoint policy
 )
 
 var kindNames = [...]string{
 	KindIdentity: "identity", KindResource: "resource", KindTrust: "trust", KindBoundary: "boundary",
-	KindSession: "session", KindSCP: "scp", KindRCP: "rcp",
+	KindSession: "session", KindSCP: "scp", KindRCP: "rcp", KindVPCEndpoint: "vpc-endpoint",
 }
 
 // ErrUnknownKind is returned by ParseKind for a name that is not a policy kind.
 var ErrUnknownKind = errors.New("unknown policy kind")
 
 // ParseKind returns the kind named s: "identity", "resource", "trust",
-// "boundary", "session", "scp" or "rcp" (case-insensitive).
+// "boundary", "session", "scp", "rcp" or "vpc-endpoint" (case-insensitive).
 func ParseKind(s string) (Kind, error) {
 	l := strings.ToLower(strings.TrimSpace(s))
 	for k, n := range kindNames {
@@ -57,7 +58,7 @@ func ParseKind(s string) (Kind, error) {
 			return Kind(k), nil
 		}
 	}
-	return 0, fmt.Errorf("parsing policy kind %q: %w (want one of identity, resource, trust, boundary, session, scp, rcp)", s, ErrUnknownKind)
+	return 0, fmt.Errorf("parsing policy kind %q: %w (want one of identity, resource, trust, boundary, session, scp, rcp, vpc-endpoint)", s, ErrUnknownKind)
 }
 
 // String returns the name ParseKind accepts.
@@ -221,15 +222,50 @@ type Level struct {
 	Policies []*Policy
 }
 
+// VPCEndpoint is a VPC endpoint a request goes through, with its endpoint
+// policy. An endpoint policy never grants on its own: an explicit Deny in it
+// denies, and without an Allow in it the request is implicitly denied.
+// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+type VPCEndpoint struct {
+	ID     string  // optional (vpce-...); shown in explanations instead of the policy name
+	Policy *Policy // the endpoint policy; nil means the default policy (full access)
+	// Gateway marks a gateway endpoint (Amazon S3, DynamoDB): there an AWS
+	// principal given as an account ("123456789012" or
+	// "arn:aws:iam::123456789012:root") names that account's root user
+	// only, not every principal of the account.
+	Gateway bool
+}
+
+// Name returns the endpoint's ID, or the name of its policy.
+func (e VPCEndpoint) Name() string {
+	if e.ID != "" || e.Policy == nil {
+		return e.ID
+	}
+	return e.Policy.name
+}
+
 // PolicySet holds every policy that applies to one request.
 type PolicySet struct {
 	Identity []*Policy // identity-based policies of the principal
-	Boundary []*Policy // nil = no permissions boundary
-	Session  []*Policy // nil = no session policy
-	Resource *Policy   // nil = no resource-based policy
-	SCPs     []Level   // principal's account chain, root first, account last; empty = not in an organization
-	RCPs     []Level   // resource account's chain, root first; RCPFullAWSAccess is implied at every level
-	Org      *Org      // optional; overrides the Org given to NewRequestContext for exemptions
+	// Boundary is the permissions boundary: nil or empty = none. AWS sets a
+	// boundary from one managed policy, so it has at most one element in
+	// practice; several are all required to allow.
+	Boundary []*Policy
+	// Session holds the session policies: nil or empty = none (a
+	// federated-user session without one has no permissions).
+	Session  []*Policy
+	Resource *Policy // nil = no resource-based policy given (see ResourceGrantsNothing)
+	// ResourceGrantsNothing says that the resource has a resource-based
+	// policy that grants nothing, rather than that it is unknown. It matters
+	// for KMS keys, which always have a key policy: when Resource is nil
+	// and this is false, the engine assumes AWS's default key policy.
+	ResourceGrantsNothing bool
+	// VPCEndpoints are the VPC endpoints the request goes through (usually
+	// none or one); each endpoint policy must allow the request.
+	VPCEndpoints []VPCEndpoint
+	SCPs         []Level // principal's account chain, root first, account last; empty = not in an organization
+	RCPs         []Level // resource account's chain, root first; RCPFullAWSAccess is implied at every level
+	Org          *Org    // optional; overrides the Org given to NewRequestContext for exemptions
 
 	// RCPServices reports whether a service prefix ("s3") supports RCPs.
 	// The catalog package supplies the real list; nil means the small
@@ -240,11 +276,15 @@ type PolicySet struct {
 // Decision is the outcome of an evaluation.
 type Decision uint8
 
-// The decisions. The zero value is ImplicitlyDenied.
+// The decisions. The zero value is ImplicitlyDenied. RefusedByService is
+// not a policy decision: the policies allow the request, but the service
+// refuses it whatever the policies say (an AWS managed policy, a
+// service-linked role's permissions, a reserved KMS alias).
 const (
 	ImplicitlyDenied Decision = iota
 	Allowed
 	ExplicitlyDenied
+	RefusedByService
 )
 
 // String returns "Allowed", "ImplicitlyDenied" or "ExplicitlyDenied".
@@ -256,6 +296,8 @@ func (d Decision) String() string {
 		return "ImplicitlyDenied"
 	case ExplicitlyDenied:
 		return "ExplicitlyDenied"
+	case RefusedByService:
+		return "RefusedByService"
 	}
 	return "Decision(" + strconv.Itoa(int(d)) + ")"
 }
@@ -272,6 +314,8 @@ func ParseDecision(s string) (Decision, error) {
 		return ImplicitlyDenied, nil
 	case "ExplicitlyDenied":
 		return ExplicitlyDenied, nil
+	case "RefusedByService":
+		return RefusedByService, nil
 	}
-	return 0, fmt.Errorf("parsing decision %q: want Allowed, ImplicitlyDenied or ExplicitlyDenied", s)
+	return 0, fmt.Errorf("parsing decision %q: want Allowed, ImplicitlyDenied, ExplicitlyDenied or RefusedByService", s)
 }

@@ -253,5 +253,5 @@ func (s *cstmt) principalGrant(st *evalState) grant {
 		}
 		return grantWildcard
 	}
-	return s.principal.match(p)
+	return s.principal.match(p, st.gateway)
 }

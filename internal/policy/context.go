@@ -85,7 +85,12 @@ type RequestContext struct {
 	resAcct   string // account owning the resource
 	principal requester
 	org       *Org
-	keys      map[string]int // lowercased key -> index in vals
+	// noPermissions: the action needs no permissions (sts:GetCallerIdentity)
+	// and the caller is authenticated.
+	noPermissions bool
+	kmsKey        bool           // the resource is a KMS key ARN (not an alias, not "*")
+	refusal       Reason         // the service refuses the request whatever the policies say; ReasonNone if not
+	keys          map[string]int // lowercased key -> index in vals
 	// Indexes (in vals) of aws:PrincipalOrgID and aws:ResourceOrgID when
 	// derived from the Org rather than given, else -1: whether they apply
 	// depends on the policy set (see evalState.lookup).
@@ -145,6 +150,9 @@ func NewRequestContext(r Request, org *Org) (*RequestContext, error) {
 		return nil, fmt.Errorf("preparing request: %w", err)
 	}
 	rc.principal = p
+	rc.noPermissions = p.isIAM() && NoPermissionsRequired(rc.action)
+	rc.kmsKey = IsKMSKey(r.Resource)
+	rc.refusal = serviceRefusal(rc.action, r.Resource, &p)
 	if r.ResourceAccount != "" {
 		if !isAccountID(r.ResourceAccount) {
 			return nil, fmt.Errorf("preparing request: resource account %q is not a 12-digit account id: %w", r.ResourceAccount, ErrBadRequest)

@@ -29,37 +29,69 @@ type Reason uint8
 
 // The reasons.
 const (
-	ReasonNone                Reason = iota
-	ReasonExplicitDeny               // a Deny statement applied
-	ReasonSCPNoAllow                 // an SCP level has no Allow for the request
-	ReasonResourceDirect             // same account: the resource policy names the user or session itself
-	ReasonResourceGrant              // same account: the resource policy allows the principal
-	ReasonResourceRequired           // role trust and KMS key policies must allow the principal
-	ReasonNoIdentityAllow            // no identity-based policy allows the request
-	ReasonBoundary                   // the permissions boundary does not allow the request
-	ReasonSession                    // the session policy does not allow the request
-	ReasonFederatedNoSession         // a federated user session without a session policy
-	ReasonCrossAccount               // cross-account: the resource policy does not allow the principal
-	ReasonIdentityAllow              // identity-based policies allow (with boundary, session, SCPs)
-	ReasonRootUser                   // the account root user has full access unless denied
-	ReasonPrincipalNoIdentity        // service principals and anonymous callers need the resource policy
+	ReasonNone                  Reason = iota
+	ReasonExplicitDeny                 // a Deny statement applied
+	ReasonSCPNoAllow                   // an SCP level has no Allow for the request
+	ReasonResourceDirect               // same account: the resource policy names the user or session itself
+	ReasonResourceGrant                // same account: the resource policy allows the principal
+	ReasonResourceRequired             // role trust and KMS key policies must allow the principal
+	ReasonNoIdentityAllow              // no identity-based policy allows the request
+	ReasonBoundary                     // the permissions boundary does not allow the request
+	ReasonSession                      // the session policy does not allow the request
+	ReasonFederatedNoSession           // a federated user session without a session policy
+	ReasonCrossAccount                 // cross-account: the resource policy does not allow the principal
+	ReasonIdentityAllow                // identity-based policies allow (with boundary, session, SCPs)
+	ReasonRootUser                     // the account root user has full access unless denied
+	ReasonPrincipalNoIdentity          // service principals and anonymous callers need the resource policy
+	ReasonNoPermissionsRequired        // sts:GetCallerIdentity: allowed whatever the policies say
+	ReasonVPCEndpointNoAllow           // a VPC endpoint policy has no Allow for the request
+	ReasonResourceWildcard             // same account: the resource policy allows "*" and nothing limits it
+	ReasonWildcardBoundary             // same account: a "*" grant limited by the permissions boundary
+	ReasonWildcardSession              // same account: a "*" grant limited by the session policy
+	ReasonRoleGrantBoundary            // same account: a grant to the role ARN limited by the permissions boundary
+	ReasonRoleGrantSession             // same account: a grant to the role ARN limited by the session policy
+	ReasonAWSManagedPolicy             // service refusal: AWS managed policies cannot be changed
+	ReasonReservedRole                 // service refusal: aws-reserved/ roles belong to IAM Identity Center
+	ReasonServiceLinkedRole            // service refusal: a service-linked role's permissions and trust are fixed
+	ReasonReservedAlias                // service refusal: alias/aws/ names are reserved for AWS managed keys
 )
 
 var reasonText = [...]string{
-	ReasonNone:                "no decision",
-	ReasonExplicitDeny:        "an applicable statement denies the request",
-	ReasonSCPNoAllow:          "no SCP at this level of the principal's account chain allows the request (every level from the root to the account must allow)",
-	ReasonResourceDirect:      "the resource-based policy allows the IAM user or session named directly; within one account this is enough on its own",
-	ReasonResourceGrant:       "the resource-based policy allows the principal within the same account",
-	ReasonResourceRequired:    "role trust and KMS key policies must themselves allow the principal",
-	ReasonNoIdentityAllow:     "no identity-based policy allows the request",
-	ReasonBoundary:            "the permissions boundary does not allow the request",
-	ReasonSession:             "the session policy does not allow the request",
-	ReasonFederatedNoSession:  "a federated user session without a session policy has no permissions",
-	ReasonCrossAccount:        "a cross-account request needs the resource-based policy of the resource's account to allow the principal as well",
-	ReasonIdentityAllow:       "identity-based policies allow the request and no boundary, session policy or SCP stops it",
-	ReasonRootUser:            "the account root user has full access unless a deny or an SCP stops it",
-	ReasonPrincipalNoIdentity: "service principals and anonymous callers are allowed only by a resource-based policy",
+	ReasonNone:                  "no decision",
+	ReasonExplicitDeny:          "an applicable statement denies the request",
+	ReasonSCPNoAllow:            "no SCP at this level of the principal's account chain allows the request (every level from the root to the account must allow)",
+	ReasonResourceDirect:        "the resource-based policy allows the IAM user or session named directly; within one account this is enough on its own",
+	ReasonResourceGrant:         "the resource-based policy allows the principal within the same account",
+	ReasonResourceRequired:      "role trust and KMS key policies must themselves allow the principal",
+	ReasonNoIdentityAllow:       "no identity-based policy allows the request",
+	ReasonBoundary:              "the permissions boundary does not allow the request",
+	ReasonSession:               "the session policy does not allow the request",
+	ReasonFederatedNoSession:    "a federated user session without a session policy has no permissions",
+	ReasonCrossAccount:          "a cross-account request needs the resource-based policy of the resource's account to allow the principal as well",
+	ReasonIdentityAllow:         "identity-based policies allow the request and no boundary, session policy or SCP stops it",
+	ReasonRootUser:              "the account root user has full access unless a deny or an SCP stops it",
+	ReasonPrincipalNoIdentity:   "service principals and anonymous callers are allowed only by a resource-based policy",
+	ReasonNoPermissionsRequired: "sts:GetCallerIdentity needs no permissions: AWS allows it to every authenticated caller, even against an explicit deny",
+	ReasonVPCEndpointNoAllow:    "the VPC endpoint policy does not allow the request (an endpoint policy never grants, but every request through the endpoint needs its Allow)",
+	ReasonResourceWildcard:      "the resource-based policy allows everyone (Principal \"*\") within the same account, and no permissions boundary or session policy limits it",
+	ReasonWildcardBoundary:      "the resource-based policy allows everyone (Principal \"*\"), which does not name the user or session itself: within one account such a grant is still limited by an implicit deny in the permissions boundary, which does not allow the request",
+	ReasonWildcardSession:       "the resource-based policy allows everyone (Principal \"*\"), which does not name the session itself: within one account such a grant is still limited by an implicit deny in the session policy, which does not allow the request",
+	ReasonRoleGrantBoundary:     "the resource-based policy allows the role ARN, not the session itself: within one account such a grant is limited by an implicit deny in the permissions boundary, which does not allow the request",
+	ReasonRoleGrantSession:      "the resource-based policy allows the role ARN, not the session itself: within one account such a grant is limited by an implicit deny in the session policy, which does not allow the request",
+	ReasonAWSManagedPolicy:      "refused by the service, not by a policy: AWS managed policies (arn:aws:iam::aws:policy/...) can be changed only by AWS",
+	ReasonReservedRole:          "refused by the service, not by a policy: roles under the path aws-reserved/ are managed by IAM Identity Center and only its service-linked role may change them",
+	ReasonServiceLinkedRole:     "refused by the service, not by a policy: the permissions and trust policy of a service-linked role are defined by its service (only its description can be edited)",
+	ReasonReservedAlias:         "refused by the service, not by a policy: alias names beginning with alias/aws/ are reserved for AWS managed keys",
+}
+
+// IsServiceRefusal reports whether r is a refusal by the service rather
+// than a policy decision.
+func (r Reason) IsServiceRefusal() bool {
+	switch r {
+	case ReasonAWSManagedPolicy, ReasonReservedRole, ReasonServiceLinkedRole, ReasonReservedAlias:
+		return true
+	}
+	return false
 }
 
 // String describes the reason in a sentence.
@@ -107,6 +139,7 @@ type evalState struct {
 	rc             *RequestContext
 	tr             *tracer // nil on the fast path
 	hasBoundary    bool
+	gateway        bool // scanning a gateway VPC endpoint policy: an account names its root user only
 	principalInOrg bool // derived aws:PrincipalOrgID applies
 	resourceInOrg  bool // derived aws:ResourceOrgID applies
 	denied         bool // an explicit deny was found
@@ -194,9 +227,28 @@ func (st *evalState) scanAll(ps []*Policy, kind Kind, level int, levelID string)
 }
 
 func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
+	r := decide(rc, set, tr)
+	// A service refuses some requests whatever the policies say; when the
+	// policies allow such a request, the service's refusal is the outcome.
+	if r.Decision == Allowed && rc.refusal != ReasonNone {
+		r = r.with(RefusedByService, 0, -1, rc.refusal)
+	}
+	return r
+}
+
+// keyPolicyAssumed reports whether the evaluation assumes AWS's default
+// key policy: a request on a KMS key with no key policy given.
+func keyPolicyAssumed(rc *RequestContext, set *PolicySet) bool {
+	return rc.kmsKey && set.Resource == nil && !set.ResourceGrantsNothing && !rc.noPermissions
+}
+
+func decide(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 	r := Result{Level: -1, rc: rc, set: set}
 	if rc == nil || set == nil {
 		return r
+	}
+	if rc.noPermissions {
+		return r.with(Allowed, 0, -1, ReasonNoPermissionsRequired)
 	}
 	p := &rc.principal
 	org := set.Org
@@ -208,7 +260,7 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 		mgmt = org.ManagementAccount
 	}
 	iam := p.isIAM()
-	st := evalState{rc: rc, tr: tr, hasBoundary: set.Boundary != nil}
+	st := evalState{rc: rc, tr: tr, hasBoundary: len(set.Boundary) > 0}
 	// The principal's account is in the organization when its SCP chain is
 	// known or it is the management account; the resource's account when
 	// its RCP chain is known, it is the management account, or it is the
@@ -255,9 +307,38 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 			}
 		}
 	}
+	// VPC endpoint policies: each endpoint on the way must allow; they
+	// never grant on their own. A missing policy is the default one, which
+	// allows everything.
+	vpceGap := -1 // the first endpoint without an Allow
+	for i := range set.VPCEndpoints {
+		e := &set.VPCEndpoints[i]
+		if e.Policy == nil {
+			continue
+		}
+		st.gateway = e.Gateway
+		d, a := st.scan(e.Policy, true, KindVPCEndpoint, i, e.Name())
+		st.gateway = false
+		if d != grantNone && st.deny(&r, KindVPCEndpoint, i) {
+			return r
+		}
+		if a == grantNone && vpceGap < 0 {
+			vpceGap = i
+		}
+	}
 	resDeny, resGrant := st.scan(set.Resource, true, resKind, -1, "")
 	if resDeny != grantNone && st.deny(&r, resKind, -1) {
 		return r
+	}
+	// Every KMS key has a key policy. Without one in the request, assume
+	// AWS's default key policy (Explain says so).
+	keyDefault := keyPolicyAssumed(rc, set)
+	if keyDefault {
+		keyAcct := rc.resSeg[3]
+		if keyAcct == "" {
+			keyAcct = rc.resAcct
+		}
+		resGrant = defaultKeyGrant(p, keyAcct)
 	}
 	var idAllow, bAllow, sAllow bool
 	if iam {
@@ -283,6 +364,9 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 	if scpGap >= 0 {
 		return r.with(ImplicitlyDenied, KindSCP, scpGap, ReasonSCPNoAllow)
 	}
+	if vpceGap >= 0 {
+		return r.with(ImplicitlyDenied, KindVPCEndpoint, vpceGap, ReasonVPCEndpointNoAllow)
+	}
 
 	// Resource-based policy.
 	if !iam {
@@ -291,8 +375,8 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 		}
 		return r.with(ImplicitlyDenied, resKind, -1, ReasonPrincipalNoIdentity)
 	}
-	boundaryOK := set.Boundary == nil || p.typ == ptRoot || bAllow
-	sessionOK := !p.isSession() || set.Session == nil || sAllow
+	boundaryOK := len(set.Boundary) == 0 || p.typ == ptRoot || bAllow
+	sessionOK := !p.isSession() || len(set.Session) == 0 || sAllow
 	same := rc.resAcct == p.account
 	if same && resGrant > grantAccount {
 		if resGrant == grantDirect {
@@ -300,19 +384,34 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 			// limited by identity policies, boundary or session policy.
 			return r.with(Allowed, resKind, -1, ReasonResourceDirect)
 		}
-		// A grant to the role ARN (or to "*") is limited by an implicit
-		// deny in a permissions boundary or session policy.
+		// A grant to the role ARN is limited by an implicit deny in a
+		// permissions boundary or session policy; so is a grant to "*",
+		// which names no user or session in particular: AWS lifts those
+		// limits only for a grant to the user or session ARN itself.
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+		wild := resGrant == grantWildcard
 		if !boundaryOK {
-			return r.with(ImplicitlyDenied, KindBoundary, -1, ReasonBoundary)
+			if wild {
+				return r.with(ImplicitlyDenied, KindBoundary, -1, ReasonWildcardBoundary)
+			}
+			return r.with(ImplicitlyDenied, KindBoundary, -1, ReasonRoleGrantBoundary)
 		}
 		if !sessionOK {
-			return r.with(ImplicitlyDenied, KindSession, -1, ReasonSession)
+			if wild {
+				return r.with(ImplicitlyDenied, KindSession, -1, ReasonWildcardSession)
+			}
+			return r.with(ImplicitlyDenied, KindSession, -1, ReasonRoleGrantSession)
+		}
+		if wild {
+			return r.with(Allowed, resKind, -1, ReasonResourceWildcard)
 		}
 		return r.with(Allowed, resKind, -1, ReasonResourceGrant)
 	}
 	// Role trust policies and KMS key policies must allow the principal
 	// themselves, even within one account.
-	if (resKind == KindTrust || (set.Resource != nil && rc.service == "kms")) && resGrant == grantNone {
+	keyPolicy := rc.service == "kms" && (set.Resource != nil || keyDefault || (rc.kmsKey && set.ResourceGrantsNothing))
+	if (resKind == KindTrust || keyPolicy) && resGrant == grantNone {
 		return r.with(ImplicitlyDenied, resKind, -1, ReasonResourceRequired)
 	}
 	// Identity-based policies (the root user has full access), the
@@ -326,7 +425,7 @@ func evaluate(rc *RequestContext, set *PolicySet, tr *tracer) Result {
 	if !sessionOK {
 		return r.with(ImplicitlyDenied, KindSession, -1, ReasonSession)
 	}
-	if p.typ == ptFederatedUser && set.Session == nil {
+	if p.typ == ptFederatedUser && len(set.Session) == 0 {
 		return r.with(ImplicitlyDenied, KindSession, -1, ReasonFederatedNoSession)
 	}
 	// Cross-account: the resource side must allow too.

@@ -22,12 +22,18 @@ func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // Explanation says why a request was decided as it was.
 type Explanation struct {
-	Decision  Decision           `json:"decision"`
-	DecidedBy string             `json:"decidedBy,omitempty"` // policy kind that decided ("scp", "identity", ...)
-	Level     int                `json:"level"`               // SCP/RCP level index, -1 otherwise
-	LevelID   string             `json:"levelId,omitempty"`
-	Reason    string             `json:"reason"`
-	Matched   []MatchedStatement `json:"matched"` // every statement that applied, in evaluation order
+	Decision  Decision `json:"decision"`
+	DecidedBy string   `json:"decidedBy,omitempty"` // policy kind that decided ("scp", "identity", ...)
+	Level     int      `json:"level"`               // SCP/RCP level index, -1 otherwise
+	LevelID   string   `json:"levelId,omitempty"`
+	Reason    string   `json:"reason"`
+	// Policy names the policy that decided when one policy did: the VPC
+	// endpoint policy behind a vpc-endpoint decision.
+	Policy string `json:"policy,omitempty"`
+	// Notes are assumptions the evaluation made, such as AWS's default key
+	// policy for a KMS key given without one.
+	Notes   []string           `json:"notes,omitempty"`
+	Matched []MatchedStatement `json:"matched"` // every statement that applied, in evaluation order
 }
 
 // Explain evaluates the request again, recording every statement that
@@ -57,6 +63,17 @@ func (r Result) Explain() Explanation {
 		if r.Level >= 0 && r.Level < len(r.set.RCPs) {
 			e.LevelID = r.set.RCPs[r.Level].ID
 		}
+	case KindVPCEndpoint:
+		if r.Level >= 0 && r.Level < len(r.set.VPCEndpoints) {
+			vpce := r.set.VPCEndpoints[r.Level]
+			e.LevelID = vpce.ID
+			if vpce.Policy != nil {
+				e.Policy = vpce.Policy.name
+			}
+		}
+	}
+	if keyPolicyAssumed(r.rc, r.set) {
+		e.Notes = append(e.Notes, DefaultKeyPolicyNote)
 	}
 	return e
 }
@@ -65,7 +82,14 @@ func (r Result) Explain() Explanation {
 func (e Explanation) String() string {
 	var b strings.Builder
 	b.WriteString(e.Decision.String())
-	if e.DecidedBy != "" {
+	if e.DecidedBy == KindVPCEndpoint.String() {
+		b.WriteString(" by vpc-endpoint policy ")
+		b.WriteString(strconv.Quote(e.Policy))
+		if e.LevelID != "" {
+			b.WriteString(" of endpoint ")
+			b.WriteString(e.LevelID)
+		}
+	} else if e.DecidedBy != "" {
 		b.WriteString(" by ")
 		b.WriteString(e.DecidedBy)
 		if e.Level >= 0 {
@@ -80,6 +104,10 @@ func (e Explanation) String() string {
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Reason)
+	for _, n := range e.Notes {
+		b.WriteString("\n  note: ")
+		b.WriteString(n)
+	}
 	for _, m := range e.Matched {
 		b.WriteString("\n  ")
 		b.WriteString(m.String())

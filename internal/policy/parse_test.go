@@ -180,7 +180,7 @@ func FuzzParsePolicy(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	kinds := []Kind{KindIdentity, KindResource, KindTrust, KindBoundary, KindSession, KindSCP, KindRCP}
+	kinds := []Kind{KindIdentity, KindResource, KindTrust, KindBoundary, KindSession, KindSCP, KindRCP, KindVPCEndpoint}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := Parse(data, Source{File: "f.json"})
 		if err != nil {

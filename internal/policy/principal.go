@@ -92,14 +92,19 @@ func compilePrincipalEntry(e PrincipalEntry) pmEntry {
 }
 
 // match returns how the element names the requester (grantNone when it
-// does not).
-func (m *principalMatcher) match(p *requester) grant {
+// does not). With rootOnly (a gateway VPC endpoint policy) an account
+// names its root user only.
+func (m *principalMatcher) match(p *requester, rootOnly bool) grant {
 	if m.any {
 		return grantWildcard
 	}
 	best := grantNone
 	for i := range m.entries {
-		if g := m.entries[i].match(p); g > best {
+		e := &m.entries[i]
+		if rootOnly && e.kind == pmAccount && p.typ != ptRoot {
+			continue
+		}
+		if g := e.match(p); g > best {
 			best = g
 		}
 	}

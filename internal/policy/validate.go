@@ -10,6 +10,11 @@ import (
 // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
 const MaxOrgPolicySize = 5120
 
+// MaxVPCEndpointPolicySize is the largest VPC endpoint policy AWS accepts,
+// in characters (white space counts).
+// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+const MaxVPCEndpointPolicySize = 20480
+
 // RCPFullAWSAccessName is the name of the AWS-managed RCP attached to every
 // root, OU and account once RCPs are enabled; it is the only RCP allowed to
 // use "Effect": "Allow".
@@ -59,6 +64,19 @@ func (d *Document) Validate(k Kind) []Finding {
 				// meaning (everyone but the listed principals is allowed).
 				fs.warnf(s.principalPos, "notprincipal-allow", "NotPrincipal with \"Effect\": \"Allow\" is not supported by AWS any more and allows every principal not listed, including anonymous ones; use \"Effect\": \"Deny\"")
 			}
+		}
+	case KindVPCEndpoint:
+		// An endpoint policy must contain a Principal element and is at
+		// most 20,480 characters long.
+		// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+		d.validateResourceRequired(&fs, k)
+		for _, s := range d.Statements {
+			if s.Principal == nil {
+				fs.errorf(s.Pos, "missing-principal", "a statement of a VPC endpoint policy needs a Principal")
+			}
+		}
+		if d.Size > MaxVPCEndpointPolicySize {
+			fs.errorf(d.Pos, "too-large", "a VPC endpoint policy is %d characters long; AWS accepts at most %d (white space counts)", d.Size, MaxVPCEndpointPolicySize)
 		}
 	case KindTrust:
 		for _, s := range d.Statements {
@@ -172,6 +190,8 @@ func kindPhrase(k Kind) string {
 		return "a resource-based policy"
 	case KindTrust:
 		return "a role trust policy"
+	case KindVPCEndpoint:
+		return "a VPC endpoint policy"
 	}
 	return "a policy"
 }
