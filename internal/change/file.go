@@ -3,7 +3,6 @@ package change
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orgguard/orgguard/internal/inputfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -58,9 +58,9 @@ func (e *FileError) Error() string {
 
 // ReadFile reads and checks a change file (YAML or JSON).
 func ReadFile(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.ChangeFile, "change file")
 	if err != nil {
-		return nil, fmt.Errorf("reading change file: %w", err)
+		return nil, err
 	}
 	return ParseFile(data, path)
 }
@@ -131,7 +131,7 @@ func ParseFile(data []byte, path string) (*File, error) {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(filepath.Dir(path), p)
 			}
-			b, err := os.ReadFile(p)
+			b, err := inputfile.Read(p, inputfile.Policy, "policy document")
 			if err != nil {
 				return nil, &FileError{Path: path, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf("changes[%d]: reading the policy file: %v", i, err)}
 			}

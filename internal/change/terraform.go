@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/orgguard/orgguard/internal/inputfile"
 )
 
 // Terraform plan JSON, as `terraform show -json PLANFILE` prints it. Only
@@ -67,9 +68,9 @@ type TerraformResult struct {
 
 // ReadTerraformPlan reads `terraform show -json` output from path.
 func ReadTerraformPlan(path string) (*TerraformResult, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.TerraformPlan, "Terraform plan")
 	if err != nil {
-		return nil, fmt.Errorf("reading terraform plan: %w", err)
+		return nil, err
 	}
 	return ParseTerraformPlan(data, path)
 }

@@ -31,6 +31,9 @@ func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 // isTerminal reports whether w is a terminal (a character device). Colour
 // and progress bars are shown only then, and never when NO_COLOR is set.
 func isTerminal(w io.Writer) bool {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap()
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,6 +11,7 @@ import (
 	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/plan"
 )
 
@@ -267,7 +267,7 @@ func readPolicyFile(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("--file is required")
 	}
-	b, err := os.ReadFile(path)
+	b, err := inputfile.Read(path, inputfile.Policy, "policy document")
 	if err != nil {
 		return "", fmt.Errorf("reading policy document: %w", err)
 	}

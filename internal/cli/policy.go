@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/policy"
 )
 
@@ -76,7 +76,7 @@ type validateJSONFile struct {
 
 // validateFile returns every finding (errors and warnings) for one file.
 func validateFile(path string, k policy.Kind) ([]policy.Finding, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Policy, "policy document")
 	if err != nil {
 		return nil, fmt.Errorf("reading policy file: %w", err)
 	}

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/orgguard/orgguard/internal/display"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes shared by every command. They are documented in docs/exit-codes.md.
@@ -55,6 +58,14 @@ type env struct {
 // Run executes orgguard with args (without the program name) and returns the
 // process exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Everything printed goes through display.Writer: a name holding
+	// terminal escape sequences or bidirectional overrides is shown, never
+	// run, whichever command prints it (orgguard's own colours pass).
+	out := display.NewWriter(stdout, useColor(stdout))
+	errw := display.NewWriter(stderr, false)
+	defer out.Flush()
+	defer errw.Flush()
+	stdout, stderr = out, errw
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCmd(e)
 	root.SetArgs(args)
@@ -106,6 +117,7 @@ embedded simulated organization.`,
 		return &flagError{err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error { return checkUTF8(c, args) }
 	root.PersistentFlags().String("config", "", "configuration file (default: ./orgguard.yaml if it exists, else built-in defaults)")
 	for _, build := range commandBuilders() {
 		root.AddCommand(build(e))
@@ -143,5 +155,24 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newApplyCmd,
 		newRecoverCmd,
 		newRollbackCmd,
+		newGuardrailsCmd,
 	}
+}
+
+// checkUTF8 refuses, before any work, flags and arguments that are not
+// valid UTF-8: they would be stored (a plan's author, a description) and
+// could then never be compared or shown faithfully.
+func checkUTF8(c *cobra.Command, args []string) error {
+	var bad error
+	c.Flags().Visit(func(f *pflag.Flag) {
+		if bad == nil && !utf8.ValidString(f.Value.String()) {
+			bad = badInput(fmt.Errorf("--%s: not valid UTF-8 (%+q)", f.Name, f.Value.String()))
+		}
+	})
+	for i, a := range args {
+		if bad == nil && !utf8.ValidString(a) {
+			bad = badInput(fmt.Errorf("argument %d: not valid UTF-8 (%+q)", i+1, a))
+		}
+	}
+	return bad
 }

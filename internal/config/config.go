@@ -23,6 +23,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/probe"
 )
 
@@ -191,7 +192,7 @@ func Load(path string) (*Config, error) {
 	if !explicit {
 		path = DefaultFile
 	}
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Config, "configuration file")
 	if err != nil {
 		if !explicit && errors.Is(err, os.ErrNotExist) {
 			c := Defaults()

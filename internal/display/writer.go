@@ -27,6 +27,9 @@ type Writer struct {
 	pending []byte
 }
 
+// Unwrap returns the underlying writer (to ask whether it is a terminal).
+func (w *Writer) Unwrap() io.Writer { return w.w }
+
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer, sgr bool) *Writer { return &Writer{w: w, sgr: sgr} }
 

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgguard/orgguard/internal/inputfile"
 )
 
 // ErrInvalidSnapshot is matched (errors.Is) by every error that reports a
@@ -412,9 +414,9 @@ func lineCol(data []byte, off int64) (int, int) {
 
 // ReadSnapshotFile reads and validates a snapshot file.
 func ReadSnapshotFile(path string) (*Snapshot, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Snapshot, "snapshot")
 	if err != nil {
-		return nil, fmt.Errorf("reading snapshot: %w", err)
+		return nil, err
 	}
 	return ParseSnapshot(data, path)
 }

@@ -1,0 +1,61 @@
+// Package inputfile reads the files people hand to orgguard — change
+// files, policy documents, Terraform plans, snapshots, plan files,
+// configuration, case files — with a size limit per kind, so that a
+// mistaken or hostile 100 MB (or endless) file is refused at once instead
+// of being read into memory and stored whole.
+package inputfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// The limits per kind of input, in bytes.
+const (
+	// Policy documents: AWS's largest policy kind (a managed IAM policy)
+	// is 6,144 characters, an SCP 5,120; the margin allows whitespace.
+	Policy = 1 << 20
+	// ChangeFile: a YAML change file (policies inline or referenced).
+	ChangeFile = 1 << 20
+	// Config: orgguard.yaml.
+	Config = 1 << 20
+	// Cases: a conformance case file.
+	Cases = 64 << 20
+	// TerraformPlan: `terraform show -json` of a large plan.
+	TerraformPlan = 256 << 20
+	// Snapshot: an organization snapshot (10,000 accounts are about 7 MB).
+	Snapshot = 1 << 30
+)
+
+// ErrTooLarge marks a file over its limit (errors.Is).
+var ErrTooLarge = errors.New("file too large")
+
+// Read reads the file at path, refusing one larger than limit bytes; what
+// names the kind of file in the message ("change file").
+func Read(path string, limit int64, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %s: %w", what, path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: %w: a %s is at most %s", path, ErrTooLarge, what, size(limit))
+	}
+	return data, nil
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
