@@ -8,12 +8,13 @@ build:
 	$(GO) build -o bin/orgguard ./cmd/orgguard
 
 ## test: every test — unit and integration (race detector), the reference cases,
-## the AWS CLI script against the simulator, and a short run of each fuzzer.
+## the AWS CLI and boto3 scripts against the simulator, and a short run of each fuzzer.
 test: build
 	@set -a; eval "$$(scripts/test-env.sh)"; set +a; \
 	$(GO) test -race -count=1 ./... && \
 	./bin/orgguard eval $(wildcard ../shared/cases/*.json) testdata/cases/*.json && \
 	ORGGUARD=./bin/orgguard scripts/awscli-test.sh && \
+	{ ORGGUARD=./bin/orgguard python3 scripts/boto3-test.py; rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]; } && \
 	scripts/fuzz.sh $(FUZZTIME)
 
 lint:

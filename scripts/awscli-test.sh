@@ -179,6 +179,77 @@ if org describe-account --account-id 000000000000 2>"$tmp/notfound.err"; then
 fi
 grep -q AccountNotFoundException "$tmp/notfound.err" || fail "describe-account of a missing account: $(cat "$tmp/notfound.err")"
 
+step "create-policy with an empty description (accepted, as by AWS)"
+org create-policy --name no-description --description "" --type SERVICE_CONTROL_POLICY \
+	--content '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]}' >"$tmp/nodesc.json"
+check "the policy has an empty description" 'j[0]["Policy"]["PolicySummary"]["Description"] == ""' "$tmp/nodesc.json"
+org delete-policy --policy-id "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Policy"]["PolicySummary"]["Id"])' "$tmp/nodesc.json")"
+
+step "trusted access and delegated administrators"
+org enable-aws-service-access --service-principal securityhub.amazonaws.com
+org list-aws-service-access-for-organization >"$tmp/access.json"
+check "securityhub is trusted" '[p["ServicePrincipal"] for p in j[0]["EnabledServicePrincipals"]] == ["securityhub.amazonaws.com"]' "$tmp/access.json"
+admin="$(py 'sorted(a for a in accounts if a != s["organization"]["managementAccountId"] and accounts[a]["status"] == "ACTIVE")[0]')"
+org register-delegated-administrator --account-id "$admin" --service-principal securityhub.amazonaws.com
+if org register-delegated-administrator --account-id "$admin" --service-principal securityhub.amazonaws.com 2>"$tmp/reg.err"; then
+	fail "registering a delegated administrator twice succeeded"
+fi
+grep -q AccountAlreadyRegisteredException "$tmp/reg.err" || fail "registering twice: $(cat "$tmp/reg.err")"
+org list-delegated-administrators --service-principal securityhub.amazonaws.com >"$tmp/admins.json"
+check "the delegated administrator is listed" "[a['Id'] for a in j[0]['DelegatedAdministrators']] == ['$admin']" "$tmp/admins.json"
+org list-delegated-services-for-account --account-id "$admin" >"$tmp/services.json"
+check "its delegated service is listed" '[d["ServicePrincipal"] for d in j[0]["DelegatedServices"]] == ["securityhub.amazonaws.com"]' "$tmp/services.json"
+org deregister-delegated-administrator --account-id "$admin" --service-principal securityhub.amazonaws.com
+org disable-aws-service-access --service-principal securityhub.amazonaws.com
+
+step "the resource policy"
+if org describe-resource-policy 2>"$tmp/rp.err"; then fail "describing a missing resource policy succeeded"; fi
+grep -q ResourcePolicyNotFoundException "$tmp/rp.err" || fail "describe-resource-policy: $(cat "$tmp/rp.err")"
+org put-resource-policy --content '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"organizations:DescribeOrganization","Resource":"*"}]}' >"$tmp/rp.json"
+check "put-resource-policy returns its ID" 'j[0]["ResourcePolicy"]["ResourcePolicySummary"]["Id"].startswith("rp-")' "$tmp/rp.json"
+org delete-resource-policy
+
+step "effective policies exclude SCPs"
+if org describe-effective-policy --policy-type TAG_POLICY --target-id "$admin" 2>"$tmp/eff.err"; then fail "an effective tag policy exists without tag policies"; fi
+grep -q EffectivePolicyNotFoundException "$tmp/eff.err" || fail "describe-effective-policy: $(cat "$tmp/eff.err")"
+
+step "create-account, describe-create-account-status, close-account, remove-account-from-organization"
+org create-account --email new-account@example.com --account-name "new account" >"$tmp/create.json"
+check "create-account is IN_PROGRESS" 'j[0]["CreateAccountStatus"]["State"] == "IN_PROGRESS"' "$tmp/create.json"
+req="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["CreateAccountStatus"]["Id"])' "$tmp/create.json")"
+org describe-create-account-status --create-account-request-id "$req" >"$tmp/status.json"
+check "the account was created" 'j[0]["CreateAccountStatus"]["State"] == "SUCCEEDED" and len(j[0]["CreateAccountStatus"]["AccountId"]) == 12' "$tmp/status.json"
+new_account="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["CreateAccountStatus"]["AccountId"])' "$tmp/status.json")"
+org close-account --account-id "$new_account"
+org describe-account --account-id "$new_account" >"$tmp/closed.json"
+check "the closed account is SUSPENDED" 'j[0]["Account"]["Status"] == "SUSPENDED"' "$tmp/closed.json"
+if org close-account --account-id "$new_account" 2>"$tmp/close.err"; then fail "closing an account twice succeeded"; fi
+grep -q AccountAlreadyClosedException "$tmp/close.err" || fail "closing twice: $(cat "$tmp/close.err")"
+org remove-account-from-organization --account-id "$new_account"
+if org describe-account --account-id "$new_account" 2>/dev/null; then fail "the removed account is still there"; fi
+
+step "invite-account-to-organization and list-handshakes-for-organization"
+org invite-account-to-organization --target Id=210987654321,Type=ACCOUNT --notes "welcome" >"$tmp/invite.json"
+check "the invitation is an open handshake" 'j[0]["Handshake"]["State"] == "OPEN" and j[0]["Handshake"]["Action"] == "INVITE"' "$tmp/invite.json"
+if org invite-account-to-organization --target Id=210987654321,Type=ACCOUNT 2>"$tmp/dupinv.err"; then fail "a second open invitation succeeded"; fi
+grep -q DuplicateHandshakeException "$tmp/dupinv.err" || fail "inviting twice: $(cat "$tmp/dupinv.err")"
+org list-handshakes-for-organization --filter ActionType=INVITE >"$tmp/handshakes.json"
+check "the invitation is listed" 'len(j[0]["Handshakes"]) == 1' "$tmp/handshakes.json"
+
+step "a foreign Host header is refused (DNS rebinding)"
+code="$(python3 - "$endpoint" <<'PY'
+import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1], data=b"{}", method="POST", headers={
+    "Host": "rebind.example.com", "Content-Type": "application/x-amz-json-1.1",
+    "X-Amz-Target": "AWSOrganizationsV20161128.ListRoots"})
+try:
+    print(urllib.request.urlopen(req).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+)"
+[ "$code" = 403 ] || fail "a request with Host rebind.example.com got $code, want 403"
+
 step "stopping the server"
 kill -TERM "$server_pid"
 rc=0

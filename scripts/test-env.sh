@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up what the test suite needs on this machine, idempotently:
-# PostgreSQL on 127.0.0.1:5432 and the AWS CLI (Debian's awscli).
+# PostgreSQL on 127.0.0.1:5432, the AWS CLI (Debian's awscli) and boto3
+# (Debian's python3-boto3).
 # It prints the environment variables the tests read.
 set -euo pipefail
 
@@ -34,3 +35,13 @@ else
 fi
 
 need_pkg aws awscli || true
+
+# boto3 for scripts/boto3-test.py: Debian's python3-boto3 when python3 lacks it.
+if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		[ -n "$apt_updated" ] || DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-boto3 >&2 || true
+	else
+		echo "test-env: boto3 is missing; install the Debian package python3-boto3" >&2
+	fi
+fi

@@ -25,6 +25,9 @@ func newSimServeCmd(e *env) *cobra.Command {
 		faultSeed                  uint64
 		pageSize                   int
 		asJSON                     bool
+		allowRemote                bool
+		allowHosts                 []string
+		pageCacheMiB               int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -33,7 +36,12 @@ func newSimServeCmd(e *env) *cobra.Command {
 over the AWS Organizations wire protocol, so that the AWS CLI, the AWS SDKs and orgguard's own AWS backend can
 talk to it with an endpoint override. Changes are saved to the state file.
 
-Signatures are not verified: any credentials work. --throttle-rate,
+Signatures are not verified: any credentials work, so the server listens on
+loopback addresses only unless --allow-remote is given, and answers only
+requests whose Host header is an IP address, localhost, the --listen host or
+an --allow-host name (a defence against DNS rebinding). The state file can be
+shared with the CLI: changes are serialised by a lock on <state>.lock and
+each writer re-reads the file when another one changed it. --throttle-rate,
 --conflict-rate and --latency inject faults for testing retry logic; with
 --fault-seed the same sequence of requests meets the same faults.
 
@@ -59,6 +67,12 @@ docs/simulator.md.`,
 			}
 			if pageSize < 0 || pageSize > simserver.MaxPageSize {
 				return badInput(fmt.Errorf("--page-size %d: want 1 to %d (0 = %d)", pageSize, simserver.MaxPageSize, simserver.MaxPageSize))
+			}
+			if pageCacheMiB < 1 {
+				return badInput(fmt.Errorf("--page-cache-mib %d: want 1 or more", pageCacheMiB))
+			}
+			if err := simserver.CheckListenAddress(cmd.Context(), listen, allowRemote); err != nil {
+				return badInput(err)
 			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
@@ -88,8 +102,9 @@ docs/simulator.md.`,
 			}
 			srv := simserver.New(o, simserver.Options{
 				Logger: log, Latency: latency, ThrottleRate: throttleRate, ConflictRate: conflictRate,
-				FaultSeed: faultSeed, PageSize: pageSize,
+				FaultSeed: faultSeed, PageSize: pageSize, PageCacheBytes: int64(pageCacheMiB) << 20,
 			})
+			handler := simserver.HostGuard(srv, listen, allowHosts...)
 			ready := func(addr string) {
 				endpoint := "http://" + addr
 				log.Info("serving the simulated organization", "endpoint", endpoint, "state", state,
@@ -101,7 +116,7 @@ docs/simulator.md.`,
 					fmt.Fprintln(e.stdout, endpoint)
 				}
 			}
-			if err := simserver.Serve(cmd.Context(), listen, srv, log, ready); err != nil {
+			if err := simserver.Serve(cmd.Context(), listen, handler, log, ready); err != nil {
 				if errors.Is(err, simserver.ErrListen) {
 					return badInput(err)
 				}
@@ -121,5 +136,8 @@ docs/simulator.md.`,
 	f.IntVar(&pageSize, "page-size", 0, "cap on items per page, below the client's MaxResults (0 = 20, as AWS)")
 	f.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug (every request), info, warn, error")
 	f.BoolVar(&asJSON, "json", false, "print the endpoint as JSON")
+	f.BoolVar(&allowRemote, "allow-remote", false, "allow --listen on a non-loopback address (anyone who can reach it can change the organization)")
+	f.StringSliceVar(&allowHosts, "allow-host", nil, "host name clients may use in the Host header besides IP addresses, localhost and the --listen host (repeatable)")
+	f.IntVar(&pageCacheMiB, "page-cache-mib", simserver.DefaultPageCacheBytes>>20, "memory bound, in MiB, of the lists kept for the next pages of listings")
 	return cmd
 }

@@ -112,15 +112,16 @@ const (
 
 // Reasons carried by InvalidInputException (a subset).
 const (
-	ReasonImmutablePolicy     = "IMMUTABLE_POLICY"
-	ReasonInvalidPartyType    = "INVALID_PARTY_TYPE_TARGET"
-	ReasonInvalidSyntaxPolicy = "INVALID_SYNTAX_POLICY_ID"
-	ReasonInvalidName         = "INVALID_INPUT"
-	ReasonInputRequired       = "INPUT_REQUIRED"
-	ReasonMaxLengthExceeded   = "MAX_LENGTH_EXCEEDED"
-	ReasonMinLengthExceeded   = "MIN_LENGTH_EXCEEDED"
-	ReasonInvalidEnum         = "INVALID_ENUM"
-	ReasonDuplicateTagKey     = "DUPLICATE_TAG_KEY"
+	ReasonImmutablePolicy        = "IMMUTABLE_POLICY"
+	ReasonInvalidPartyType       = "INVALID_PARTY_TYPE_TARGET"
+	ReasonInvalidSyntaxPolicy    = "INVALID_SYNTAX_POLICY_ID"
+	ReasonInvalidName            = "INVALID_INPUT"
+	ReasonInputRequired          = "INPUT_REQUIRED"
+	ReasonMaxLengthExceeded      = "MAX_LENGTH_EXCEEDED"
+	ReasonMinLengthExceeded      = "MIN_LENGTH_EXCEEDED"
+	ReasonInvalidEnum            = "INVALID_ENUM"
+	ReasonDuplicateTagKey        = "DUPLICATE_TAG_KEY"
+	ReasonMaxLimitExceededFilter = "MAX_LIMIT_EXCEEDED_FILTER"
 )
 
 // APIError is an error shaped like an AWS Organizations error response.

@@ -110,6 +110,10 @@ type Account struct {
 	ParentID string            `json:"parentId"`
 	JoinedAt time.Time         `json:"joinedAt"`
 	Tags     map[string]string `json:"tags,omitempty"`
+	// ClosedAt is when CloseAccount was called (zero while open); the
+	// simulator counts closures in the last 30 days with it. Not
+	// fingerprinted (Status is).
+	ClosedAt time.Time `json:"closedAt,omitzero"`
 }
 
 // Policy is an Organizations policy and its JSON document.
@@ -158,6 +162,14 @@ type Snapshot struct {
 	Accounts      []Account    `json:"accounts"`
 	Policies      []Policy     `json:"policies"`
 	Attachments   []Attachment `json:"attachments"`
+
+	// The organization beyond its tree and policies (see services.go);
+	// absent from snapshots of real AWS for now and not fingerprinted.
+	ServiceAccess           []ServiceAccess          `json:"serviceAccess,omitempty"`
+	DelegatedAdministrators []DelegatedAdministrator `json:"delegatedAdministrators,omitempty"`
+	ResourcePolicy          *ResourcePolicy          `json:"resourcePolicy,omitempty"`
+	CreateAccountStatuses   []CreateAccountStatus    `json:"createAccountStatuses,omitempty"`
+	Handshakes              []Handshake              `json:"handshakes,omitempty"`
 }
 
 // Normalize sorts every list into the canonical order and replaces nil
@@ -187,6 +199,7 @@ func (s *Snapshot) Normalize() {
 	s.TakenAt = utc(s.TakenAt)
 	slices.SortFunc(s.Policies, func(a, b Policy) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(s.Attachments, compareAttachments)
+	s.normalizeServices()
 }
 
 // isNormalized reports whether s is in canonical order with UTC times.
@@ -223,6 +236,7 @@ func (s *Snapshot) Clone() *Snapshot {
 		c.Policies[i].Tags = cloneTags(c.Policies[i].Tags)
 	}
 	c.Attachments = slices.Clone(s.Attachments)
+	s.cloneServices(&c)
 	return &c
 }
 

@@ -44,7 +44,9 @@ func (o *Org) DescribeOrganization(ctx context.Context) (org.Organization, error
 	if err := ctx.Err(); err != nil {
 		return org.Organization{}, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return org.Organization{}, err
+	}
 	defer o.mu.RUnlock()
 	return o.organization, nil
 }
@@ -54,7 +56,9 @@ func (o *Org) ListRoots(ctx context.Context) ([]org.Root, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	r := o.root
 	r.PolicyTypes = slices.Clone(o.root.PolicyTypes)
@@ -71,7 +75,9 @@ func (o *Org) ListChildren(ctx context.Context, parentID, childType string) ([]C
 	if childType != TypeOU && childType != TypeAccount {
 		return nil, org.NewInvalidInput(org.ReasonInvalidEnum, fmt.Sprintf("ChildType must be %s or %s, not %q.", TypeAccount, TypeOU, childType))
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	if !o.isParent(parentID) {
 		return nil, notFound(org.CodeParentNotFound, "We can't find a root or OU with the ParentId %s.", parentID)
@@ -91,7 +97,9 @@ func (o *Org) ListOrganizationalUnitsForParent(ctx context.Context, parentID str
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	if !o.isParent(parentID) {
 		return nil, notFound(org.CodeParentNotFound, "We can't find a root or OU with the ParentId %s.", parentID)
@@ -113,7 +121,9 @@ func (o *Org) ListAccountsForParent(ctx context.Context, parentID string) ([]org
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	if !o.isParent(parentID) {
 		return nil, notFound(org.CodeParentNotFound, "We can't find a root or OU with the ParentId %s.", parentID)
@@ -139,7 +149,9 @@ func (o *Org) ListAccounts(ctx context.Context) ([]org.Account, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	out := make([]org.Account, 0, len(o.accounts))
 	for _, a := range o.accounts {
@@ -155,7 +167,9 @@ func (o *Org) ListParents(ctx context.Context, childID string) ([]Parent, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	var pid string
 	switch {
@@ -178,7 +192,9 @@ func (o *Org) DescribeAccount(ctx context.Context, accountID string) (org.Accoun
 	if err := ctx.Err(); err != nil {
 		return org.Account{}, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return org.Account{}, err
+	}
 	defer o.mu.RUnlock()
 	a := o.accounts[accountID]
 	if a == nil {
@@ -192,7 +208,9 @@ func (o *Org) DescribeOrganizationalUnit(ctx context.Context, ouID string) (org.
 	if err := ctx.Err(); err != nil {
 		return org.OU{}, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return org.OU{}, err
+	}
 	defer o.mu.RUnlock()
 	u := o.ous[ouID]
 	if u == nil {
@@ -211,7 +229,9 @@ func (o *Org) ListPolicies(ctx context.Context, t org.PolicyType) ([]org.Policy,
 	if !knownType(t) {
 		return nil, org.NewInvalidInput(org.ReasonInvalidEnum, fmt.Sprintf("%q is not a policy type.", t))
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	var out []org.Policy
 	for _, p := range o.policies {
@@ -238,7 +258,9 @@ func (o *Org) ListPoliciesForTarget(ctx context.Context, targetID string, t org.
 	if !knownType(t) {
 		return nil, org.NewInvalidInput(org.ReasonInvalidEnum, fmt.Sprintf("%q is not a policy type.", t))
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	if !o.exists(targetID) {
 		return nil, notFound(org.CodeTargetNotFound, "We can't find a root, OU, account, or email target with the TargetId %s.", targetID)
@@ -259,7 +281,9 @@ func (o *Org) ListTargetsForPolicy(ctx context.Context, policyID string) ([]Targ
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	if o.policies[policyID] == nil {
 		return nil, notFound(org.CodePolicyNotFound, "We can't find a policy with the PolicyId %s.", policyID)
@@ -284,7 +308,9 @@ func (o *Org) DescribePolicy(ctx context.Context, policyID string) (org.Policy, 
 	if err := ctx.Err(); err != nil {
 		return org.Policy{}, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return org.Policy{}, err
+	}
 	defer o.mu.RUnlock()
 	p := o.policies[policyID]
 	if p == nil {
@@ -308,6 +334,8 @@ func (o *Org) tagsOf(id string) (*map[string]string, error) {
 			return nil, org.NewInvalidInput(org.ReasonImmutablePolicy, fmt.Sprintf("%s is managed by AWS and can't be tagged.", id))
 		}
 		return &o.policies[id].Tags, nil
+	case o.resourcePolicy != nil && id == o.resourcePolicy.ID:
+		return &o.resourcePolicy.Tags, nil
 	}
 	return nil, notFound(org.CodeTargetNotFound, "We can't find a root, OU, account, or policy with the ResourceId %s.", id)
 }
@@ -323,8 +351,10 @@ func (o *Org) TagResource(ctx context.Context, resourceID string, tags map[strin
 			return org.NewInvalidInput(org.ReasonInvalidName, fmt.Sprintf("Tag %q=%q: keys are 1 to 128 characters, values at most 256.", k, v))
 		}
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	m, err := o.tagsOf(resourceID)
 	if err != nil {
 		return err
@@ -350,8 +380,10 @@ func (o *Org) UntagResource(ctx context.Context, resourceID string, keys []strin
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	m, err := o.tagsOf(resourceID)
 	if err != nil {
 		return err
@@ -373,7 +405,9 @@ func (o *Org) ListTagsForResource(ctx context.Context, resourceID string) (map[s
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
 	defer o.mu.RUnlock()
 	switch {
 	case resourceID == o.root.ID:
@@ -384,6 +418,8 @@ func (o *Org) ListTagsForResource(ctx context.Context, resourceID string) (map[s
 		return cloneTags(o.accounts[resourceID].Tags), nil
 	case o.policies[resourceID] != nil:
 		return cloneTags(o.policies[resourceID].Tags), nil
+	case o.resourcePolicy != nil && resourceID == o.resourcePolicy.ID:
+		return cloneTags(o.resourcePolicy.Tags), nil
 	}
 	return nil, notFound(org.CodeTargetNotFound, "We can't find a root, OU, account, or policy with the ResourceId %s.", resourceID)
 }

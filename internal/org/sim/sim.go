@@ -56,6 +56,9 @@ type Options struct {
 	Now func() time.Time
 	// IDs is the source of new IDs; nil means crypto/rand.
 	IDs IDSource
+	// LockTimeout is how long a change waits for the lock of the state
+	// file while another process changes it; 0 means DefaultLockTimeout.
+	LockTimeout time.Duration
 }
 
 // Org is a simulated organization. It is safe for concurrent use.
@@ -71,6 +74,18 @@ type Org struct {
 	children     map[string]map[string]bool // parent ID -> child IDs
 	attached     map[string]map[string]bool // target ID -> policy IDs
 	targets      map[string]map[string]bool // policy ID -> target IDs
+
+	// The organization beyond the tree (services.go, accounts.go).
+	serviceAccess  []org.ServiceAccess
+	delegated      []org.DelegatedAdministrator
+	resourcePolicy *org.ResourcePolicy
+	createStatuses []org.CreateAccountStatus
+	handshakes     []org.Handshake
+
+	// The state file (statefile.go): the version last read or written,
+	// and the lock held during a change.
+	seen     os.FileInfo
+	lockFile *os.File
 }
 
 // cryptoIDs draws IDs from crypto/rand.
@@ -91,6 +106,13 @@ func New(s *org.Snapshot, opts Options) (*Org, error) {
 	}
 	o := newOrg(s, opts)
 	if opts.StatePath != "" {
+		lock, err := lockState(context.Background(), opts.StatePath, lockTimeoutOf(opts))
+		if err != nil {
+			return nil, fmt.Errorf("starting the simulated organization: %w", err)
+		}
+		defer lock.Close()
+		o.mu.Lock()
+		defer o.mu.Unlock()
 		if err := o.save(); err != nil {
 			return nil, err
 		}
@@ -106,37 +128,62 @@ func Open(opts Options) (*Org, error) {
 	if opts.StatePath == "" {
 		return nil, errors.New("opening the simulated organization: no state file given")
 	}
-	if _, err := org.RemoveStaleTemps(opts.StatePath); err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(opts.StatePath)
-	if err != nil {
-		return nil, fmt.Errorf("opening the simulated organization: %w", err)
-	}
-	s, err := org.ParseSnapshot(data, opts.StatePath)
-	if err != nil {
-		return nil, fmt.Errorf("opening the simulated organization: state file is corrupt: %w", err)
-	}
-	return newOrg(s, opts), nil
+	return openOrCreate(opts, nil)
 }
 
 // OpenOrCreate opens the state at opts.StatePath, or, when there is none,
 // creates it from initial() (called only then).
 func OpenOrCreate(opts Options, initial func() (*org.Snapshot, error)) (*Org, error) {
-	o, err := Open(opts)
-	if err == nil || !errors.Is(err, os.ErrNotExist) {
-		return o, err
+	if opts.StatePath == "" {
+		return nil, errors.New("opening the simulated organization: no state file given")
 	}
-	s, err := initial()
-	if err != nil {
-		return nil, fmt.Errorf("creating the simulated organization: %w", err)
-	}
-	if dir := dirOf(opts.StatePath); dir != "" {
+	return openOrCreate(opts, initial)
+}
+
+// openOrCreate reads the state file under its lock, so that no other
+// process is half-way through a save (whose temporary file would look
+// stale) and two processes never both create it. A nil initial makes a
+// missing file an error.
+func openOrCreate(opts Options, initial func() (*org.Snapshot, error)) (*Org, error) {
+	if dir := dirOf(opts.StatePath); dir != "" && initial != nil {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating the simulated organization: %w", err)
 		}
 	}
-	return New(s, opts)
+	lock, err := lockState(context.Background(), opts.StatePath, lockTimeoutOf(opts))
+	if err != nil {
+		// A missing directory matches os.ErrNotExist, as a missing file does.
+		return nil, fmt.Errorf("opening the simulated organization: %w", err)
+	}
+	defer lock.Close()
+	if _, err := org.RemoveStaleTemps(opts.StatePath); err != nil {
+		return nil, err
+	}
+	s, fi, err := readState(opts.StatePath)
+	switch {
+	case err == nil:
+		o := newOrg(s, opts)
+		o.seen = fi
+		return o, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("opening the simulated organization: %w", err)
+	case initial == nil:
+		return nil, fmt.Errorf("opening the simulated organization: %w", err)
+	}
+	s, err = initial()
+	if err != nil {
+		return nil, fmt.Errorf("creating the simulated organization: %w", err)
+	}
+	if err := org.Validate(s); err != nil {
+		return nil, fmt.Errorf("creating the simulated organization: %w", err)
+	}
+	o := newOrg(s, opts)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.save(); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 func dirOf(p string) string {
@@ -154,37 +201,50 @@ func newOrg(s *org.Snapshot, opts Options) *Org {
 	if opts.IDs == nil {
 		opts.IDs = cryptoIDs{}
 	}
-	o := &Org{
-		opts:         opts,
-		organization: s.Organization,
-		root:         s.Root,
-		ous:          make(map[string]*org.OU, len(s.OUs)),
-		accounts:     make(map[string]*org.Account, len(s.Accounts)),
-		policies:     make(map[string]*org.Policy, len(s.Policies)),
-		children:     make(map[string]map[string]bool, len(s.OUs)+1),
-		attached:     make(map[string]map[string]bool, len(s.OUs)+len(s.Accounts)+1),
-		targets:      make(map[string]map[string]bool, len(s.Policies)),
-	}
+	o := &Org{opts: opts}
+	o.reset(s)
+	return o
+}
+
+// reset replaces the whole organization with s (which must be valid).
+func (o *Org) reset(s *org.Snapshot) {
+	o.organization = s.Organization
+	o.root = s.Root
+	o.ous = make(map[string]*org.OU, len(s.OUs))
+	o.accounts = make(map[string]*org.Account, len(s.Accounts))
+	o.policies = make(map[string]*org.Policy, len(s.Policies))
+	o.children = make(map[string]map[string]bool, len(s.OUs)+1)
+	o.attached = make(map[string]map[string]bool, len(s.OUs)+len(s.Accounts)+1)
+	o.targets = make(map[string]map[string]bool, len(s.Policies))
 	o.root.PolicyTypes = slices.Clone(s.Root.PolicyTypes)
+	o.root.Tags = cloneTags(s.Root.Tags)
 	for i := range s.OUs {
 		u := s.OUs[i]
+		u.Tags = cloneTags(u.Tags)
 		o.ous[u.ID] = &u
 		addTo(o.children, u.ParentID, u.ID)
 	}
 	for i := range s.Accounts {
 		a := s.Accounts[i]
+		a.Tags = cloneTags(a.Tags)
 		o.accounts[a.ID] = &a
 		addTo(o.children, a.ParentID, a.ID)
 	}
 	for i := range s.Policies {
 		p := s.Policies[i]
+		p.Tags = cloneTags(p.Tags)
 		o.policies[p.ID] = &p
 	}
 	for _, at := range s.Attachments {
 		addTo(o.attached, at.TargetID, at.PolicyID)
 		addTo(o.targets, at.PolicyID, at.TargetID)
 	}
-	return o
+	c := s.Clone() // the service lists, deep
+	o.serviceAccess = c.ServiceAccess
+	o.delegated = c.DelegatedAdministrators
+	o.resourcePolicy = c.ResourcePolicy
+	o.createStatuses = c.CreateAccountStatuses
+	o.handshakes = c.Handshakes
 }
 
 func addTo(m map[string]map[string]bool, k, v string) {
@@ -207,10 +267,9 @@ func removeFrom(m map[string]map[string]bool, k, v string) {
 
 // Snapshot returns the whole organization.
 func (o *Org) Snapshot(ctx context.Context) (*org.Snapshot, error) {
-	if err := ctx.Err(); err != nil {
+	if err := o.lockRead(ctx); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
 	s := o.snapshotLocked()
 	o.mu.RUnlock()
 	s.Fingerprint = org.ComputeFingerprint(s)
@@ -258,6 +317,12 @@ func (o *Org) snapshotLocked() *org.Snapshot {
 			s.Attachments = append(s.Attachments, org.Attachment{PolicyID: p, TargetID: t})
 		}
 	}
+	c := (&org.Snapshot{
+		ServiceAccess: o.serviceAccess, DelegatedAdministrators: o.delegated, ResourcePolicy: o.resourcePolicy,
+		CreateAccountStatuses: o.createStatuses, Handshakes: o.handshakes,
+	}).Clone()
+	s.ServiceAccess, s.DelegatedAdministrators, s.ResourcePolicy = c.ServiceAccess, c.DelegatedAdministrators, c.ResourcePolicy
+	s.CreateAccountStatuses, s.Handshakes = c.CreateAccountStatuses, c.Handshakes
 	s.Normalize()
 	return s
 }
@@ -273,7 +338,8 @@ func cloneTags(m map[string]string) map[string]string {
 	return c
 }
 
-// save writes the state file, if there is one. Called with o.mu held.
+// save writes the state file, if there is one. Called with o.mu held
+// for writing and, from changes, the state file's lock (lockWrite).
 func (o *Org) save() error {
 	if o.opts.StatePath == "" {
 		return nil
@@ -285,6 +351,12 @@ func (o *Org) save() error {
 	}
 	if err != nil {
 		return fmt.Errorf("saving the simulated organization: %w", err)
+	}
+	// Remember the version written, so that it is not read back as a
+	// change made by another process. (The lock is held: nobody else
+	// has replaced it since.)
+	if fi, err := os.Stat(o.opts.StatePath); err == nil {
+		o.seen = fi
 	}
 	return nil
 }

@@ -19,8 +19,10 @@ func (o *Org) AttachPolicy(ctx context.Context, policyID, targetID string) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	p := o.policies[policyID]
 	if p == nil {
 		return notFound(org.CodePolicyNotFound, "We can't find a policy with the PolicyId %s.", policyID)
@@ -53,8 +55,10 @@ func (o *Org) DetachPolicy(ctx context.Context, policyID, targetID string) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	p := o.policies[policyID]
 	if p == nil {
 		return notFound(org.CodePolicyNotFound, "We can't find a policy with the PolicyId %s.", policyID)
@@ -88,8 +92,10 @@ func (o *Org) MoveAccount(ctx context.Context, accountID, sourceParentID, destin
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	a := o.accounts[accountID]
 	if a == nil {
 		return notFound(org.CodeAccountNotFound, "We can't find an AWS account with the AccountId %s.", accountID)
@@ -187,8 +193,10 @@ func (o *Org) CreatePolicy(ctx context.Context, spec org.PolicySpec) (org.Policy
 	if len(spec.Tags) > MaxTagsPerResource {
 		return org.Policy{}, org.NewConstraintViolation(org.ReasonMaxTagLimit, fmt.Sprintf("A resource can have at most %d tags.", MaxTagsPerResource))
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return org.Policy{}, err
+	}
+	defer o.unlockWrite()
 	n := 0
 	for _, p := range o.policies {
 		if p.Type == spec.Type && !p.AWSManaged {
@@ -229,8 +237,10 @@ func (o *Org) UpdatePolicy(ctx context.Context, policyID string, upd org.PolicyU
 	if err := ctx.Err(); err != nil {
 		return org.Policy{}, err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return org.Policy{}, err
+	}
+	defer o.unlockWrite()
 	p := o.policies[policyID]
 	if p == nil {
 		return org.Policy{}, notFound(org.CodePolicyNotFound, "We can't find a policy with the PolicyId %s.", policyID)
@@ -278,8 +288,10 @@ func (o *Org) DeletePolicy(ctx context.Context, policyID string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	p := o.policies[policyID]
 	if p == nil {
 		return notFound(org.CodePolicyNotFound, "We can't find a policy with the PolicyId %s.", policyID)
@@ -304,8 +316,10 @@ func (o *Org) CreateOU(ctx context.Context, parentID, name string) (org.OU, erro
 	if err := checkName("OU", name); err != nil {
 		return org.OU{}, err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return org.OU{}, err
+	}
+	defer o.unlockWrite()
 	if !o.isParent(parentID) {
 		return org.OU{}, notFound(org.CodeParentNotFound, "We can't find a root or OU with the ParentId %s.", parentID)
 	}
@@ -344,8 +358,10 @@ func (o *Org) UpdateOrganizationalUnit(ctx context.Context, ouID, name string) (
 	if err := checkName("OU", name); err != nil {
 		return org.OU{}, err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return org.OU{}, err
+	}
+	defer o.unlockWrite()
 	u := o.ous[ouID]
 	if u == nil {
 		return org.OU{}, notFound(org.CodeOrganizationalUnitNotFound, "We can't find an OU with the OrganizationalUnitId %s.", ouID)
@@ -371,8 +387,10 @@ func (o *Org) DeleteOU(ctx context.Context, ouID string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	u := o.ous[ouID]
 	if u == nil {
 		return notFound(org.CodeOrganizationalUnitNotFound, "We can't find an OU with the OrganizationalUnitId %s.", ouID)
@@ -401,8 +419,10 @@ func (o *Org) EnablePolicyType(ctx context.Context, rootID string, t org.PolicyT
 	if !knownType(t) {
 		return org.NewInvalidInput(org.ReasonInvalidEnum, fmt.Sprintf("%q is not a policy type.", t))
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	if rootID != o.root.ID {
 		return notFound(org.CodeRootNotFound, "We can't find a root with the RootId %s.", rootID)
 	}
@@ -444,8 +464,10 @@ func (o *Org) DisablePolicyType(ctx context.Context, rootID string, t org.Policy
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer o.unlockWrite()
 	if rootID != o.root.ID {
 		return notFound(org.CodeRootNotFound, "We can't find a root with the RootId %s.", rootID)
 	}
@@ -512,8 +534,10 @@ func (o *Org) AddAccount(ctx context.Context, name, email, parentID string) (org
 	if !strings.Contains(email, "@") {
 		return org.Account{}, org.NewInvalidInput(org.ReasonInvalidName, fmt.Sprintf("%q is not an email address.", email))
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if err := o.lockWrite(ctx); err != nil {
+		return org.Account{}, err
+	}
+	defer o.unlockWrite()
 	if !o.isParent(parentID) {
 		return org.Account{}, notFound(org.CodeParentNotFound, "We can't find a root or OU with the ParentId %s.", parentID)
 	}

@@ -17,6 +17,11 @@ var fuzzOps = []string{
 	"UpdateOrganizationalUnit", "DeleteOrganizationalUnit", "MoveAccount", "ListPolicies", "ListPoliciesForTarget",
 	"ListTargetsForPolicy", "DescribePolicy", "CreatePolicy", "UpdatePolicy", "DeletePolicy", "AttachPolicy",
 	"DetachPolicy", "EnablePolicyType", "DisablePolicyType", "TagResource", "UntagResource", "ListTagsForResource",
+	"ListAWSServiceAccessForOrganization", "EnableAWSServiceAccess", "DisableAWSServiceAccess",
+	"RegisterDelegatedAdministrator", "DeregisterDelegatedAdministrator", "ListDelegatedAdministrators",
+	"ListDelegatedServicesForAccount", "DescribeEffectivePolicy", "PutResourcePolicy", "DescribeResourcePolicy",
+	"DeleteResourcePolicy", "CreateAccount", "DescribeCreateAccountStatus", "CloseAccount",
+	"RemoveAccountFromOrganization", "InviteAccountToOrganization", "ListHandshakesForOrganization",
 	"NoSuchOperation",
 }
 
@@ -36,6 +41,13 @@ func FuzzRequest(f *testing.F) {
 		`{"AccountId":"` + s.Accounts[1].ID + `","SourceParentId":"` + s.Accounts[1].ParentID + `","DestinationParentId":"` + s.Root.ID + `"}`,
 		`{"Content":"{}","Description":"d","Name":"n","Type":"SERVICE_CONTROL_POLICY"}`,
 		`{"RootId":"` + s.Root.ID + `","PolicyType":"RESOURCE_CONTROL_POLICY"}`,
+		`{"ServicePrincipal":"config.amazonaws.com","AccountId":"` + s.Accounts[1].ID + `"}`,
+		`{"PolicyType":"TAG_POLICY","TargetId":"` + s.Accounts[1].ID + `"}`,
+		`{"Content":"{\"Statement\":[]}","Tags":[{"Key":"k","Value":"v"}]}`,
+		`{"Email":"a@b.example","AccountName":"x","IamUserAccessToBilling":"ALLOW"}`,
+		`{"CreateAccountRequestId":"car-abcdefgh12"}`,
+		`{"Target":{"Id":"210987654321","Type":"ACCOUNT"},"Notes":"n"}`, `{"Target":null}`,
+		`{"Filter":{"ActionType":"INVITE"}}`, `{"Filter":{"ParentHandshakeId":"h-x","ActionType":"INVITE"}}`,
 		`{"MaxResults":1e400}`, `{"Tags":[null]}`, `{"TagKeys":"x"}`, "{\"Name\":\"\xff\"}",
 	}
 	for i, b := range seeds {

@@ -413,8 +413,14 @@ var operations = sync.OnceValue(func() map[string]operation {
 			return map[string]any{"Policy": toPolicy(p)}, nil
 		}),
 		"CreatePolicy": op(true, func(ctx context.Context, s *Server, in *createPolicyIn) (any, error) {
-			if err := required("Content", in.Content, "Description", in.Description, "Name", in.Name); err != nil {
+			if err := required("Content", in.Content, "Name", in.Name); err != nil {
 				return nil, err
+			}
+			// Description is required but may be empty (PolicyDescription
+			// has no minimum length): Terraform and orgguard send "".
+			// https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreatePolicy.html
+			if in.Description == nil {
+				return nil, apiErr(org.CodeInvalidInput, org.ReasonInputRequired, "You must specify a value for Description")
 			}
 			t, err := policyTypeOf("Type", in.Type)
 			if err != nil {
@@ -493,6 +499,23 @@ var operations = sync.OnceValue(func() map[string]operation {
 			}
 			return listOut("Tags", items, next), nil
 		}),
+		"ListAWSServiceAccessForOrganization": listAWSServiceAccessOp(),
+		"EnableAWSServiceAccess":              serviceAccessOp(true),
+		"DisableAWSServiceAccess":             serviceAccessOp(false),
+		"RegisterDelegatedAdministrator":      delegatedAdminOp(true),
+		"DeregisterDelegatedAdministrator":    delegatedAdminOp(false),
+		"ListDelegatedAdministrators":         listDelegatedAdministratorsOp(),
+		"ListDelegatedServicesForAccount":     listDelegatedServicesOp(),
+		"DescribeEffectivePolicy":             describeEffectivePolicyOp(),
+		"PutResourcePolicy":                   putResourcePolicyOp(),
+		"DescribeResourcePolicy":              describeResourcePolicyOp(),
+		"DeleteResourcePolicy":                deleteResourcePolicyOp(),
+		"CreateAccount":                       createAccountOp(),
+		"DescribeCreateAccountStatus":         describeCreateAccountStatusOp(),
+		"CloseAccount":                        accountExitOp(true),
+		"RemoveAccountFromOrganization":       accountExitOp(false),
+		"InviteAccountToOrganization":         inviteAccountOp(),
+		"ListHandshakesForOrganization":       listHandshakesOp(),
 	}
 })
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -35,7 +36,8 @@ const (
 // names a cursor: the list read for the first page is kept for a few
 // minutes and later pages are cut from it, so paging through n items costs
 // O(n), not O(n²/page), and the pages of one listing are consistent. When
-// the cursor has expired the list is read again.
+// the cursor has expired or was dropped to stay within the cache's bytes
+// (cursor 0: never kept), the list is read again.
 func page[T any](s *Server, op, scope string, p pageReq, load func() ([]T, error)) ([]T, *string, error) {
 	size := s.opts.PageSize
 	if p.MaxResults != nil {
@@ -80,7 +82,7 @@ func page[T any](s *Server, op, scope string, p pageReq, load func() ([]T, error
 		return out, nil, nil
 	}
 	if !cached {
-		cursor = s.cursors.put(items)
+		cursor = s.cursors.put(items, sizeOf(items))
 	}
 	tok := s.makeToken(op, scope, end, cursor)
 	return out, &tok, nil
@@ -127,45 +129,84 @@ func (s *Server) parseToken(op, scope, tok string) (offset int, cursor uint64, o
 	return int(off), cur, true
 }
 
-// cursorTTL is how long the list behind a NextToken is kept.
-const cursorTTL = 5 * time.Minute
+// DefaultPageCacheTTL is how long the list behind a NextToken is kept.
+const DefaultPageCacheTTL = 5 * time.Minute
 
-// maxCursors bounds the lists kept at once; the oldest go first.
-const maxCursors = 512
+// DefaultPageCacheBytes bounds the (estimated) memory of the lists kept
+// behind outstanding NextTokens.
+const DefaultPageCacheBytes = 64 << 20
 
-// cursors keeps the lists behind outstanding NextTokens.
+// cursors keeps the lists behind outstanding NextTokens, bounded by their
+// estimated size in bytes and by age: a list expires ttl after it was
+// read, the oldest lists are dropped first when a new one would exceed
+// maxBytes, and a list larger than maxBytes on its own is not kept at all
+// (its later pages are then cut from a fresh read). Count does not matter:
+// a thousand small lists cost less than one of 10,000 accounts.
 type cursors struct {
-	mu      sync.Mutex
-	now     func() time.Time
+	mu       sync.Mutex
+	now      func() time.Time
+	ttl      time.Duration
+	maxBytes int64
+
 	next    uint64
+	bytes   int64
 	entries map[uint64]cursorEntry
-	order   []uint64 // insertion order, for eviction
+	order   []uint64 // insertion order = expiry order (one TTL for all)
 }
 
 type cursorEntry struct {
 	items   any
+	size    int64
 	expires time.Time
 }
 
-func newCursors(now func() time.Time) *cursors {
-	return &cursors{now: now, entries: map[uint64]cursorEntry{}}
+func newCursors(now func() time.Time, maxBytes int64, ttl time.Duration) *cursors {
+	return &cursors{now: now, ttl: ttl, maxBytes: maxBytes, entries: map[uint64]cursorEntry{}}
 }
 
-func (c *cursors) put(items any) uint64 {
+// put keeps items (of estimated size bytes) and returns its cursor, or 0
+// when it is too large to keep.
+func (c *cursors) put(items any, size int64) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.evictLocked(c.now(), 0)
+	if size > c.maxBytes {
+		return 0
+	}
+	c.evictLocked(c.now(), size)
 	c.next++
 	id := c.next
-	c.entries[id] = cursorEntry{items: items, expires: c.now().Add(cursorTTL)}
+	c.entries[id] = cursorEntry{items: items, size: size, expires: c.now().Add(c.ttl)}
 	c.order = append(c.order, id)
-	for len(c.order) > maxCursors {
-		delete(c.entries, c.order[0])
-		c.order = c.order[1:]
-	}
+	c.bytes += size
 	return id
 }
 
+// evictLocked drops expired lists, then the oldest until room bytes more
+// fit under the bound.
+func (c *cursors) evictLocked(now time.Time, room int64) {
+	for len(c.order) > 0 {
+		id := c.order[0]
+		e, ok := c.entries[id]
+		if ok && !now.After(e.expires) && c.bytes+room <= c.maxBytes {
+			break
+		}
+		c.order[0] = 0
+		c.order = c.order[1:]
+		if ok {
+			delete(c.entries, id)
+			c.bytes -= e.size
+		}
+	}
+	if len(c.order) == 0 {
+		c.order = nil // let the backing array go
+	}
+}
+
 func (c *cursors) get(id uint64) any {
+	if id == 0 {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[id]
@@ -173,8 +214,87 @@ func (c *cursors) get(id uint64) any {
 		return nil
 	}
 	if c.now().After(e.expires) {
-		delete(c.entries, id)
+		c.evictLocked(c.now(), 0)
 		return nil
 	}
 	return e.items
+}
+
+// stats returns the number of lists kept and their estimated bytes.
+func (c *cursors) stats() (int, int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries), c.bytes
+}
+
+// PageCacheStats returns how many listings the server keeps for their
+// next pages and their estimated size in bytes.
+func (s *Server) PageCacheStats() (lists int, bytes int64) { return s.cursors.stats() }
+
+// sizeOf estimates the bytes v occupies in memory: its own size plus
+// what its strings, slices and maps point to. Pointers and interfaces
+// are not followed (time.Time's location is shared).
+func sizeOf(v any) int64 {
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() {
+		return 0
+	}
+	return int64(rv.Type().Size()) + indirectSize(rv)
+}
+
+func indirectSize(v reflect.Value) int64 {
+	switch v.Kind() {
+	case reflect.String:
+		return int64(v.Len())
+	case reflect.Slice:
+		n := int64(v.Cap()) * int64(v.Type().Elem().Size())
+		if hasIndirect(v.Type().Elem()) {
+			for i := range v.Len() {
+				n += indirectSize(v.Index(i))
+			}
+		}
+		return n
+	case reflect.Array:
+		var n int64
+		if hasIndirect(v.Type().Elem()) {
+			for i := range v.Len() {
+				n += indirectSize(v.Index(i))
+			}
+		}
+		return n
+	case reflect.Struct:
+		var n int64
+		for i := range v.NumField() {
+			n += indirectSize(v.Field(i))
+		}
+		return n
+	case reflect.Map:
+		const bucketOverhead = 16 // per entry, roughly
+		t := v.Type()
+		n := int64(v.Len()) * (int64(t.Key().Size()) + int64(t.Elem().Size()) + bucketOverhead)
+		it := v.MapRange()
+		for it.Next() {
+			n += indirectSize(it.Key()) + indirectSize(it.Value())
+		}
+		return n
+	}
+	return 0
+}
+
+// hasIndirect reports whether values of t can point to more memory that
+// sizeOf counts.
+func hasIndirect(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Slice, reflect.Map:
+		return true
+	case reflect.Array:
+		return hasIndirect(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasIndirect(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -70,6 +70,13 @@ type Options struct {
 	// (as AWS may return fewer than MaxResults); 0 = MaxPageSize. Tests use
 	// it to force many pages.
 	PageSize int
+
+	// PageCacheBytes bounds the estimated memory of the lists kept for the
+	// next pages of listings; 0 = DefaultPageCacheBytes.
+	PageCacheBytes int64
+	// PageCacheTTL is how long such a list is kept; 0 =
+	// DefaultPageCacheTTL.
+	PageCacheTTL time.Duration
 }
 
 // Server is an http.Handler speaking AWS JSON 1.1 in front of an
@@ -95,12 +102,18 @@ func New(src Source, o Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if o.PageCacheBytes <= 0 {
+		o.PageCacheBytes = DefaultPageCacheBytes
+	}
+	if o.PageCacheTTL <= 0 {
+		o.PageCacheTTL = DefaultPageCacheTTL
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return &Server{
 		src: src, opts: o, log: log, key: key,
 		faults:  mrand.New(mrand.NewPCG(o.FaultSeed, 0x6f7267677561726)),
-		cursors: newCursors(time.Now),
+		cursors: newCursors(time.Now, o.PageCacheBytes, o.PageCacheTTL),
 	}
 }
 

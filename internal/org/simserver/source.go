@@ -29,6 +29,8 @@ type Source interface {
 	TagResource(ctx context.Context, resourceID string, tags map[string]string) error
 	UntagResource(ctx context.Context, resourceID string, keys []string) error
 	ListTagsForResource(ctx context.Context, resourceID string) (map[string]string, error)
+	serviceSource   // ops_services.go
+	lifecycleSource // ops_accounts.go
 }
 
 var _ Source = (*sim.Org)(nil)

@@ -33,9 +33,13 @@ type wireAccount struct {
 }
 
 func toAccount(a org.Account) wireAccount {
+	state := a.Status
+	if a.Status == org.AccountSuspended && !a.ClosedAt.IsZero() {
+		state = "CLOSED" // closed with CloseAccount: Status SUSPENDED, State CLOSED
+	}
 	return wireAccount{
 		Arn: a.ARN, Email: a.Email, Id: a.ID, JoinedMethod: "CREATED", JoinedTimestamp: epochSeconds(a.JoinedAt),
-		Name: a.Name, Status: a.Status, State: a.Status,
+		Name: a.Name, Status: a.Status, State: state,
 	}
 }
 
