@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 
 	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/config"
@@ -130,6 +131,24 @@ func (a *App) openBackend(ctx context.Context) (org.Backend, error) {
 	return nil, BadInput(fmt.Errorf("backend.type %q: want %q or %q", c.Backend.Type, config.BackendSim, config.BackendAWS))
 }
 
+// OpenSimState opens the simulated organization at path, or the configured
+// one (generated on first use) when path is empty, and returns it with the
+// state file's path. A path that does not exist is ErrBadInput.
+func OpenSimState(path string, sc config.SimBackend, notices io.Writer) (*sim.Org, string, error) {
+	if path == "" {
+		o, err := OpenSim(sc, notices)
+		return o, sc.State, err
+	}
+	o, err := sim.Open(sim.Options{StatePath: path})
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, path, BadInput(fmt.Errorf("%w (create the state with `orgguard sim generate --out %s`)", err, path))
+	}
+	if err != nil {
+		return nil, path, BadInput(err)
+	}
+	return o, path, nil
+}
+
 // OpenSim opens the simulated organization's state, generating it (and
 // saying so on notices) when it does not exist yet.
 func OpenSim(sc config.SimBackend, notices io.Writer) (*sim.Org, error) {
@@ -171,9 +190,12 @@ func (a *App) Snapshot(ctx context.Context, path string) (*org.Snapshot, error) 
 	return s, nil
 }
 
+// CallStats counts the AWS API calls of a read.
+type CallStats = awsorg.Stats
+
 // SnapshotCalls reports the AWS API calls the last snapshot took, when the
 // backend counts them.
-func (a *App) SnapshotCalls() (awsorg.Stats, bool) {
+func (a *App) SnapshotCalls() (CallStats, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if sb, ok := a.backend.(interface{ LastStats() awsorg.Stats }); ok {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/impact"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/review"
@@ -93,7 +94,10 @@ func planError(err error) error {
 	}
 	var in *change.InputError
 	var re *org.ResolveError
-	if errors.As(err, &in) || errors.As(err, &re) {
+	if errors.As(err, &in) || errors.As(err, &re) || errors.Is(err, impact.ErrInvalidInput) {
+		// impact.ErrInvalidInput: a policy document in the organization (or
+		// the snapshot) that the engine cannot read — named with its
+		// policy ID, line and column.
 		return BadInput(err)
 	}
 	return err

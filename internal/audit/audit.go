@@ -183,6 +183,8 @@ func Verify(ctx context.Context, src Source, anchors ...Anchor) (Report, error) 
 		for _, e := range page {
 			next := r.Last.Seq + 1
 			switch {
+			case e.Unreadable != "":
+				return brk(e.Seq, "entry %d was altered: %s", e.Seq, e.Unreadable)
 			case e.Seq != next:
 				return brk(next, "entry %d is missing (the next stored entry is %d)", next, e.Seq)
 			case e.PrevHash != prev:

@@ -56,6 +56,8 @@ func TestAuditVerifyCommand(t *testing.T) {
 	intact, entries := auditStore(t, 4)
 	edited, _ := auditStore(t, 4)
 	tamperSQL(t, edited, `UPDATE audit_log SET subject = 'plan-666' WHERE seq = 2`)
+	badTime, _ := auditStore(t, 4)
+	tamperSQL(t, badTime, `UPDATE audit_log SET at = 'yesterday' WHERE seq = 3`)
 	truncated, _ := auditStore(t, 4)
 	tamperSQL(t, truncated, `DELETE FROM audit_log WHERE seq = 4`)
 	anchor := fmt.Sprintf("4:%s", entries[3].Hash)
@@ -70,6 +72,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		{"an intact log exits 0 and prints its anchor", []string{"audit", "verify", "--store", intact}, 0, "audit log intact: 4 entries, ending at entry 4", ""},
 		{"an intact log matches its own anchor", []string{"audit", "verify", "--store", intact, "--anchor", anchor}, 0, "anchor: " + anchor, ""},
 		{"an edited entry exits 1 naming it", []string{"audit", "verify", "--store", edited}, 1, "BROKEN at entry 2: entry 2 was altered", ""},
+		{"an entry whose time was edited into nonsense exits 1 naming it", []string{"audit", "verify", "--store", badTime}, 1, `BROKEN at entry 3: entry 3 was altered: its time "yesterday" is not a timestamp`, ""},
 		{"a deleted last entry exits 1 naming it", []string{"audit", "verify", "--store", truncated}, 1, "BROKEN at entry 4", ""},
 		{"a wrong anchor exits 1", []string{"audit", "verify", "--store", intact, "--anchor", "4:" + entries[0].Hash}, 1, "differs from the anchor", ""},
 		{"a malformed anchor is bad input", []string{"audit", "verify", "--store", intact, "--anchor", "four"}, 2, "", "--anchor"},

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/org"
-	"github.com/orgguard/orgguard/internal/org/awsorg"
 )
 
 // newOrgCmd builds `orgguard org`: read, show and compare the organization.
@@ -84,7 +84,7 @@ snapshot file (docs/snapshot-format.md). The file is replaced atomically. With
 				return appError(err)
 			}
 			// The AWS backend counts its API calls; say how many it took.
-			var stats *awsorg.Stats
+			var stats *app.CallStats
 			if st, ok := a.SnapshotCalls(); ok {
 				stats = &st
 			}

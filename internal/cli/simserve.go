@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/orgguard/orgguard/internal/app"
-	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/org/simserver"
 )
 
@@ -80,25 +78,13 @@ docs/simulator.md.`,
 			}
 			log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
-			var o *sim.Org
-			if state == "" {
-				// The configured simulated organization (generated on first use).
-				c, err := loadConfig(cmd)
-				if err != nil {
-					return err
-				}
-				if o, err = app.OpenSim(c.Backend.Sim, e.stderr); err != nil {
-					return appError(err)
-				}
-				state = c.Backend.Sim.State
-			} else {
-				var err error
-				if o, err = sim.Open(sim.Options{StatePath: state}); err != nil {
-					if errors.Is(err, os.ErrNotExist) {
-						return badInput(fmt.Errorf("%w (create the state with `orgguard sim generate --out %s`)", err, state))
-					}
-					return badInput(err)
-				}
+			c, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			o, state, err := app.OpenSimState(state, c.Backend.Sim, e.stderr)
+			if err != nil {
+				return appError(err)
 			}
 			srv := simserver.New(o, simserver.Options{
 				Logger: log, Latency: latency, ThrottleRate: throttleRate, ConflictRate: conflictRate,

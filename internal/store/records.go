@@ -260,6 +260,11 @@ type AuditEntry struct {
 	Detail   json.RawMessage `json:"detail,omitempty"`
 	PrevHash string          `json:"prev_hash"`
 	Hash     string          `json:"hash"`
+	// Unreadable says why a stored column could not be decoded (a time
+	// edited into something that is not one); the entry is returned with
+	// that column's zero value so that verification reports it as altered
+	// instead of failing to read the log.
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // AuditQuery selects audit entries. In sequence order, AfterSeq skips the

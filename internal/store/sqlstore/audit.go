@@ -70,8 +70,12 @@ func (o ops) ListAudit(ctx context.Context, aq store.AuditQuery) ([]store.AuditE
 	var out []store.AuditEntry
 	for rows.Next() {
 		var e store.AuditEntry
-		if err := rows.Scan(&e.Seq, timeScan{&e.At}, &e.Actor, &e.Action, &e.Subject, bytesScan{(*[]byte)(&e.Detail)}, &e.PrevHash, &e.Hash); err != nil {
+		var at any
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Subject, bytesScan{(*[]byte)(&e.Detail)}, &e.PrevHash, &e.Hash); err != nil {
 			return nil, fmt.Errorf("reading the audit log: %w", err)
+		}
+		if err := (timeScan{&e.At}).Scan(at); err != nil {
+			e.Unreadable = fmt.Sprintf("its time %q is not a timestamp", fmt.Sprint(at))
 		}
 		out = append(out, e)
 	}
