@@ -17,6 +17,7 @@ import (
 	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/config"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/plan"
@@ -271,7 +272,7 @@ func runApply(cmd *cobra.Command, e *env, af *applyFlags, arg string) error {
 			}
 		} else {
 			writeApplyReport(e, rep)
-			fmt.Fprintf(e.stdout, "(plan %s, hash %s, applied by %s; health checks: expected state, observed impact, %s)\n", f.ID, short(f.PlanHash), x.actor, x.probes)
+			fmt.Fprintf(e.stdout, "(plan %s, hash %s, applied by %s; health checks: expected state, observed impact, %s)\n", f.ID, digest.Short(f.PlanHash), x.actor, x.probes)
 		}
 	}
 	return engineError(err)
@@ -304,14 +305,6 @@ func writeApplyReport(e *env, rep *apply.Report) {
 			fmt.Fprintf(e.stdout, "  incident %s recorded\n", rep.Incident)
 		}
 	}
-}
-
-func short(h string) string {
-	h = strings.TrimPrefix(h, "sha256:")
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // isTerminalReader reports whether r is a terminal: a character device

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/digest"
 )
 
 func newApproveCmd(e *env) *cobra.Command {
@@ -50,7 +51,7 @@ user. Exit codes: 0 recorded, 2 bad input, 3 refused.`,
 				return writeJSON(e.stdout, a)
 			}
 			fmt.Fprintf(e.stdout, "Approved plan %s as %s (hash %s): %d approval(s), %d required by its verdict; plan is %s.\n",
-				f.ID, who, short(f.PlanHash), a.Have, a.Need, a.State)
+				f.ID, who, digest.Short(f.PlanHash), a.Have, a.Need, a.State)
 			if a.Have < a.Need {
 				fmt.Fprintf(e.stdout, "%d more approval(s) needed from people other than %s.\n", a.Need-a.Have, f.Author)
 			}

@@ -3,7 +3,6 @@ package org
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgguard/orgguard/internal/digest"
 )
 
 // ErrInvalidSnapshot is matched (errors.Is) by every error that reports a
@@ -255,7 +256,7 @@ func ComputeFingerprint(s *Snapshot) string {
 	for _, a := range s.Attachments {
 		e.str(a.PolicyID, a.TargetID)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return digest.Format(h.Sum(nil))
 }
 
 // canonicalWriter writes length-prefixed fields: a decimal length, a
