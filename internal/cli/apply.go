@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/digest"
+	"github.com/orgguard/orgguard/internal/loopback"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/plan"
@@ -169,7 +168,7 @@ func openEngine(cmd *cobra.Command, e *env, af *applyFlags, by string) (*engineE
 	case isSim(b):
 		o.Prober = &probe.Engine{Reader: b, Eval: ev}
 		x.probes = "engine probes on the simulated organization's live state"
-	case cfg.Backend.Type == config.BackendAWS && isLoopbackURL(cfg.Backend.AWS.Endpoint):
+	case cfg.Backend.Type == config.BackendAWS && loopback.URL(cfg.Backend.AWS.Endpoint):
 		// `orgguard sim serve`: no real accounts to sign in to; the engine
 		// answers on the served organization's live state.
 		o.Prober = &probe.Engine{Reader: b, Eval: ev}
@@ -351,18 +350,4 @@ func savePlan(cmd *cobra.Command, e *env, cfg *config.Config, f *plan.File, base
 func isSim(b org.Backend) bool {
 	_, ok := b.(*sim.Org)
 	return ok
-}
-
-// isLoopbackURL reports whether u is an http(s) URL on a loopback host.
-func isLoopbackURL(u string) bool {
-	p, err := url.Parse(u)
-	if err != nil || p.Host == "" {
-		return false
-	}
-	h := p.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/url"
 	"sync"
 	"time"
@@ -30,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
+	"github.com/orgguard/orgguard/internal/loopback"
 	"github.com/orgguard/orgguard/internal/org"
 )
 
@@ -98,13 +98,13 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	loopback := false
+	local := false
 	if o.EndpointURL != "" {
 		u, err := url.Parse(o.EndpointURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("reading endpoint URL %q: want http(s)://host[:port]", o.EndpointURL)
 		}
-		loopback = isLoopback(u.Hostname())
+		local = loopback.Host(u.Hostname())
 	}
 
 	loaders := []func(*config.LoadOptions) error{
@@ -116,7 +116,7 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	if o.Region != "" {
 		loaders = append(loaders, config.WithRegion(o.Region))
 	}
-	if loopback && o.Profile == "" {
+	if local && o.Profile == "" {
 		loaders = append(loaders, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider("orgguard-sim", "orgguard-sim", "")))
 	}
@@ -149,14 +149,6 @@ func (b *Backend) LastStats() Stats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.last.clone()
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // newRetryer returns the SDK's standard retryer with ConcurrentModification

@@ -28,7 +28,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -44,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/orgguard/orgguard/internal/loopback"
 	"github.com/orgguard/orgguard/internal/probe"
 )
 
@@ -140,13 +140,13 @@ func New(ctx context.Context, o Options) (*Prober, error) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
 	}
-	loopback := false
+	local := false
 	if o.EndpointURL != "" {
 		u, err := url.Parse(o.EndpointURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("reading endpoint URL %q: want http(s)://host[:port]", o.EndpointURL)
 		}
-		loopback = isLoopback(u.Hostname())
+		local = loopback.Host(u.Hostname())
 	}
 	loaders := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer {
@@ -165,7 +165,7 @@ func New(ctx context.Context, o Options) (*Prober, error) {
 	if o.Region != "" {
 		loaders = append(loaders, config.WithRegion(o.Region))
 	}
-	if loopback && o.Profile == "" {
+	if local && o.Profile == "" {
 		loaders = append(loaders, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider("orgguard-probe-test", "orgguard-probe-test", "")))
 	}
@@ -193,14 +193,6 @@ func (p *Prober) endpointOption(o any) {
 	case *organizations.Options:
 		o.BaseEndpoint = aws.String(p.opts.EndpointURL)
 	}
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // RoleARN is the probe role's ARN in account.
