@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/atomicfile"
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/guard"
@@ -365,7 +366,7 @@ func (f *File) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := org.WriteFileAtomic(path, b, 0o644); err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("writing plan %s: %w", path, err)
 	}
 	return nil

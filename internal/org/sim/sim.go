@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/atomicfile"
 	"github.com/orgguard/orgguard/internal/org"
 )
 
@@ -106,7 +107,7 @@ func Open(opts Options) (*Org, error) {
 	if opts.StatePath == "" {
 		return nil, errors.New("opening the simulated organization: no state file given")
 	}
-	if _, err := org.RemoveStaleTemps(opts.StatePath); err != nil {
+	if _, err := atomicfile.RemoveStale(opts.StatePath); err != nil {
 		return nil, err
 	}
 	data, err := os.ReadFile(opts.StatePath)
@@ -281,7 +282,7 @@ func (o *Org) save() error {
 	s := o.snapshotLocked()
 	data, err := org.MarshalSnapshotCompact(s)
 	if err == nil {
-		err = org.WriteFileAtomic(o.opts.StatePath, data, 0o644)
+		err = atomicfile.Write(o.opts.StatePath, data, 0o644)
 	}
 	if err != nil {
 		return fmt.Errorf("saving the simulated organization: %w", err)
