@@ -151,7 +151,7 @@ func ParseFile(data []byte, path string) (*File, error) {
 }
 
 func knownOp(o Op) bool {
-	for _, k := range Ops {
+	for _, k := range Ops() {
 		if k == o {
 			return true
 		}
