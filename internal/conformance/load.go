@@ -10,55 +10,21 @@ import (
 
 	"github.com/orgguard/orgguard/internal/jsonpos"
 	"github.com/orgguard/orgguard/internal/policy"
+	"github.com/orgguard/orgguard/internal/source"
 )
 
 // Error is one problem in a case file, with its place: file, line, column
-// and JSON path (for example cases[3].scps[0][1].Statement[0].Effect).
-type Error struct {
-	Pos policy.Pos
-	Msg string
-}
-
-// Error formats the problem as "file:line:col: path: message".
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.Pos.File != "" {
-		b.WriteString(e.Pos.File)
-		b.WriteByte(':')
-	}
-	b.WriteString(strconv.Itoa(e.Pos.Line))
-	b.WriteByte(':')
-	b.WriteString(strconv.Itoa(e.Pos.Col))
-	b.WriteString(": ")
-	if e.Pos.Path != "" {
-		b.WriteString(e.Pos.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// and JSON path (for example cases[3].scps[0][1].Statement[0].Effect),
+// formatted "file:line:col: path: message". Its Err is ErrMalformed.
+type Error = source.Error
 
 // ErrMalformed is matched (errors.Is) by every *Error and ErrorList, so that
 // callers can tell malformed input from I/O errors.
 var ErrMalformed = errors.New("malformed case file")
 
-// Is reports whether target is ErrMalformed.
-func (e *Error) Is(target error) bool { return target == ErrMalformed }
-
-// ErrorList is every problem found in one case file, in file order.
-type ErrorList []*Error
-
-// Error lists the problems, one per line.
-func (l ErrorList) Error() string {
-	lines := make([]string, len(l))
-	for i, e := range l {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Is reports whether target is ErrMalformed.
-func (l ErrorList) Is(target error) bool { return target == ErrMalformed }
+// ErrorList is every problem found in one case file, in file order, one
+// per line.
+type ErrorList = source.Errors
 
 // maxErrors bounds how many problems one file reports, so that a hostile or
 // badly broken file cannot produce unbounded output.
@@ -100,7 +66,7 @@ func (l *loader) errorf(p jsonpos.Pos, path, format string, args ...any) {
 	if len(l.errs) >= maxErrors {
 		return
 	}
-	l.errs = append(l.errs, &Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...)})
+	l.errs = append(l.errs, &Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...), Err: ErrMalformed})
 }
 
 // typeError reports that v at path should have been of the wanted type.
@@ -515,7 +481,7 @@ func (l *loader) policyError(doc *jsonpos.Value, path string, err error) {
 			}
 			n++
 			if len(l.errs) < maxErrors {
-				l.errs = append(l.errs, &Error{Pos: f.Pos, Msg: f.Message})
+				l.errs = append(l.errs, &Error{Pos: f.Pos, Msg: f.Message, Err: ErrMalformed})
 			}
 		}
 		if n > 0 {
