@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orgguard/orgguard/internal/decode"
 	"github.com/orgguard/orgguard/internal/jsonpos"
 	"github.com/orgguard/orgguard/internal/policy"
 	"github.com/orgguard/orgguard/internal/source"
@@ -63,11 +64,21 @@ func (l *loader) pos(p jsonpos.Pos, path string) policy.Pos {
 }
 
 func (l *loader) errorf(p jsonpos.Pos, path, format string, args ...any) {
-	if len(l.errs) >= maxErrors {
-		return
-	}
-	l.errs = append(l.errs, &Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...), Err: ErrMalformed})
+	l.add(&Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...), Err: ErrMalformed})
 }
+
+// add records problems, up to maxErrors.
+func (l *loader) add(errs ...*Error) {
+	for _, e := range errs {
+		if len(l.errs) >= maxErrors {
+			return
+		}
+		l.errs = append(l.errs, e)
+	}
+}
+
+// json is the strict JSON decoding of this file.
+func (l *loader) json() decode.JSON { return decode.JSON{File: l.file, Err: ErrMalformed} }
 
 // typeError reports that v at path should have been of the wanted type.
 func (l *loader) typeError(v *jsonpos.Value, path, want string) {
@@ -78,52 +89,9 @@ func (l *loader) typeError(v *jsonpos.Value, path, want string) {
 // keys, and returns its members by name. required keys that are missing
 // are reported at the object's position.
 func (l *loader) members(v *jsonpos.Value, path, what string, known, required []string) (map[string]*jsonpos.Value, bool) {
-	if v.Kind != jsonpos.Object {
-		l.typeError(v, path, what+" (an object)")
-		return nil, false
-	}
-	m := make(map[string]*jsonpos.Value, len(v.Members))
-	for _, mem := range v.Members {
-		mp := joinPath(path, mem.Key)
-		if _, dup := m[mem.Key]; dup {
-			l.errorf(mem.KeyPos, mp, "duplicate key %q", mem.Key)
-			continue
-		}
-		if !contains(known, mem.Key) {
-			if hint := closeKey(mem.Key, known); hint != "" {
-				l.errorf(mem.KeyPos, mp, "unknown field %q in %s (did you mean %q?)", mem.Key, what, hint)
-			} else {
-				l.errorf(mem.KeyPos, mp, "unknown field %q in %s (known: %s)", mem.Key, what, strings.Join(known, ", "))
-			}
-			continue
-		}
-		m[mem.Key] = mem.Value
-	}
-	for _, r := range required {
-		if _, ok := m[r]; !ok {
-			l.errorf(v.Pos, path, "%s has no %q field", what, r)
-		}
-	}
-	return m, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// closeKey returns the known key equal to k but for case, if any.
-func closeKey(k string, known []string) string {
-	for _, x := range known {
-		if strings.EqualFold(x, k) {
-			return x
-		}
-	}
-	return ""
+	m, errs, ok := l.json().Object(v, path, what, known, required)
+	l.add(errs...)
+	return m, ok
 }
 
 func joinPath(base, key string) string {
@@ -138,13 +106,11 @@ func indexPath(base string, i int) string { return base + "[" + strconv.Itoa(i) 
 var fileKeys = []string{"cases", "description"}
 
 func (l *loader) file0() *File {
-	root, err := jsonpos.Parse(l.data)
+	root, err := l.json().Parse(l.data)
 	if err != nil {
-		var se *jsonpos.SyntaxError
+		var se *Error
 		if errors.As(err, &se) {
-			l.errorf(se.Pos, "", "malformed JSON: %s", se.Msg)
-		} else {
-			l.errorf(jsonpos.Pos{Line: 1, Col: 1}, "", "malformed JSON: %v", err)
+			l.add(se)
 		}
 		return nil
 	}
