@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
@@ -170,7 +171,7 @@ func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, err
 		fp := org.ComputeFingerprint(translate(live, invert(idMap(d.PlanBindings, bind))))
 		rec.Verified = fp == f.AfterFingerprint
 		if !rec.Verified {
-			rec.Detail = append(rec.Detail, fmt.Sprintf("the organization's fingerprint is %s, the plan's after-state is %s: something else changed too", short(fp), short(f.AfterFingerprint)))
+			rec.Detail = append(rec.Detail, fmt.Sprintf("the organization's fingerprint is %s, the plan's after-state is %s: something else changed too", digest.Short(fp), digest.Short(f.AfterFingerprint)))
 		}
 		cstate, pstate = store.ChangeApplied, store.PlanApplied
 	} else {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/plan"
@@ -161,7 +162,7 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 		names = append(names, a.Approver)
 	}
 	if len(valid) < need {
-		msg := fmt.Sprintf("plan %s needs %d approval(s) from people other than its author %s, bound to hash %s; it has %d", f.ID, need, f.Author, short(f.PlanHash), len(valid))
+		msg := fmt.Sprintf("plan %s needs %d approval(s) from people other than its author %s, bound to hash %s; it has %d", f.ID, need, f.Author, digest.Short(f.PlanHash), len(valid))
 		if len(names) > 0 {
 			msg += " (" + strings.Join(names, ", ") + ")"
 		}
@@ -177,14 +178,6 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 		return nil, re
 	}
 	return names, nil
-}
-
-func short(h string) string {
-	h = strings.TrimPrefix(h, "sha256:")
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // lockHolder takes the organization lock and keeps it alive until release
@@ -294,7 +287,7 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 		return rep, fmt.Errorf("reading the organization: %w", err)
 	}
 	if fp := org.ComputeFingerprint(live); fp != f.BaseFingerprint {
-		re := refused(fmt.Sprintf("plan %s is stale: the organization changed since it was planned (base %s, now %s); make a new plan", f.ID, short(f.BaseFingerprint), short(fp)))
+		re := refused(fmt.Sprintf("plan %s is stale: the organization changed since it was planned (base %s, now %s); make a new plan", f.ID, digest.Short(f.BaseFingerprint), digest.Short(fp)))
 		if base, err := review.Base(ctx, e.o.Store, f.BaseFingerprint); err == nil {
 			re.Changes = org.Diff(org.MustIndex(base), org.MustIndex(live))
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/review"
@@ -112,7 +113,7 @@ func (e *Engine) undo(ctx context.Context, changeID string, f *plan.File, all []
 	}
 	rb.Verified, rb.Detail = ok, detail
 	if ok {
-		e.logf("  rollback verified: the organization matches the plan's base fingerprint %s", short(f.BaseFingerprint))
+		e.logf("  rollback verified: the organization matches the plan's base fingerprint %s", digest.Short(f.BaseFingerprint))
 	} else {
 		e.logf("  ROLLBACK NOT VERIFIED: %s", strings.Join(detail, "; "))
 	}
@@ -143,7 +144,7 @@ func (e *Engine) verifyBase(ctx context.Context, f *plan.File, bind change.Bindi
 	if fp == f.BaseFingerprint {
 		return true, nil, nil
 	}
-	detail := []string{fmt.Sprintf("the organization's fingerprint is %s, the plan's base is %s", short(fp), short(f.BaseFingerprint))}
+	detail := []string{fmt.Sprintf("the organization's fingerprint is %s, the plan's base is %s", digest.Short(fp), digest.Short(f.BaseFingerprint))}
 	if base == nil {
 		base, _ = review.Base(ctx, e.o.Store, f.BaseFingerprint)
 	}

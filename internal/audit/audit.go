@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -234,13 +235,15 @@ func Verify(ctx context.Context, src Source, anchors ...Anchor) (Report, error) 
 	return r, nil
 }
 
-// short abbreviates a hash for messages.
+// short abbreviates a hash for chain-break messages: digest.Short with an
+// ellipsis when it cut something, and `""` for the empty prev_hash of the
+// first entry.
 func short(h string) string {
 	if h == "" {
 		return `""`
 	}
-	if len(h) > 12 {
-		return h[:12] + "…"
+	if s := digest.Short(h); s != h {
+		return s + "…"
 	}
 	return h
 }

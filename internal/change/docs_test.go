@@ -127,7 +127,7 @@ func TestChangeFileDocumentationExamplesParseAndPlan(t *testing.T) {
 			}
 		})
 	}
-	for _, op := range change.Ops {
+	for _, op := range change.Ops() {
 		if !seen[op] {
 			t.Errorf("%s has no YAML example of op %q", doc, op)
 		}

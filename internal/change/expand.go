@@ -361,8 +361,9 @@ func policyType(op Operation) (org.PolicyType, error) {
 }
 
 func opList() string {
-	s := make([]string, len(Ops))
-	for i, o := range Ops {
+	ops := Ops()
+	s := make([]string, len(ops))
+	for i, o := range ops {
 		s[i] = string(o)
 	}
 	return strings.Join(s, ", ")

@@ -1,17 +1,16 @@
 package change
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/orgguard/orgguard/internal/inputfile"
 	"gopkg.in/yaml.v3"
+
+	"github.com/orgguard/orgguard/internal/decode"
+	"github.com/orgguard/orgguard/internal/source"
 )
 
 // Intent is what the operator declares a change will affect. When the
@@ -42,20 +41,6 @@ type fileOperation struct {
 	File      string `yaml:"file"`
 }
 
-// FileError points at the place in a change file that is wrong.
-type FileError struct {
-	Path      string
-	Line, Col int
-	Msg       string
-}
-
-func (e *FileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
-
 // ReadFile reads and checks a change file (YAML or JSON).
 func ReadFile(path string) (*File, error) {
 	data, err := inputfile.Read(path, inputfile.ChangeFile, "change file")
@@ -65,22 +50,24 @@ func ReadFile(path string) (*File, error) {
 	return ParseFile(data, path)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)$`)
-
 // ParseFile parses a change file's content; path names it in messages and
-// anchors relative policy file names.
+// anchors relative policy file names. Problems are returned as
+// *source.Error values.
 func ParseFile(data []byte, path string) (*File, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlError(path, err)
+		return nil, decode.SyntaxError(path, err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, &FileError{Path: path, Msg: "empty change file: want a mapping with a changes: list"}
+		return nil, fileError(path, nil, "", "empty change file: want a mapping with a changes: list")
 	}
 	top := doc.Content[0]
 	if top.Kind != yaml.MappingNode {
-		return nil, &FileError{Path: path, Line: top.Line, Col: top.Column, Msg: "want a mapping with a changes: list"}
+		return nil, fileError(path, top, "", "want a mapping with a changes: list")
 	}
+	// Known keys are listed sorted; type errors are reported without the
+	// path of the operation they are in.
+	dec := decode.YAML{File: path, SortKnown: true}
 	f := &File{}
 	var changes *yaml.Node
 	for i := 0; i+1 < len(top.Content); i += 2 {
@@ -88,44 +75,47 @@ func ParseFile(data []byte, path string) (*File, error) {
 		var err error
 		switch k.Value {
 		case "description":
-			err = decodeStrict(v, &f.Description)
+			err = dec.Decode(v, &f.Description)
 		case "expect":
 			f.Expect = &Intent{}
-			err = decodeStrict(v, f.Expect)
+			err = dec.Decode(v, f.Expect)
 		case "overrides":
-			err = decodeStrict(v, &f.Overrides)
+			err = dec.Decode(v, &f.Overrides)
 		case "changes":
 			changes = v
 		default:
-			return nil, &FileError{Path: path, Line: k.Line, Col: k.Column,
-				Msg: fmt.Sprintf("unknown key %q (known: description, expect, overrides, changes)", k.Value)}
+			return nil, fileError(path, k, "", fmt.Sprintf("unknown key %q (known: description, expect, overrides, changes)", k.Value))
 		}
 		if err != nil {
-			return nil, nodeError(path, v, err)
+			return nil, err
 		}
 	}
 	if changes == nil {
-		return nil, &FileError{Path: path, Line: top.Line, Col: top.Column, Msg: "missing changes: list"}
+		return nil, fileError(path, top, "", "missing changes: list")
 	}
 	if changes.Kind != yaml.SequenceNode || len(changes.Content) == 0 {
-		return nil, &FileError{Path: path, Line: changes.Line, Col: changes.Column, Msg: "changes: want a non-empty list of operations"}
+		return nil, fileError(path, changes, "changes", "want a non-empty list of operations")
 	}
 	for i, n := range changes.Content {
+		at := fmt.Sprintf("changes[%d]", i)
+		if err := (decode.YAML{File: path, Path: at, SortKnown: true}).Check(n, reflect.TypeFor[fileOperation]()); err != nil {
+			return nil, err
+		}
 		var fo fileOperation
-		if err := decodeStrict(n, &fo); err != nil {
-			return nil, nodeError(path, n, fmt.Errorf("changes[%d]: %w", i, err))
+		if err := dec.Decode(n, &fo); err != nil {
+			return nil, err
 		}
 		op := fo.Operation
 		op.Origin = fmt.Sprintf("%s:%d:%d", path, n.Line, n.Column)
 		if op.Op == "" {
-			return nil, &FileError{Path: path, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf("changes[%d]: missing op (one of %s)", i, opList())}
+			return nil, fileError(path, n, at, fmt.Sprintf("missing op (one of %s)", opList()))
 		}
 		if !knownOp(op.Op) {
-			return nil, &FileError{Path: path, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf("changes[%d]: unknown op %q (one of %s)", i, op.Op, opList())}
+			return nil, fileError(path, n, at, fmt.Sprintf("unknown op %q (one of %s)", op.Op, opList()))
 		}
 		if fo.File != "" {
 			if op.Content != "" {
-				return nil, &FileError{Path: path, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf("changes[%d]: give content or file, not both", i)}
+				return nil, fileError(path, n, at, "give content or file, not both")
 			}
 			p := fo.File
 			if !filepath.IsAbs(p) {
@@ -133,25 +123,25 @@ func ParseFile(data []byte, path string) (*File, error) {
 			}
 			b, err := inputfile.Read(p, inputfile.Policy, "policy document")
 			if err != nil {
-				return nil, &FileError{Path: path, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf("changes[%d]: reading the policy file: %v", i, err)}
+				return nil, fileError(path, n, at, fmt.Sprintf("reading the policy file: %v", err))
 			}
 			op.Content = string(b)
 		}
 		f.Operations = append(f.Operations, op)
 	}
 	if f.Expect != nil && f.Expect.Count != nil && *f.Expect.Count < 0 {
-		return nil, &FileError{Path: path, Msg: "expect.count: must not be negative"}
+		return nil, fileError(path, nil, "expect.count", "must not be negative")
 	}
 	for i, o := range f.Overrides {
 		if strings.TrimSpace(o.Rule) == "" || strings.TrimSpace(o.Reason) == "" {
-			return nil, &FileError{Path: path, Msg: fmt.Sprintf("overrides[%d]: an override needs a rule and a reason", i)}
+			return nil, fileError(path, nil, fmt.Sprintf("overrides[%d]", i), "an override needs a rule and a reason")
 		}
 	}
 	return f, nil
 }
 
 func knownOp(o Op) bool {
-	for _, k := range Ops {
+	for _, k := range Ops() {
 		if k == o {
 			return true
 		}
@@ -159,127 +149,12 @@ func knownOp(o Op) bool {
 	return false
 }
 
-// decodeStrict decodes n into v, refusing mapping keys that v's struct
-// (or the structs of a list's elements) does not name in its yaml tags.
-func decodeStrict(n *yaml.Node, v any) error {
-	if err := checkKeys(n, reflect.TypeOf(v)); err != nil {
-		return err
+// fileError is a problem in the change file file, at node n (nil: no
+// position), about the element at path.
+func fileError(file string, n *yaml.Node, path, msg string) *source.Error {
+	e := &source.Error{Pos: source.Pos{File: file, Path: path}, Msg: msg}
+	if n != nil {
+		e.Pos.Line, e.Pos.Col = n.Line, n.Column
 	}
-	return n.Decode(v)
-}
-
-// checkKeys walks n alongside t and reports the first unknown key.
-func checkKeys(n *yaml.Node, t reflect.Type) error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch {
-	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
-		for _, c := range n.Content {
-			if err := checkKeys(c, t.Elem()); err != nil {
-				return err
-			}
-		}
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
-		fields := map[string]reflect.Type{}
-		collectFields(t, fields)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			ft, ok := fields[k.Value]
-			if !ok {
-				names := make([]string, 0, len(fields))
-				for f := range fields {
-					names = append(names, f)
-				}
-				slices.Sort(names)
-				return &FileError{Line: k.Line, Col: k.Column, Msg: fmt.Sprintf("unknown key %q (known: %s)", k.Value, strings.Join(names, ", "))}
-			}
-			if err := checkKeys(n.Content[i+1], ft); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func collectFields(t reflect.Type, into map[string]reflect.Type) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("yaml")
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "-" {
-			continue
-		}
-		if opts == "inline" {
-			collectFields(f.Type, into)
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		into[name] = f.Type
-	}
-}
-
-// nodeError turns a decoding error at node n into a FileError pointing at
-// the right line and column.
-func nodeError(path string, n *yaml.Node, err error) error {
-	var fe *FileError
-	if errors.As(err, &fe) {
-		c := *fe
-		c.Path = path
-		prefix := strings.TrimSuffix(strings.TrimSuffix(err.Error(), fe.Error()), ": ")
-		if prefix != "" && prefix != err.Error() {
-			c.Msg = prefix + ": " + c.Msg
-		}
-		return &c
-	}
-	msg := err.Error()
-	line, col := n.Line, n.Column
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	if m := yamlLine.FindStringSubmatch("yaml: " + strings.TrimPrefix(msg, "yaml: ")); m != nil {
-		if l, e := strconv.Atoi(m[1]); e == nil {
-			line, col = l, columnAt(n, l)
-		}
-		msg = m[2]
-	}
-	return &FileError{Path: path, Line: line, Col: col, Msg: msg}
-}
-
-// columnAt returns the column of the value a type error on line l is
-// about: the second node of n's tree on that line (the first is its key),
-// or the only one, or 1.
-func columnAt(n *yaml.Node, l int) int {
-	var cols []int
-	var walk func(*yaml.Node)
-	walk = func(m *yaml.Node) {
-		if m.Line == l && m.Kind != yaml.DocumentNode {
-			cols = append(cols, m.Column)
-		}
-		for _, c := range m.Content {
-			walk(c)
-		}
-	}
-	walk(n)
-	slices.Sort(cols)
-	cols = slices.Compact(cols)
-	switch len(cols) {
-	case 0:
-		return 1
-	case 1:
-		return cols[0]
-	}
-	return cols[1]
-}
-
-func yamlError(path string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		l, _ := strconv.Atoi(m[1])
-		return &FileError{Path: path, Line: l, Col: 1, Msg: m[2]}
-	}
-	return &FileError{Path: path, Msg: msg}
+	return e
 }

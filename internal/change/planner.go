@@ -31,9 +31,11 @@ const (
 	OpRelease           Op = "release"
 )
 
-// Ops lists every operation.
-var Ops = []Op{OpAttachPolicy, OpDetachPolicy, OpCreatePolicy, OpUpdatePolicy, OpDeletePolicy,
-	OpCreateOU, OpMoveAccount, OpEnablePolicyType, OpDisablePolicyType, OpQuarantine, OpRelease}
+// Ops lists every operation, in a new slice the caller may keep or change.
+func Ops() []Op {
+	return []Op{OpAttachPolicy, OpDetachPolicy, OpCreatePolicy, OpUpdatePolicy, OpDeletePolicy,
+		OpCreateOU, OpMoveAccount, OpEnablePolicyType, OpDisablePolicyType, OpQuarantine, OpRelease}
+}
 
 // Operation is one thing an operator asks for, with names as the operator
 // gave them (IDs or names); the planner resolves them.

@@ -32,9 +32,12 @@ const (
 	DisablePolicyType Kind = "disable-policy-type"
 )
 
-// Kinds lists every step kind.
-var Kinds = []Kind{AttachPolicy, DetachPolicy, CreatePolicy, UpdatePolicy, DeletePolicy,
-	CreateOU, DeleteOU, MoveAccount, EnablePolicyType, DisablePolicyType}
+// Kinds lists every step kind, in a new slice the caller may keep or
+// change.
+func Kinds() []Kind {
+	return []Kind{AttachPolicy, DetachPolicy, CreatePolicy, UpdatePolicy, DeletePolicy,
+		CreateOU, DeleteOU, MoveAccount, EnablePolicyType, DisablePolicyType}
+}
 
 // RefPrefix marks an ID that is not known until an earlier step has run:
 // "ref:quarantine-ou" stands for the ID that the step with Ref
@@ -212,8 +215,9 @@ func (s Step) Validate() error {
 }
 
 func kindList() string {
-	ks := make([]string, len(Kinds))
-	for i, k := range Kinds {
+	kinds := Kinds()
+	ks := make([]string, len(kinds))
+	for i, k := range kinds {
 		ks[i] = string(k)
 	}
 	return strings.Join(ks, ", ")

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/orgguard/orgguard/internal/inputfile"
+	"github.com/orgguard/orgguard/internal/source"
 )
 
 // Terraform plan JSON, as `terraform show -json PLANFILE` prints it. Only
@@ -83,13 +84,13 @@ func ParseTerraformPlan(data []byte, path string) (*TerraformResult, error) {
 	var p tfPlan
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	if err := dec.Decode(&p); err != nil {
-		return nil, &FileError{Path: path, Msg: "not terraform plan JSON (from `terraform show -json`): " + jsonErrorText(data, err)}
+		return nil, &source.Error{Pos: source.Pos{File: path}, Msg: "not terraform plan JSON (from `terraform show -json`): " + jsonErrorText(data, err)}
 	}
 	if p.FormatVersion == "" {
-		return nil, &FileError{Path: path, Msg: "not terraform plan JSON: no format_version (produce it with `terraform show -json PLANFILE`)"}
+		return nil, &source.Error{Pos: source.Pos{File: path}, Msg: "not terraform plan JSON: no format_version (produce it with `terraform show -json PLANFILE`)"}
 	}
 	if major, _, _ := strings.Cut(p.FormatVersion, "."); major != "1" {
-		return nil, &FileError{Path: path, Msg: fmt.Sprintf("terraform plan format_version %q is not supported (want 1.x)", p.FormatVersion)}
+		return nil, &source.Error{Pos: source.Pos{File: path}, Msg: fmt.Sprintf("terraform plan format_version %q is not supported (want 1.x)", p.FormatVersion)}
 	}
 	refs := map[string][]string{} // "address.attr" -> references
 	collectRefs(p.Configuration.RootModule, "", refs)
@@ -167,10 +168,10 @@ func (t *tfTranslator) translate(rc tfResourceChange, origin string) ([]orderedO
 	}
 	var before, after map[string]any
 	if err := jsonObject(rc.Change.Before, &before); err != nil {
-		return nil, "", &FileError{Path: t.path, Msg: origin + ": change.before: " + err.Error()}
+		return nil, "", &source.Error{Pos: source.Pos{File: t.path}, Msg: origin + ": change.before: " + err.Error()}
 	}
 	if err := jsonObject(rc.Change.After, &after); err != nil {
-		return nil, "", &FileError{Path: t.path, Msg: origin + ": change.after: " + err.Error()}
+		return nil, "", &source.Error{Pos: source.Pos{File: t.path}, Msg: origin + ": change.after: " + err.Error()}
 	}
 	mk := func(b int, o Operation) orderedOp {
 		o.Origin = t.path + ": " + origin
@@ -219,14 +220,14 @@ func (t *tfTranslator) translate(rc tfResourceChange, origin string) ([]orderedO
 		}
 	case tfOU:
 		if deleting && !creating {
-			return nil, "", &FileError{Path: t.path, Msg: origin + ": deleting an OU is not planned by orgguard (its inverse cannot restore the OU's ID); do it by hand after review"}
+			return nil, "", &source.Error{Pos: source.Pos{File: t.path}, Msg: origin + ": deleting an OU is not planned by orgguard (its inverse cannot restore the OU's ID); do it by hand after review"}
 		}
 		if updating {
 			return nil, "renaming an OU changes no access; not planned", nil
 		}
 		if creating {
 			if deleting {
-				return nil, "", &FileError{Path: t.path, Msg: origin + ": replacing an OU is not planned by orgguard"}
+				return nil, "", &source.Error{Pos: source.Pos{File: t.path}, Msg: origin + ": replacing an OU is not planned by orgguard"}
 			}
 			parent, err := t.value(rc, after, "parent_id", origin)
 			if err != nil {
@@ -269,7 +270,7 @@ func (t *tfTranslator) value(rc tfResourceChange, after map[string]any, attr, or
 			return ref, nil
 		}
 	}
-	return "", &FileError{Path: t.path, Msg: fmt.Sprintf("%s: %s is unknown until apply and does not name a policy or OU created in this plan", origin, attr)}
+	return "", &source.Error{Pos: source.Pos{File: t.path}, Msg: fmt.Sprintf("%s: %s is unknown until apply and does not name a policy or OU created in this plan", origin, attr)}
 }
 
 // configAddress strips instance keys: aws_x.y[0] and aws_x.y["k"] -> aws_x.y.

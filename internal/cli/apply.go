@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/plan"
 )
@@ -128,7 +129,7 @@ func runApply(cmd *cobra.Command, e *env, af *applyFlags, ref string) error {
 		} else {
 			writeApplyReport(e, res.Report)
 			f := res.Plan
-			fmt.Fprintf(e.stdout, "(plan %s, hash %s, applied by %s; health checks: expected state, observed impact, %s)\n", f.ID, short(f.PlanHash), a.Actor(), res.Probes)
+			fmt.Fprintf(e.stdout, "(plan %s, hash %s, applied by %s; health checks: expected state, observed impact, %s)\n", f.ID, digest.Short(f.PlanHash), a.Actor(), res.Probes)
 		}
 	}
 	return appError(err)
@@ -161,14 +162,6 @@ func writeApplyReport(e *env, rep *apply.Report) {
 			fmt.Fprintf(e.stdout, "  incident %s recorded\n", rep.Incident)
 		}
 	}
-}
-
-func short(h string) string {
-	h = strings.TrimPrefix(h, "sha256:")
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // isTerminalReader reports whether r is a terminal: a character device

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/display"
 	"github.com/spf13/cobra"
 )
@@ -46,7 +47,7 @@ characters are refused. Exit codes: 0 recorded, 2 bad input, 3 refused.`,
 				return writeJSON(e.stdout, ap)
 			}
 			fmt.Fprintf(e.stdout, "Approved plan %s as %s (hash %s): %d approval(s), %d required by its verdict; plan is %s.\n",
-				ap.PlanID, display.Text(a.Actor()), short(ap.Hash), ap.Have, ap.Need, ap.State)
+				ap.PlanID, display.Text(a.Actor()), digest.Short(ap.Hash), ap.Have, ap.Need, ap.State)
 			if ap.Have < ap.Need {
 				fmt.Fprintf(e.stdout, "%d more approval(s) needed from people other than %s.\n", ap.Need-ap.Have, display.Text(ap.Author))
 			}

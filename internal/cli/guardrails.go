@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/review"
 )
 
@@ -66,11 +67,11 @@ func newGuardrailsShowCmd(e *env) *cobra.Command {
 				return err
 			}
 			if gs.Pinned == nil {
-				fmt.Fprintf(e.stdout, "No guardrails pinned yet: the first plan saved (orgguard plan ... --out FILE) or orgguard guardrails pin pins those of %s (%s).\n", gs.Source, short(gs.Local))
+				fmt.Fprintf(e.stdout, "No guardrails pinned yet: the first plan saved (orgguard plan ... --out FILE) or orgguard guardrails pin pins those of %s (%s).\n", gs.Source, digest.Short(gs.Local))
 				return nil
 			}
 			v := gs.Pinned.Version
-			fmt.Fprintf(e.stdout, "Pinned guardrails v%d (%s), pinned %s by %s", v.Seq, short(v.Hash), v.PinnedAt.Format("2006-01-02 15:04:05Z07:00"), v.PinnedBy)
+			fmt.Fprintf(e.stdout, "Pinned guardrails v%d (%s), pinned %s by %s", v.Seq, digest.Short(v.Hash), v.PinnedAt.Format("2006-01-02 15:04:05Z07:00"), v.PinnedBy)
 			if v.PlanID != "" {
 				fmt.Fprintf(e.stdout, " through plan %s", v.PlanID)
 			} else {
@@ -80,7 +81,7 @@ func newGuardrailsShowCmd(e *env) *cobra.Command {
 			if gs.Matches {
 				fmt.Fprintf(e.stdout, "The configuration in force (%s) has the same guardrails.\n", gs.Source)
 			} else {
-				fmt.Fprintf(e.stdout, "The configuration in force (%s, %s) DIFFERS: plan, approve and apply refuse it. Change the pinned guardrails with: orgguard guardrails plan --config FILE\n", gs.Source, short(gs.Local))
+				fmt.Fprintf(e.stdout, "The configuration in force (%s, %s) DIFFERS: plan, approve and apply refuse it. Change the pinned guardrails with: orgguard guardrails plan --config FILE\n", gs.Source, digest.Short(gs.Local))
 			}
 			fmt.Fprintf(e.stdout, "%d version(s) in the store; orgguard guardrails show --yaml prints the pinned ones as configuration.\n", len(gs.Versions))
 			return nil
@@ -117,7 +118,7 @@ orgguard guardrails plan and a second person's approval.`,
 			if err != nil {
 				return appError(err)
 			}
-			fmt.Fprintf(e.stdout, "Guardrails v%d (%s) are pinned; the configuration matches them.\n", p.Version.Seq, short(p.Hash()))
+			fmt.Fprintf(e.stdout, "Guardrails v%d (%s) are pinned; the configuration matches them.\n", p.Version.Seq, digest.Short(p.Hash()))
 			return nil
 		},
 	}
@@ -154,7 +155,7 @@ that are no longer pinned is refused.`,
 				return writeJSON(e.stdout, gp)
 			}
 			fmt.Fprintf(e.stdout, "Guardrails plan %s saved: v%d (%s) -> %s, by %s; needs %d approval(s) from someone else.\nNext: orgguard approve %s --by NAME, then orgguard apply %s\n",
-				gp.ID, gp.FromVersion, short(gp.From), short(gp.To), gp.Author, gp.RequiredApprovals, gp.ID, gp.ID)
+				gp.ID, gp.FromVersion, digest.Short(gp.From), digest.Short(gp.To), gp.Author, gp.RequiredApprovals, gp.ID, gp.ID)
 			return nil
 		},
 	}

@@ -30,7 +30,7 @@ people other than the author count).`,
 			ps := store.PlanState(state)
 			if state != "" && !ps.Valid() {
 				var names []string
-				for _, s := range store.PlanStates {
+				for _, s := range store.PlanStates() {
 					names = append(names, string(s))
 				}
 				return badInput(fmt.Errorf("--state %q: want one of %s", state, strings.Join(names, ", ")))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/plan"
 )
@@ -52,7 +53,7 @@ Exit codes: 0 planned (allowed or needs approvals), 3 refused, 2 bad input.`,
 			default:
 				err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: useColor(e.stdout)})
 				if err == nil {
-					_, err = fmt.Fprintf(e.stdout, "\nRollback plan %s saved (%s); approve and apply it like any plan.\n", f.ID, short(f.PlanHash))
+					_, err = fmt.Fprintf(e.stdout, "\nRollback plan %s saved (%s); approve and apply it like any plan.\n", f.ID, digest.Short(f.PlanHash))
 				}
 			}
 			if err != nil {

@@ -22,9 +22,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/decode"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/probe"
+	"github.com/orgguard/orgguard/internal/source"
 )
 
 // DefaultFile is the configuration file looked up in the working directory
@@ -128,61 +130,13 @@ func Defaults() Config {
 // MaxSimAccounts bounds backend.sim.accounts.
 const MaxSimAccounts = 50000
 
-// Error is one problem in a configuration file, with its position.
-type Error struct {
-	File string
-	Line int // 0 when unknown
-	Col  int
-	Path string // e.g. "backend.sim.accounts"
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-	} else {
-		b.WriteString("configuration")
-	}
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
-	}
-	b.WriteString(": ")
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
-
-// ErrInvalid is matched (errors.Is) by every configuration error.
+// ErrInvalid is matched (errors.Is) by every problem in a configuration
+// file. The problems themselves are *source.Error values (file, line,
+// column, the key's dotted path), returned together as source.Errors.
 var ErrInvalid = errors.New("invalid configuration")
 
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *Error) Is(target error) bool { return target == ErrInvalid }
-
-// Errors is a list of problems, reported together.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
-
-// Is makes errors.Is(err, ErrInvalid) true.
-func (es Errors) Is(target error) bool { return target == ErrInvalid }
-
-// Unwrap returns the individual errors.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+// unnamed labels errors when Parse is given no file name.
+const unnamed = "configuration"
 
 // Load reads the configuration: from path when it is not empty (the file
 // must exist), else from ./orgguard.yaml when it exists, else the
@@ -223,8 +177,13 @@ func (c *Config) resolvePaths(dir string) {
 }
 
 // Parse decodes and validates a configuration document. name labels
-// errors (a file name). Relative paths are left as written.
+// errors (a file name; "configuration" when empty). Relative paths are
+// left as written. Problems are returned as source.Errors matching
+// ErrInvalid.
 func Parse(data []byte, name string) (*Config, error) {
+	if name == "" {
+		name = unnamed
+	}
 	c := Defaults()
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -236,7 +195,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, Errors{{File: name, Line: extra.Line, Col: extra.Column, Msg: "more than one YAML document; orgguard.yaml holds one"}}
+		return nil, source.Errors{problem(name, extra.Line, extra.Column, "", "more than one YAML document; orgguard.yaml holds one")}
 	}
 	p := &parser{file: name, pos: map[string][2]int{}}
 	root := &doc
@@ -258,19 +217,19 @@ func Parse(data []byte, name string) (*Config, error) {
 	return &c, nil
 }
 
-// syntaxError turns a yaml.v3 syntax error ("yaml: line 3: ...") into an
-// *Error with the line.
+// syntaxError turns a yaml.v3 syntax error ("yaml: line 3: ...") into a
+// problem at that line.
 func syntaxError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if n, after, ok := strings.Cut(rest, ":"); ok {
-			if _, e := fmt.Sscanf(n, "%d", &line); e == nil {
-				msg = strings.TrimSpace(after)
-			}
-		}
-	}
-	return Errors{{File: file, Line: line, Col: 1, Msg: "malformed YAML: " + msg}}
+	e := decode.SyntaxError(file, err)
+	e.Msg = "malformed YAML: " + e.Msg
+	e.Err = ErrInvalid
+	return source.Errors{e}
+}
+
+// problem is one configuration problem at file:line:col, about the key at
+// path.
+func problem(file string, line, col int, path, msg string) *source.Error {
+	return &source.Error{Pos: source.Pos{File: file, Line: line, Col: col, Path: path}, Msg: msg, Err: ErrInvalid}
 }
 
 // parser decodes a YAML node tree into a struct, field by field, so that
@@ -278,18 +237,11 @@ func syntaxError(file string, err error) error {
 type parser struct {
 	file string
 	pos  map[string][2]int // dotted path -> line, column of its value
-	errs Errors
+	errs source.Errors
 }
 
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
-	p.errs = append(p.errs, &Error{File: p.file, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
-}
-
-func join(prefix, key string) string {
-	if prefix == "" {
-		return key
-	}
-	return prefix + "." + key
+	p.errs = append(p.errs, problem(p.file, n.Line, n.Column, path, fmt.Sprintf(format, args...)))
 }
 
 // walk decodes n into v (a struct, or a leaf value).
@@ -352,22 +304,17 @@ func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
 		p.errorf(n, path, "expected a mapping (key: value lines), found a %s", kindName(n))
 		return
 	}
-	fields := map[string]int{}
+	fields := map[string][]int{}
 	var names []string
-	t := v.Type()
-	for i := range t.NumField() {
-		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" {
-			continue
-		}
-		fields[tag] = i
-		names = append(names, tag)
+	for _, f := range decode.Fields(v.Type()) {
+		fields[f.Key] = f.Index
+		names = append(names, f.Key)
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		key := k.Value
-		kp := join(path, key)
+		kp := decode.Join(path, key)
 		idx, ok := fields[key]
 		if !ok {
 			p.errorf(k, kp, "unknown key %q (known keys here: %s)", key, strings.Join(names, ", "))
@@ -378,30 +325,15 @@ func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		seen[key] = true
-		p.walk(val, v.Field(idx), kp)
+		p.walk(val, v.FieldByIndex(idx), kp)
 	}
 }
 
-// decodeError reports a yaml.v3 decoding error inside n, at the line it
-// names when it names one.
+// decodeError reports a yaml.v3 decoding error inside n, at the line and
+// column it names (a section's own *source.Error, such as an unknown
+// guardrails key) or at the value on the line it names.
 func (p *parser) decodeError(n *yaml.Node, path string, err error) {
-	msgs := []string{err.Error()}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	for _, m := range msgs {
-		line, col := n.Line, n.Column
-		m = strings.TrimPrefix(m, "yaml: ")
-		if rest, ok := strings.CutPrefix(m, "line "); ok {
-			if num, after, ok := strings.Cut(rest, ":"); ok {
-				if _, e := fmt.Sscanf(num, "%d", &line); e == nil {
-					m, col = strings.TrimSpace(after), 1
-				}
-			}
-		}
-		p.errs = append(p.errs, &Error{File: p.file, Line: line, Col: col, Path: path, Msg: m})
-	}
+	p.errs = append(p.errs, decode.YAML{File: p.file, Path: path, Err: ErrInvalid}.TypeErrors(n, err)...)
 }
 
 func kindName(n *yaml.Node) string {
@@ -434,12 +366,12 @@ func typeName(t reflect.Type) string {
 type validator struct {
 	file string
 	pos  map[string][2]int
-	errs Errors
+	errs source.Errors
 }
 
 func (v *validator) errorf(path, format string, args ...any) {
 	p := v.pos[path]
-	v.errs = append(v.errs, &Error{File: v.file, Line: p[0], Col: p[1], Path: path, Msg: fmt.Sprintf(format, args...)})
+	v.errs = append(v.errs, problem(v.file, p[0], p[1], path, fmt.Sprintf(format, args...)))
 }
 
 // validate checks every section.
@@ -565,7 +497,7 @@ func Keys() []string {
 			if tag == "" || tag == "-" {
 				continue
 			}
-			k := join(prefix, tag)
+			k := decode.Join(prefix, tag)
 			if t.Field(i).Type.Kind() == reflect.Struct {
 				walk(t.Field(i).Type, k)
 			} else {

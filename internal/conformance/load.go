@@ -8,57 +8,24 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orgguard/orgguard/internal/decode"
 	"github.com/orgguard/orgguard/internal/jsonpos"
 	"github.com/orgguard/orgguard/internal/policy"
+	"github.com/orgguard/orgguard/internal/source"
 )
 
 // Error is one problem in a case file, with its place: file, line, column
-// and JSON path (for example cases[3].scps[0][1].Statement[0].Effect).
-type Error struct {
-	Pos policy.Pos
-	Msg string
-}
-
-// Error formats the problem as "file:line:col: path: message".
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.Pos.File != "" {
-		b.WriteString(e.Pos.File)
-		b.WriteByte(':')
-	}
-	b.WriteString(strconv.Itoa(e.Pos.Line))
-	b.WriteByte(':')
-	b.WriteString(strconv.Itoa(e.Pos.Col))
-	b.WriteString(": ")
-	if e.Pos.Path != "" {
-		b.WriteString(e.Pos.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// and JSON path (for example cases[3].scps[0][1].Statement[0].Effect),
+// formatted "file:line:col: path: message". Its Err is ErrMalformed.
+type Error = source.Error
 
 // ErrMalformed is matched (errors.Is) by every *Error and ErrorList, so that
 // callers can tell malformed input from I/O errors.
 var ErrMalformed = errors.New("malformed case file")
 
-// Is reports whether target is ErrMalformed.
-func (e *Error) Is(target error) bool { return target == ErrMalformed }
-
-// ErrorList is every problem found in one case file, in file order.
-type ErrorList []*Error
-
-// Error lists the problems, one per line.
-func (l ErrorList) Error() string {
-	lines := make([]string, len(l))
-	for i, e := range l {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Is reports whether target is ErrMalformed.
-func (l ErrorList) Is(target error) bool { return target == ErrMalformed }
+// ErrorList is every problem found in one case file, in file order, one
+// per line.
+type ErrorList = source.Errors
 
 // maxErrors bounds how many problems one file reports, so that a hostile or
 // badly broken file cannot produce unbounded output.
@@ -128,11 +95,13 @@ type loader struct {
 	keepGoing bool // ParseKeepGoing: record invalid cases and go on
 }
 
-// add records a problem, keeping at most maxErrors of them.
-func (l *loader) add(e *Error) {
-	l.n++
-	if len(l.errs) < maxErrors {
-		l.errs = append(l.errs, e)
+// add records problems, keeping at most maxErrors of them.
+func (l *loader) add(errs ...*Error) {
+	for _, e := range errs {
+		l.n++
+		if len(l.errs) < maxErrors {
+			l.errs = append(l.errs, e)
+		}
 	}
 }
 
@@ -141,8 +110,11 @@ func (l *loader) pos(p jsonpos.Pos, path string) policy.Pos {
 }
 
 func (l *loader) errorf(p jsonpos.Pos, path, format string, args ...any) {
-	l.add(&Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...)})
+	l.add(&Error{Pos: l.pos(p, path), Msg: fmt.Sprintf(format, args...), Err: ErrMalformed})
 }
+
+// json is the strict JSON decoding of this file.
+func (l *loader) json() decode.JSON { return decode.JSON{File: l.file, Err: ErrMalformed} }
 
 // typeError reports that v at path should have been of the wanted type.
 func (l *loader) typeError(v *jsonpos.Value, path, want string) {
@@ -153,52 +125,9 @@ func (l *loader) typeError(v *jsonpos.Value, path, want string) {
 // keys, and returns its members by name. required keys that are missing
 // are reported at the object's position.
 func (l *loader) members(v *jsonpos.Value, path, what string, known, required []string) (map[string]*jsonpos.Value, bool) {
-	if v.Kind != jsonpos.Object {
-		l.typeError(v, path, what+" (an object)")
-		return nil, false
-	}
-	m := make(map[string]*jsonpos.Value, len(v.Members))
-	for _, mem := range v.Members {
-		mp := joinPath(path, mem.Key)
-		if _, dup := m[mem.Key]; dup {
-			l.errorf(mem.KeyPos, mp, "duplicate key %q", mem.Key)
-			continue
-		}
-		if !contains(known, mem.Key) {
-			if hint := closeKey(mem.Key, known); hint != "" {
-				l.errorf(mem.KeyPos, mp, "unknown field %q in %s (did you mean %q?)", mem.Key, what, hint)
-			} else {
-				l.errorf(mem.KeyPos, mp, "unknown field %q in %s (known: %s)", mem.Key, what, strings.Join(known, ", "))
-			}
-			continue
-		}
-		m[mem.Key] = mem.Value
-	}
-	for _, r := range required {
-		if _, ok := m[r]; !ok {
-			l.errorf(v.Pos, path, "%s has no %q field", what, r)
-		}
-	}
-	return m, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// closeKey returns the known key equal to k but for case, if any.
-func closeKey(k string, known []string) string {
-	for _, x := range known {
-		if strings.EqualFold(x, k) {
-			return x
-		}
-	}
-	return ""
+	m, errs, ok := l.json().Object(v, path, what, known, required)
+	l.add(errs...)
+	return m, ok
 }
 
 func joinPath(base, key string) string {
@@ -213,13 +142,11 @@ func indexPath(base string, i int) string { return base + "[" + strconv.Itoa(i) 
 var fileKeys = []string{"cases", "description"}
 
 func (l *loader) file0() *File {
-	root, err := jsonpos.Parse(l.data)
+	root, err := l.json().Parse(l.data)
 	if err != nil {
-		var se *jsonpos.SyntaxError
+		var se *Error
 		if errors.As(err, &se) {
-			l.errorf(se.Pos, "", "malformed JSON: %s", se.Msg)
-		} else {
-			l.errorf(jsonpos.Pos{Line: 1, Col: 1}, "", "malformed JSON: %v", err)
+			l.add(se)
 		}
 		return nil
 	}
@@ -644,7 +571,7 @@ func (l *loader) policyError(doc *jsonpos.Value, path string, err error) {
 				continue
 			}
 			n++
-			l.add(&Error{Pos: f.Pos, Msg: f.Message})
+			l.add(&Error{Pos: f.Pos, Msg: f.Message, Err: ErrMalformed})
 		}
 		if n > 0 {
 			return

@@ -3,18 +3,17 @@ package org
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/atomicfile"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/inputfile"
 )
 
@@ -257,7 +256,7 @@ func ComputeFingerprint(s *Snapshot) string {
 	for _, a := range s.Attachments {
 		e.str(a.PolicyID, a.TargetID)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return digest.Format(h.Sum(nil))
 }
 
 // canonicalWriter writes length-prefixed fields: a decimal length, a
@@ -421,86 +420,13 @@ func ReadSnapshotFile(path string) (*Snapshot, error) {
 	return ParseSnapshot(data, path)
 }
 
-// WriteSnapshotFile writes s to path atomically (see WriteFileAtomic).
+// WriteSnapshotFile writes s to path atomically (see atomicfile.Write).
 func WriteSnapshotFile(path string, s *Snapshot) error {
 	data, err := MarshalSnapshot(s)
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, data, 0o644)
-}
-
-// TempSuffix marks the temporary files WriteFileAtomic creates; a file
-// named "<name>" + TempSuffix + "*" next to <name> is a leftover of an
-// interrupted write and may be removed.
-const TempSuffix = ".tmp-"
-
-// WriteFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content, never a mix: it writes a temporary file in the
-// same directory, syncs it, renames it over path and syncs the directory.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, base+TempSuffix+"*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing directory of %s: %w", path, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing directory of %s: %w", path, err)
-	}
-	return nil
-}
-
-// RemoveStaleTemps removes temporary files left next to path by
-// WriteFileAtomic calls that were interrupted. It returns the names removed.
-func RemoveStaleTemps(path string) ([]string, error) {
-	matches, err := filepath.Glob(globEscape(path) + TempSuffix + "*")
-	if err != nil {
-		return nil, fmt.Errorf("looking for leftover temporary files of %s: %w", path, err)
-	}
-	var removed []string
-	for _, m := range matches {
-		if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return removed, fmt.Errorf("removing leftover temporary file: %w", err)
-		}
-		removed = append(removed, m)
-	}
-	return removed, nil
-}
-
-func globEscape(s string) string {
-	r := strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`, `\`, `\\`)
-	return r.Replace(s)
+	return atomicfile.Write(path, data, 0o644)
 }
 
 // utc is used by Normalize.

@@ -2,13 +2,14 @@ package org
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/orgguard/orgguard/internal/atomicfile"
 )
 
 func TestSnapshotRoundTrip(t *testing.T) {
@@ -45,7 +46,7 @@ func TestSnapshotFileRoundTrip(t *testing.T) {
 	if got.Fingerprint != ComputeFingerprint(fixture()) {
 		t.Errorf("fingerprint after a file round trip = %s, want %s", got.Fingerprint, ComputeFingerprint(fixture()))
 	}
-	leftovers, _ := filepath.Glob(path + TempSuffix + "*")
+	leftovers, _ := filepath.Glob(path + atomicfile.TempSuffix + "*")
 	if len(leftovers) != 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
 	}
@@ -179,48 +180,6 @@ func TestParseSnapshotErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestWriteFileAtomicKeepsOldContentOnFailure(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "state.json")
-	if err := WriteFileAtomic(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// A directory where the temporary file's rename target is cannot be
-	// replaced by a file: the write fails and the old content stays.
-	if err := WriteFileAtomic(dir, []byte("new"), 0o644); err == nil {
-		t.Error("WriteFileAtomic over a directory succeeded")
-	}
-	got, _ := os.ReadFile(path)
-	if string(got) != "old" {
-		t.Errorf("content = %q, want old", got)
-	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "*"+TempSuffix+"*")); len(left) != 0 {
-		t.Errorf("temporary files left after a failed write: %v", left)
-	}
-}
-
-func TestRemoveStaleTemps(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "state.json")
-	stale := path + TempSuffix + "12345"
-	other := filepath.Join(dir, "unrelated.json")
-	for _, f := range []string{stale, other} {
-		if err := os.WriteFile(f, []byte("{"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	removed, err := RemoveStaleTemps(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(removed, []string{stale}); diff != "" {
-		t.Errorf("RemoveStaleTemps (-got +want):\n%s", diff)
-	}
-	if _, err := os.Stat(other); err != nil {
-		t.Errorf("an unrelated file was removed: %v", err)
 	}
 }
 

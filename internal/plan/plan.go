@@ -8,8 +8,6 @@ package plan
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/atomicfile"
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/impact"
 	"github.com/orgguard/orgguard/internal/org"
@@ -297,7 +297,7 @@ func (f *File) Hash() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return hashOf(b), nil
+	return digest.Of(b), nil
 }
 
 func (f *File) unhashedJSON() ([]byte, error) {
@@ -311,11 +311,6 @@ func (f *File) unhashedJSON() ([]byte, error) {
 	return b, nil
 }
 
-func hashOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
 // Seal sets the plan's ID (when unset) and hash, encoding the plan once:
 // the encoding is kept for Marshal and Write (a 10,000-account plan is
 // megabytes of JSON).
@@ -325,15 +320,15 @@ func (f *File) Seal() error {
 		if err != nil {
 			return fmt.Errorf("encoding the plan: %w", err)
 		}
-		seed := hashOf([]byte(f.BaseFingerprint + "\x00" + f.AfterFingerprint + "\x00" + f.Author + "\x00" +
+		seed := digest.Of([]byte(f.BaseFingerprint + "\x00" + f.AfterFingerprint + "\x00" + f.Author + "\x00" +
 			f.CreatedAt.UTC().Format(time.RFC3339) + "\x00" + string(ops)))
-		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(seed, "sha256:")[:8]
+		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(seed, digest.Prefix)[:8]
 	}
 	b, err := f.unhashedJSON()
 	if err != nil {
 		return err
 	}
-	f.PlanHash = hashOf(b)
+	f.PlanHash = digest.Of(b)
 	// PlanHash is the last field: splice its value into the encoding.
 	const empty = `"planHash":""}`
 	if !bytes.HasSuffix(b, []byte(empty)) {
@@ -391,7 +386,7 @@ func (f *File) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := org.WriteFileAtomic(path, b, 0o644); err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("writing plan %s: %w", path, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/impact"
@@ -49,7 +50,7 @@ func WriteText(w io.Writer, f *File, o TextOptions) error {
 	if f.Description != "" {
 		fmt.Fprintf(&b, "  %s\n", t(f.Description))
 	}
-	fmt.Fprintf(&b, "  author %s · backend %s · base %s\n\n", t(f.Author), t(f.Backend), short(f.BaseFingerprint))
+	fmt.Fprintf(&b, "  author %s · backend %s · base %s\n\n", t(f.Author), t(f.Backend), digest.Short(f.BaseFingerprint))
 
 	fmt.Fprintf(&b, "%s (%d)\n", c.bold("Steps"), len(f.Steps))
 	for i, s := range f.Steps {
@@ -194,7 +195,7 @@ func WriteMarkdown(w io.Writer, f *File) error {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "<sub>base %s · plan hash %s · %s catalog actions, exact</sub>\n", display.MarkdownCode(short(f.BaseFingerprint)), display.MarkdownCode(short(f.PlanHash)), display.Thousands(r.CatalogActions))
+	fmt.Fprintf(&b, "<sub>base %s · plan hash %s · %s catalog actions, exact</sub>\n", display.MarkdownCode(digest.Short(f.BaseFingerprint)), display.MarkdownCode(digest.Short(f.PlanHash)), display.Thousands(r.CatalogActions))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -241,12 +242,4 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
-}
-
-func short(h string) string {
-	h = strings.TrimPrefix(h, "sha256:")
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/orgguard/orgguard/internal/source"
 )
 
 // Kind is the kind of a policy, which decides the rules it is validated
@@ -79,31 +81,11 @@ type Source struct {
 }
 
 // Pos is the place of a policy element: file, line, column (1-based, in
-// runes) and JSON path such as "Statement[2].Condition.StringLike".
-type Pos struct {
-	File string `json:"file,omitempty"`
-	Line int    `json:"line"`
-	Col  int    `json:"col"`
-	Path string `json:"path,omitempty"`
-}
-
-// String formats the position as "file:line:col (path)".
-func (p Pos) String() string {
-	var b strings.Builder
-	if p.File != "" {
-		b.WriteString(p.File)
-		b.WriteByte(':')
-	}
-	b.WriteString(strconv.Itoa(p.Line))
-	b.WriteByte(':')
-	b.WriteString(strconv.Itoa(p.Col))
-	if p.Path != "" {
-		b.WriteString(" (")
-		b.WriteString(p.Path)
-		b.WriteByte(')')
-	}
-	return b.String()
-}
+// runes) and JSON path such as "Statement[2].Condition.StringLike". It is
+// the position type every orgguard file reader uses (source.Pos), so that
+// a finding's place and a case file's or configuration's problem are the
+// same kind of value.
+type Pos = source.Pos
 
 // Severity grades a finding.
 type Severity uint8

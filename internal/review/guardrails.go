@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -32,7 +33,7 @@ func (e *MismatchError) Error() string {
 	}
 	return fmt.Sprintf("the guardrails of %s (%s) differ from those pinned in the store (%s); the pinned guardrails decide every verdict. "+
 		"Use the pinned ones (orgguard guardrails show --yaml) or change them through review: orgguard guardrails plan --config FILE, approved by someone else",
-		src, shortHash(e.Local), shortHash(e.Pinned))
+		src, digest.Short(e.Local), digest.Short(e.Pinned))
 }
 
 // Is makes errors.Is(err, ErrRefused) true.
@@ -164,7 +165,7 @@ func PlanGuardrails(ctx context.Context, st store.Store, next Rules, author, des
 		return GuardrailsPlan{}, err
 	}
 	if to == p.Hash() {
-		return GuardrailsPlan{}, refused("these guardrails are the pinned ones (%s): nothing to change", shortHash(to))
+		return GuardrailsPlan{}, refused("these guardrails are the pinned ones (%s): nothing to change", digest.Short(to))
 	}
 	gp := GuardrailsPlan{FormatVersion: 1, Kind: string(store.PlanGuardrails), CreatedAt: now.UTC().Truncate(time.Second),
 		Author: author, Description: description, FromVersion: p.Version.Seq, From: p.Hash(), To: to, Rules: next,
@@ -200,11 +201,11 @@ func loadGuardrailsPlan(sp store.Plan, p Pinned) (GuardrailsPlan, error) {
 		return gp, fmt.Errorf("reading guardrails plan %s: %w", sp.ID, err)
 	}
 	if _, to, err := gp.Rules.Encode(); err != nil || to != gp.To {
-		return gp, refused("guardrails plan %s: its rules do not hash to %s", sp.ID, shortHash(gp.To))
+		return gp, refused("guardrails plan %s: its rules do not hash to %s", sp.ID, digest.Short(gp.To))
 	}
 	if gp.From != p.Hash() || gp.FromVersion != p.Version.Seq {
 		return gp, refused("guardrails plan %s was made against guardrails v%d (%s) but v%d (%s) is pinned now: make a new plan",
-			sp.ID, gp.FromVersion, shortHash(gp.From), p.Version.Seq, shortHash(p.Hash()))
+			sp.ID, gp.FromVersion, digest.Short(gp.From), p.Version.Seq, digest.Short(p.Hash()))
 	}
 	need := guardrailsApprovals(p)
 	if gp.RequiredApprovals != need || sp.RequiredApprovals != need || gp.Author != sp.Author || gp.ID != sp.ID {
@@ -275,12 +276,4 @@ func names(as []store.Approval) []string {
 		out[i] = a.Approver
 	}
 	return out
-}
-
-func shortHash(h string) string {
-	const p = "sha256:"
-	if len(h) > len(p)+12 && h[:len(p)] == p {
-		return h[len(p) : len(p)+12]
-	}
-	return h
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/store"
@@ -148,7 +149,7 @@ func Stored(ctx context.Context, st store.Store, f *plan.File) (*plan.File, stor
 	case err != nil:
 		return nil, store.Plan{}, err
 	case sp.Hash != f.PlanHash:
-		return nil, store.Plan{}, &RefusedError{Reason: fmt.Sprintf("%v: the store holds plan %s with hash %s, this file has %s; approvals bind to the stored one — make a new plan", ErrPlanChanged, f.ID, shortHash(sp.Hash), shortHash(f.PlanHash))}
+		return nil, store.Plan{}, &RefusedError{Reason: fmt.Sprintf("%v: the store holds plan %s with hash %s, this file has %s; approvals bind to the stored one — make a new plan", ErrPlanChanged, f.ID, digest.Short(sp.Hash), digest.Short(f.PlanHash))}
 	}
 	return sf, sp, nil
 }

@@ -22,13 +22,12 @@ package review
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/store"
 )
@@ -88,10 +87,7 @@ func DecodeRules(b []byte) (Rules, error) {
 	return r, nil
 }
 
-func hashOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
+func hashOf(b []byte) string { return digest.Of(b) }
 
 // auditEntry appends an audit entry in tx.
 func auditEntry(ctx context.Context, tx store.Tx, actor, action, subject string, detail any) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/store"
 )
@@ -42,11 +43,11 @@ func Verify(ctx context.Context, st store.Store, planner *plan.Planner, p Pinned
 		if plan == "" {
 			plan = "none recorded"
 		}
-		return &DerivationError{PlanID: f.ID, Fields: []string{fmt.Sprintf("guardrails (plan: %s, pinned now: %s)", shortHash(plan), shortHash(p.Hash()))}}
+		return &DerivationError{PlanID: f.ID, Fields: []string{fmt.Sprintf("guardrails (plan: %s, pinned now: %s)", digest.Short(plan), digest.Short(p.Hash()))}}
 	}
 	base, err := Base(ctx, st, f.BaseFingerprint)
 	if errors.Is(err, store.ErrNotFound) {
-		return &RefusedError{Reason: fmt.Sprintf("the base snapshot %s of plan %s is not in the store, so its verdict cannot be derived again; make a new plan", shortHash(f.BaseFingerprint), f.ID)}
+		return &RefusedError{Reason: fmt.Sprintf("the base snapshot %s of plan %s is not in the store, so its verdict cannot be derived again; make a new plan", digest.Short(f.BaseFingerprint), f.ID)}
 	}
 	if err != nil {
 		return fmt.Errorf("verifying plan %s: %w", f.ID, err)

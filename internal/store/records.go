@@ -21,8 +21,11 @@ const (
 	PlanSuperseded PlanState = "superseded"  // replaced by a newer plan before it was applied
 )
 
-// PlanStates lists every plan state in life order.
-var PlanStates = []PlanState{PlanPending, PlanApproved, PlanApplying, PlanApplied, PlanRolledBack, PlanFailed, PlanSuperseded}
+// PlanStates lists every plan state in life order, in a new slice the
+// caller may keep or change.
+func PlanStates() []PlanState {
+	return []PlanState{PlanPending, PlanApproved, PlanApplying, PlanApplied, PlanRolledBack, PlanFailed, PlanSuperseded}
+}
 
 // planTransitions is the plan state machine: from -> allowed targets.
 var planTransitions = map[PlanState][]PlanState{

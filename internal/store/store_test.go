@@ -14,8 +14,8 @@ func TestCanTransition(t *testing.T) {
 		{PlanApplied, PlanRolledBack}: true,
 		{PlanFailed, PlanRolledBack}:  true, {PlanFailed, PlanApplied}: true,
 	}
-	for _, from := range PlanStates {
-		for _, to := range PlanStates {
+	for _, from := range PlanStates() {
+		for _, to := range PlanStates() {
 			want := allowed[[2]PlanState{from, to}]
 			if got := CanTransition(from, to); got != want {
 				t.Errorf("CanTransition(%s, %s) = %v, want %v", from, to, got, want)

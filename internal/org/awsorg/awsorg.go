@@ -1,5 +1,7 @@
 // Package awsorg implements org.Backend on the AWS Organizations API through
-// aws-sdk-go-v2. It is the only package of orgguard that imports the AWS SDK.
+// aws-sdk-go-v2. With internal/probe/awsprobe and internal/awsconfig (which
+// loads the SDK configuration for both) it is one of the three packages of
+// orgguard that import the AWS SDK.
 //
 // The backend reads a whole organization with bounded concurrency and close
 // to the minimum number of API calls the page sizes allow (see Snapshot),
@@ -15,28 +17,24 @@ package awsorg
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
+	"github.com/orgguard/orgguard/internal/awsconfig"
 	"github.com/orgguard/orgguard/internal/org"
 )
 
 // DefaultRegion is used when neither the options nor the shared
 // configuration name a region. Organizations is a global service whose
 // endpoint lives in us-east-1.
-const DefaultRegion = "us-east-1"
+const DefaultRegion = awsconfig.DefaultRegion
 
 // Defaults for Options.
 const (
@@ -82,7 +80,7 @@ type Backend struct {
 var _ org.Backend = (*Backend)(nil)
 
 // New loads the AWS configuration (profile, region, shared config and SSO
-// through config.LoadDefaultConfig) and returns a Backend. When EndpointURL
+// through awsconfig.Load) and returns a Backend. When EndpointURL
 // points at a loopback address and no profile is named, static dummy
 // credentials are used: the simulator does not verify signatures.
 func New(ctx context.Context, o Options) (*Backend, error) {
@@ -98,34 +96,15 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	loopback := false
-	if o.EndpointURL != "" {
-		u, err := url.Parse(o.EndpointURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("reading endpoint URL %q: want http(s)://host[:port]", o.EndpointURL)
-		}
-		loopback = isLoopback(u.Hostname())
-	}
-
-	loaders := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return newRetryer(o.MaxAttempts, o.MaxBackoff) }),
-	}
-	if o.Profile != "" {
-		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
-	}
-	if o.Region != "" {
-		loaders = append(loaders, config.WithRegion(o.Region))
-	}
-	if loopback && o.Profile == "" {
-		loaders = append(loaders, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider("orgguard-sim", "orgguard-sim", "")))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{
+		Profile:     o.Profile,
+		Region:      o.Region,
+		EndpointURL: o.EndpointURL,
+		Retryer:     func() aws.Retryer { return newRetryer(o.MaxAttempts, o.MaxBackoff) },
+		LoopbackKey: "orgguard-sim",
+	})
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = DefaultRegion
+		return nil, err
 	}
 	client := organizations.NewFromConfig(cfg, func(co *organizations.Options) {
 		if o.EndpointURL != "" {
@@ -149,14 +128,6 @@ func (b *Backend) LastStats() Stats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.last.clone()
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // newRetryer returns the SDK's standard retryer with ConcurrentModification

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/atomicfile"
 	"github.com/orgguard/orgguard/internal/org"
 )
 
@@ -156,7 +157,7 @@ func openOrCreate(opts Options, initial func() (*org.Snapshot, error)) (*Org, er
 		return nil, fmt.Errorf("opening the simulated organization: %w", err)
 	}
 	defer lock.Close()
-	if _, err := org.RemoveStaleTemps(opts.StatePath); err != nil {
+	if _, err := atomicfile.RemoveStale(opts.StatePath); err != nil {
 		return nil, err
 	}
 	s, fi, err := readState(opts.StatePath)
@@ -347,7 +348,7 @@ func (o *Org) save() error {
 	s := o.snapshotLocked()
 	data, err := org.MarshalSnapshotCompact(s)
 	if err == nil {
-		err = org.WriteFileAtomic(o.opts.StatePath, data, 0o644)
+		err = atomicfile.Write(o.opts.StatePath, data, 0o644)
 	}
 	if err != nil {
 		return fmt.Errorf("saving the simulated organization: %w", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/orgguard/orgguard/internal/atomicfile"
 	"github.com/orgguard/orgguard/internal/org"
 )
 
@@ -614,7 +615,7 @@ func TestLeftoverTempFileIsIgnoredAndCleaned(t *testing.T) {
 	}
 	// A crash between creating the temporary file and renaming it leaves a
 	// partial file next to the state.
-	tmp := path + org.TempSuffix + "999"
+	tmp := path + atomicfile.TempSuffix + "999"
 	if err := os.WriteFile(tmp, []byte(`{"formatVersion":1,"root":`), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -38,18 +36,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/orgguard/orgguard/internal/awsconfig"
 	"github.com/orgguard/orgguard/internal/probe"
 )
 
 // Defaults for Options.
 const (
-	DefaultRegion          = "us-east-1"
+	DefaultRegion          = awsconfig.DefaultRegion
 	DefaultSessionName     = "orgguard-probe"
 	DefaultSessionDuration = 15 * time.Minute // the shortest STS allows
 	DefaultConcurrency     = 4
@@ -140,16 +137,11 @@ func New(ctx context.Context, o Options) (*Prober, error) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
 	}
-	loopback := false
-	if o.EndpointURL != "" {
-		u, err := url.Parse(o.EndpointURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("reading endpoint URL %q: want http(s)://host[:port]", o.EndpointURL)
-		}
-		loopback = isLoopback(u.Hostname())
-	}
-	loaders := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{
+		Profile:     o.Profile,
+		Region:      o.Region,
+		EndpointURL: o.EndpointURL,
+		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = o.MaxAttempts
 				so.MaxBackoff = o.MaxBackoff
@@ -157,24 +149,11 @@ func New(ctx context.Context, o Options) (*Prober, error) {
 				// down, never exhaust a client-side retry quota.
 				so.RateLimiter = ratelimit.None
 			})
-		}),
-	}
-	if o.Profile != "" {
-		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
-	}
-	if o.Region != "" {
-		loaders = append(loaders, config.WithRegion(o.Region))
-	}
-	if loopback && o.Profile == "" {
-		loaders = append(loaders, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider("orgguard-probe-test", "orgguard-probe-test", "")))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+		},
+		LoopbackKey: "orgguard-probe-test",
+	})
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = DefaultRegion
+		return nil, err
 	}
 	p := &Prober{cfg: cfg, opts: o, signer: v4.NewSigner()}
 	p.sts = sts.NewFromConfig(cfg, func(so *sts.Options) { p.endpointOption(so) })
@@ -193,14 +172,6 @@ func (p *Prober) endpointOption(o any) {
 	case *organizations.Options:
 		o.BaseEndpoint = aws.String(p.opts.EndpointURL)
 	}
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // RoleARN is the probe role's ARN in account.
