@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/orgguard/orgguard/internal/decode"
 	"gopkg.in/yaml.v3"
 )
 
@@ -142,10 +143,11 @@ func Default() Config {
 }
 
 // UnmarshalYAML decodes over Default(), so unset fields keep their defaults.
-// Unknown keys are errors (with their line and column), whatever the
-// caller's decoder settings: a misspelt guardrail must not be ignored.
+// Unknown keys are errors (a *source.Error with their line and column),
+// whatever the caller's decoder settings: a misspelt guardrail must not be
+// ignored.
 func (c *Config) UnmarshalYAML(n *yaml.Node) error {
-	if err := checkKnownFields(n, reflect.TypeFor[Config](), ""); err != nil {
+	if err := (decode.YAML{Unknown: unknownField}).Check(n, reflect.TypeFor[Config]()); err != nil {
 		return err
 	}
 	type plain Config
@@ -157,81 +159,13 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// UnknownFieldError is a key in the guardrails section that names no setting.
-type UnknownFieldError struct {
-	Line, Column int
-	Path         string   // where the key was found, "" for the section itself
-	Key          string   // the unknown key
-	Known        []string // the keys allowed there
-}
-
-func (e *UnknownFieldError) Error() string {
+// unknownField words an unknown key in the guardrails section.
+func unknownField(key, in string, known []string) string {
 	where := "guardrails"
-	if e.Path != "" {
-		where += "." + e.Path
+	if in != "" {
+		where = decode.Join(where, in)
 	}
-	return fmt.Sprintf("line %d, column %d: unknown field %q in %s (known: %s)", e.Line, e.Column, e.Key, where, strings.Join(e.Known, ", "))
-}
-
-// checkKnownFields walks a YAML node alongside the Go type it decodes into
-// and reports the first mapping key with no matching yaml tag.
-func checkKnownFields(n *yaml.Node, t reflect.Type, path string) error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		n = n.Content[0]
-	}
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return nil // a scalar form (WeeklyWindow) or a type error the decoder reports
-		}
-		fields := map[string]reflect.Type{}
-		var known []string
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name == "-" || !f.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = strings.ToLower(f.Name)
-			}
-			fields[name] = f.Type
-			known = append(known, name)
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			ft, ok := fields[k.Value]
-			if !ok {
-				return &UnknownFieldError{Line: k.Line, Column: k.Column, Path: path, Key: k.Value, Known: known}
-			}
-			if err := checkKnownFields(n.Content[i+1], ft, joinPath(path, k.Value)); err != nil {
-				return err
-			}
-		}
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return nil
-		}
-		for i, e := range n.Content {
-			if err := checkKnownFields(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
+	return fmt.Sprintf("unknown field %q in %s (known: %s)", key, where, strings.Join(known, ", "))
 }
 
 // Validate reports every problem, each as a *FieldError with the field's

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/orgguard/orgguard/internal/source"
 	"gopkg.in/yaml.v3"
 )
 
@@ -197,9 +198,9 @@ func TestConfigYAMLRejectsUnknownFields(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("yaml.Unmarshal(%q) = %v, want an error containing %q", tt.doc, err, tt.want)
 			}
-			var ue *UnknownFieldError
-			if !errors.As(err, &ue) {
-				t.Errorf("yaml.Unmarshal(%q) = %T, want *UnknownFieldError", tt.doc, err)
+			var se *source.Error
+			if !errors.As(err, &se) || se.Pos.Line == 0 {
+				t.Errorf("yaml.Unmarshal(%q) = %T, want a *source.Error with its position", tt.doc, err)
 			}
 		})
 	}
