@@ -143,5 +143,7 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newApplyCmd,
 		newRecoverCmd,
 		newRollbackCmd,
+		newWatchCmd,
+		newIncidentCmd,
 	}
 }

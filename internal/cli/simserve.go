@@ -24,6 +24,7 @@ func newSimServeCmd(e *env) *cobra.Command {
 		faultSeed                  uint64
 		pageSize                   int
 		asJSON                     bool
+		eventsTo, eventsSecret     string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -85,10 +86,19 @@ docs/simulator.md.`,
 					return badInput(err)
 				}
 			}
-			srv := simserver.New(o, simserver.Options{
+			so := simserver.Options{
 				Logger: log, Latency: latency, ThrottleRate: throttleRate, ConflictRate: conflictRate,
 				FaultSeed: faultSeed, PageSize: pageSize,
-			})
+			}
+			if eventsTo != "" {
+				p, err := newEventPoster(cmd.Context(), o, eventsTo, eventsSecret, log)
+				if err != nil {
+					return err
+				}
+				defer p.Close()
+				so.Events = p
+			}
+			srv := simserver.New(o, so)
 			ready := func(addr string) {
 				endpoint := "http://" + addr
 				log.Info("serving the simulated organization", "endpoint", endpoint, "state", state,
@@ -120,5 +130,6 @@ docs/simulator.md.`,
 	f.IntVar(&pageSize, "page-size", 0, "cap on items per page, below the client's MaxResults (0 = 20, as AWS)")
 	f.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug (every request), info, warn, error")
 	f.BoolVar(&asJSON, "json", false, "print the endpoint as JSON")
+	addEventFlags(cmd, &eventsTo, &eventsSecret)
 	return cmd
 }
