@@ -88,7 +88,9 @@ func resolve(id string, bind change.Bindings) string {
 	return id
 }
 
-func sig(kind org.ChangeKind, id, target string) string { return string(kind) + "|" + id + "|" + target }
+func sig(kind org.ChangeKind, id, target string) string {
+	return string(kind) + "|" + id + "|" + target
+}
 
 func addSignatures(sigs map[string]bool, s change.Step, bind change.Bindings) {
 	p, t := resolve(s.PolicyID, bind), resolve(s.TargetID, bind)
