@@ -156,6 +156,8 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newRecoverCmd,
 		newRollbackCmd,
 		newGuardrailsCmd,
+		newWatchCmd,
+		newIncidentCmd,
 	}
 }
 

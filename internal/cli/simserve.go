@@ -26,6 +26,7 @@ func newSimServeCmd(e *env) *cobra.Command {
 		allowRemote                bool
 		allowHosts                 []string
 		pageCacheMiB               int
+		eventsTo, eventsSecret     string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -86,10 +87,19 @@ docs/simulator.md.`,
 			if err != nil {
 				return appError(err)
 			}
-			srv := simserver.New(o, simserver.Options{
+			so := simserver.Options{
 				Logger: log, Latency: latency, ThrottleRate: throttleRate, ConflictRate: conflictRate,
 				FaultSeed: faultSeed, PageSize: pageSize, PageCacheBytes: int64(pageCacheMiB) << 20,
-			})
+			}
+			if eventsTo != "" {
+				p, err := newEventPoster(cmd.Context(), o, eventsTo, eventsSecret, log)
+				if err != nil {
+					return err
+				}
+				defer p.Close()
+				so.Events = p
+			}
+			srv := simserver.New(o, so)
 			handler := simserver.HostGuard(srv, listen, allowHosts...)
 			ready := func(addr string) {
 				endpoint := "http://" + addr
@@ -125,5 +135,6 @@ docs/simulator.md.`,
 	f.BoolVar(&allowRemote, "allow-remote", false, "allow --listen on a non-loopback address (anyone who can reach it can change the organization)")
 	f.StringSliceVar(&allowHosts, "allow-host", nil, "host name clients may use in the Host header besides IP addresses, localhost and the --listen host (repeatable)")
 	f.IntVar(&pageCacheMiB, "page-cache-mib", simserver.DefaultPageCacheBytes>>20, "memory bound, in MiB, of the lists kept for the next pages of listings")
+	addEventFlags(cmd, &eventsTo, &eventsSecret)
 	return cmd
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/probe"
 	"github.com/orgguard/orgguard/internal/source"
+	"github.com/orgguard/orgguard/internal/watch"
 )
 
 // DefaultFile is the configuration file looked up in the working directory
@@ -63,6 +64,9 @@ type Config struct {
 	// Probes configure the health-check probes apply runs around every
 	// step (see docs/apply.md).
 	Probes probe.Config `yaml:"probes"`
+
+	// Watch configures `orgguard watch` (see docs/watch.md).
+	Watch watch.Config `yaml:"watch"`
 
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
@@ -124,6 +128,7 @@ func Defaults() Config {
 		Guardrails: guard.Default(),
 		Quarantine: change.DefaultQuarantine(),
 		Probes:     probe.DefaultConfig(),
+		Watch:      watch.DefaultConfig(),
 	}
 }
 
@@ -173,6 +178,9 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	if p := c.Store; p != "" && !strings.Contains(p, "://") && !filepath.IsAbs(p) {
 		c.Store = filepath.Join(dir, p)
+	}
+	if p := c.Watch.Intake.SecretFile; p != "" && !filepath.IsAbs(p) {
+		c.Watch.Intake.SecretFile = filepath.Join(dir, p)
 	}
 }
 
@@ -400,11 +408,25 @@ func (c *Config) validate(v *validator) {
 		}
 		v.errorf(v.nearest(key), "%v", err)
 	}
+	if err := c.Watch.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			key, _, _ := strings.Cut(e.Error(), ":")
+			v.errorf(v.nearest(strings.NewReplacer("[", ".[").Replace(key)), "%v", e)
+		}
+	}
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {
 			v.errorf("impact.critical", "impact.critical[%d]: %q is not an action pattern (service:action)", i, pat)
 		}
 	}
+}
+
+// unjoin returns the errors joined in err, or err alone.
+func unjoin(err error) []error {
+	if u, ok := err.(interface{ Unwrap() []error }); ok {
+		return u.Unwrap()
+	}
+	return []error{err}
 }
 
 // collectFieldErrors gathers the *guard.FieldError values in err's tree.

@@ -305,42 +305,107 @@ func (s Severity) Valid() bool {
 	return false
 }
 
-// IncidentState is where an incident is.
+// IncidentState is where an incident is. The life of an incident is
+// investigating → identified → monitoring → resolved; any state may be set
+// from any other (a resolved incident may be reopened), and the store keeps
+// the milestones (MitigatedAt, ResolvedAt) in step.
 type IncidentState string
 
 // The incident states.
 const (
-	IncidentOpen      IncidentState = "open"
-	IncidentMitigated IncidentState = "mitigated"
-	IncidentResolved  IncidentState = "resolved"
-	IncidentClosed    IncidentState = "closed"
+	IncidentInvestigating IncidentState = "investigating" // detected, cause being looked for
+	IncidentIdentified    IncidentState = "identified"    // the cause is known, the fix is not in place
+	IncidentMonitoring    IncidentState = "monitoring"    // mitigated, watching that it holds
+	IncidentResolved      IncidentState = "resolved"      // over
+
+	// The names of the first incident model (migration 0003 renamed the
+	// stored values): open is investigating, mitigated is monitoring and
+	// closed is resolved.
+	IncidentOpen      = IncidentInvestigating
+	IncidentMitigated = IncidentMonitoring
+	IncidentClosed    = IncidentResolved
 )
+
+// IncidentStates lists every incident state in life order.
+var IncidentStates = []IncidentState{IncidentInvestigating, IncidentIdentified, IncidentMonitoring, IncidentResolved}
 
 // Valid reports whether s is one of the incident states.
 func (s IncidentState) Valid() bool {
 	switch s {
-	case IncidentOpen, IncidentMitigated, IncidentResolved, IncidentClosed:
+	case IncidentInvestigating, IncidentIdentified, IncidentMonitoring, IncidentResolved:
 		return true
 	}
 	return false
 }
 
+// Active reports whether an incident in state s is not resolved.
+func (s IncidentState) Active() bool { return s.Valid() && s != IncidentResolved }
+
+// Where an incident came from.
+const (
+	SourceDrift  = "drift"  // a change made outside orgguard, found by the watcher
+	SourceApply  = "apply"  // a failed apply, rollback or recovery
+	SourceManual = "manual" // opened by hand
+)
+
 // Incident is an incident as stored; its timeline is read separately.
+//
+// The milestones make the incident's clock: ImpactStartedAt (when the
+// change happened, from the event or the poll window), DetectedAt (when
+// orgguard noticed; OpenedAt when not given), AcknowledgedAt (a person took
+// it), MitigatedAt (the harm stopped: set when the incident first reaches
+// monitoring) and ResolvedAt (set while the incident is resolved). The
+// store sets each only once, except ResolvedAt, which a reopening clears.
 type Incident struct {
-	ID       string          `json:"id"`
-	OpenedAt time.Time       `json:"opened_at"`
-	ClosedAt time.Time       `json:"closed_at,omitzero"`
-	Severity Severity        `json:"severity"`
-	Title    string          `json:"title"`
-	State    IncidentState   `json:"state"`
-	ChangeID string          `json:"change_id,omitempty"`
-	Impact   json.RawMessage `json:"impact,omitempty"`
+	ID         string          `json:"id"`
+	OpenedAt   time.Time       `json:"opened_at"`
+	ResolvedAt time.Time       `json:"resolved_at,omitzero"`
+	Severity   Severity        `json:"severity"`
+	Title      string          `json:"title"`
+	State      IncidentState   `json:"state"`
+	ChangeID   string          `json:"change_id,omitempty"`
+	Impact     json.RawMessage `json:"impact,omitempty"`
+
+	Source   string `json:"source,omitempty"`    // SourceDrift, SourceApply, SourceManual
+	OpenedBy string `json:"opened_by,omitempty"` // who or what opened it
+	Rule     string `json:"rule,omitempty"`      // the watch rule that classified the drift
+	// DedupKey, when set, is unique among incidents: opening a second
+	// incident with the same key is ErrAlreadyExists (see IncidentByKey).
+	DedupKey string `json:"dedup_key,omitempty"`
+
+	ImpactStartedAt time.Time `json:"impact_started_at,omitzero"`
+	DetectedAt      time.Time `json:"detected_at,omitzero"`
+	AcknowledgedAt  time.Time `json:"acknowledged_at,omitzero"`
+	MitigatedAt     time.Time `json:"mitigated_at,omitzero"`
+
+	Accounts  []string `json:"accounts,omitempty"`  // affected account IDs
+	Customers []string `json:"customers,omitempty"` // affected customers, through the configured mapping
 }
 
-// IncidentFilter narrows ListIncidents.
+// IncidentFilter narrows ListIncidents. Zero values match everything.
 type IncidentFilter struct {
-	State IncidentState
-	Limit int
+	State  IncidentState
+	Active bool      // only incidents that are not resolved
+	Since  time.Time // only incidents opened at or after Since
+	Limit  int
+}
+
+// IncidentMark is a milestone set by MarkIncident.
+type IncidentMark string
+
+// The milestones MarkIncident sets.
+const (
+	MarkAcknowledged IncidentMark = "acknowledged"
+	MarkMitigated    IncidentMark = "mitigated"
+)
+
+// WatchState is what the watcher keeps between runs: the last known
+// organization (Body: a compressed snapshot) and its fingerprint.
+type WatchState struct {
+	Name        string    `json:"name"`
+	Fingerprint string    `json:"fingerprint"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Body        []byte    `json:"-"`
 }
 
 // IncidentEvent is one entry of an incident's timeline.

@@ -47,6 +47,7 @@ type Tx interface {
 	Incidents
 	Snapshots
 	Guardrails
+	Watches
 }
 
 // Snapshots keeps the organization snapshots plans were made against,
@@ -168,17 +169,37 @@ type Audit interface {
 
 // Incidents stores incidents and their timelines.
 type Incidents interface {
-	// OpenIncident records a new incident (State IncidentOpen unless given).
+	// OpenIncident records a new incident (State IncidentInvestigating
+	// unless given; DetectedAt is OpenedAt unless given; MitigatedAt and
+	// ResolvedAt are set when it opens in those states). A DedupKey already
+	// used by another incident is ErrAlreadyExists.
 	OpenIncident(ctx context.Context, in Incident) (Incident, error)
 	// Incident returns an incident by ID or ErrNotFound.
 	Incident(ctx context.Context, id string) (Incident, error)
+	// IncidentByKey returns the incident with the given DedupKey or
+	// ErrNotFound.
+	IncidentByKey(ctx context.Context, key string) (Incident, error)
 	// ListIncidents returns incidents newest first.
 	ListIncidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
-	// SetIncidentState changes an incident's state; moving to
-	// IncidentClosed sets ClosedAt, moving away from it clears it.
+	// SetIncidentState changes an incident's state. Reaching monitoring or
+	// resolved sets MitigatedAt once; reaching resolved sets ResolvedAt
+	// (keeping the first time when already resolved); moving away from
+	// resolved clears it.
 	SetIncidentState(ctx context.Context, id string, state IncidentState) (Incident, error)
+	// MarkIncident sets a milestone at at (the store's clock when zero)
+	// unless it is already set, and returns the incident.
+	MarkIncident(ctx context.Context, id string, mark IncidentMark, at time.Time) (Incident, error)
 	// AddIncidentEvent appends an entry to an incident's timeline.
 	AddIncidentEvent(ctx context.Context, ev IncidentEvent) (IncidentEvent, error)
 	// IncidentTimeline returns an incident's timeline in sequence order.
 	IncidentTimeline(ctx context.Context, incidentID string) ([]IncidentEvent, error)
+}
+
+// Watches keeps the watcher's last known state between runs.
+type Watches interface {
+	// SaveWatchState inserts or replaces the state named w.Name; UpdatedAt
+	// is set by the store when zero.
+	SaveWatchState(ctx context.Context, w WatchState) error
+	// WatchState returns the named state or ErrNotFound.
+	WatchState(ctx context.Context, name string) (WatchState, error)
 }

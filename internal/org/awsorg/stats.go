@@ -62,6 +62,9 @@ type counter struct {
 	mu       sync.Mutex
 	calls    map[string]int
 	attempts map[string]int
+	// wait, when set, is called before each call (not each retry): a
+	// caller's call budget (see Parts).
+	wait func(ctx context.Context) error
 }
 
 func newCounter() *counter {
@@ -98,6 +101,11 @@ func addCounters(stack *middleware.Stack) error {
 	err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("orgguardCountCall",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			if c := counterFrom(ctx); c != nil {
+				if c.wait != nil {
+					if err := c.wait(ctx); err != nil {
+						return middleware.InitializeOutput{}, middleware.Metadata{}, err
+					}
+				}
 				c.add(c.calls, awsmiddleware.GetOperationName(ctx))
 			}
 			return next.HandleInitialize(ctx, in)

@@ -77,6 +77,8 @@ type Options struct {
 	// PageCacheTTL is how long such a list is kept; 0 =
 	// DefaultPageCacheTTL.
 	PageCacheTTL time.Duration
+	// Events, when set, is told of every write served (see events.go).
+	Events EventSink
 }
 
 // Server is an http.Handler speaking AWS JSON 1.1 in front of an
@@ -133,6 +135,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
+	r.Header.Set(requestIDHeader, reqID)
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
 	status, code := http.StatusOK, ""
 	defer func() {
@@ -204,7 +207,11 @@ func (s *Server) serve(r *http.Request, op string) (any, error) {
 	if err := s.injectFault(h.write); err != nil {
 		return nil, err
 	}
-	return h.run(r.Context(), s, body)
+	out, err := h.run(r.Context(), s, body)
+	if err == nil && h.write && s.opts.Events != nil {
+		s.opts.Events.Written(op, body, r.Header.Get(requestIDHeader))
+	}
+	return out, err
 }
 
 // injectFault draws the faults configured for one request.

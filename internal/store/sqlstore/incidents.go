@@ -3,22 +3,66 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/orgguard/orgguard/internal/store"
 )
 
-const incidentColumns = `id, opened_at, closed_at, severity, title, state, change_id, impact`
+const incidentColumns = `id, opened_at, closed_at, severity, title, state, change_id, impact,
+	source, opened_by, rule, dedup_key, impact_started_at, detected_at, acknowledged_at, mitigated_at, accounts, customers`
 
 func scanIncident(row interface{ Scan(...any) error }) (store.Incident, error) {
 	var in store.Incident
-	var change sql.NullString
-	err := row.Scan(&in.ID, timeScan{&in.OpenedAt}, timeScan{&in.ClosedAt}, &in.Severity, &in.Title, &in.State,
-		&change, bytesScan{(*[]byte)(&in.Impact)})
-	in.ChangeID = change.String
-	return in, err
+	var change, key sql.NullString
+	var accounts, customers []byte
+	err := row.Scan(&in.ID, timeScan{&in.OpenedAt}, timeScan{&in.ResolvedAt}, &in.Severity, &in.Title, &in.State,
+		&change, bytesScan{(*[]byte)(&in.Impact)},
+		&in.Source, &in.OpenedBy, &in.Rule, &key, timeScan{&in.ImpactStartedAt}, timeScan{&in.DetectedAt},
+		timeScan{&in.AcknowledgedAt}, timeScan{&in.MitigatedAt}, bytesScan{&accounts}, bytesScan{&customers})
+	if err != nil {
+		return in, err
+	}
+	in.ChangeID, in.DedupKey = change.String, key.String
+	if err := decodeList(accounts, &in.Accounts); err != nil {
+		return in, fmt.Errorf("decoding the accounts of incident %s: %w", in.ID, err)
+	}
+	if err := decodeList(customers, &in.Customers); err != nil {
+		return in, fmt.Errorf("decoding the customers of incident %s: %w", in.ID, err)
+	}
+	return in, nil
+}
+
+func decodeList(b []byte, into *[]string) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.Unmarshal(b, into)
+}
+
+func listArg(l []string) any {
+	if len(l) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(l) // a []string always encodes
+	return string(b)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func utcMicro(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 // OpenIncident implements store.Incidents.
@@ -27,7 +71,7 @@ func (o ops) OpenIncident(ctx context.Context, in store.Incident) (store.Inciden
 		in.ID = newID("incident")
 	}
 	if in.State == "" {
-		in.State = store.IncidentOpen
+		in.State = store.IncidentInvestigating
 	}
 	switch {
 	case in.Title == "":
@@ -37,29 +81,42 @@ func (o ops) OpenIncident(ctx context.Context, in store.Incident) (store.Inciden
 	case !in.State.Valid():
 		return store.Incident{}, fmt.Errorf("opening incident %s: %w: unknown state %q", in.ID, store.ErrInvalid, in.State)
 	}
-	if err := errors.Join(checkText(in.ID, in.Title, in.ChangeID), checkJSON("the impact", in.Impact)); err != nil {
+	text := append([]string{in.ID, in.Title, in.ChangeID, in.Source, in.OpenedBy, in.Rule, in.DedupKey}, in.Accounts...)
+	text = append(text, in.Customers...)
+	if err := errors.Join(checkText(text...), checkJSON("the impact", in.Impact)); err != nil {
 		return store.Incident{}, fmt.Errorf("opening incident %s: %w", in.ID, err)
 	}
 	if in.OpenedAt.IsZero() {
 		in.OpenedAt = o.now()
 	}
-	in.OpenedAt = in.OpenedAt.UTC().Truncate(time.Microsecond)
-	in.ClosedAt = in.ClosedAt.UTC().Truncate(time.Microsecond)
-	if in.State == store.IncidentClosed && in.ClosedAt.IsZero() {
-		in.ClosedAt = o.now()
+	in.OpenedAt = utcMicro(in.OpenedAt)
+	for _, t := range []*time.Time{&in.ResolvedAt, &in.ImpactStartedAt, &in.DetectedAt, &in.AcknowledgedAt, &in.MitigatedAt} {
+		*t = utcMicro(*t)
 	}
-	var change any
-	if in.ChangeID != "" {
-		change = in.ChangeID
+	if in.DetectedAt.IsZero() {
+		in.DetectedAt = in.OpenedAt
 	}
+	if (in.State == store.IncidentMonitoring || in.State == store.IncidentResolved) && in.MitigatedAt.IsZero() {
+		in.MitigatedAt = in.OpenedAt
+	}
+	if in.State == store.IncidentResolved && in.ResolvedAt.IsZero() {
+		in.ResolvedAt = in.OpenedAt
+	}
+	if in.State != store.IncidentResolved {
+		in.ResolvedAt = time.Time{}
+	}
+	d := o.s.d
 	err := o.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, o.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			in.ID, o.s.d.timeArg(in.OpenedAt), o.s.d.nullTimeArg(in.ClosedAt), string(in.Severity), in.Title, string(in.State), change, jsonArg(in.Impact))
+		_, err := q.ExecContext(ctx, o.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			in.ID, d.timeArg(in.OpenedAt), d.nullTimeArg(in.ResolvedAt), string(in.Severity), in.Title, string(in.State),
+			nullString(in.ChangeID), jsonArg(in.Impact),
+			in.Source, in.OpenedBy, in.Rule, nullString(in.DedupKey), d.nullTimeArg(in.ImpactStartedAt), d.nullTimeArg(in.DetectedAt),
+			d.nullTimeArg(in.AcknowledgedAt), d.nullTimeArg(in.MitigatedAt), listArg(in.Accounts), listArg(in.Customers))
 		return err
 	})
 	switch {
 	case isUnique(err):
-		return store.Incident{}, fmt.Errorf("opening incident %s: %w", in.ID, store.ErrAlreadyExists)
+		return store.Incident{}, fmt.Errorf("opening incident %s (key %q): %w", in.ID, in.DedupKey, store.ErrAlreadyExists)
 	case isForeignKey(err):
 		return store.Incident{}, fmt.Errorf("opening incident %s: change %s %w", in.ID, in.ChangeID, store.ErrNotFound)
 	case err != nil:
@@ -80,13 +137,40 @@ func (o ops) Incident(ctx context.Context, id string) (store.Incident, error) {
 	return in, nil
 }
 
+// IncidentByKey implements store.Incidents.
+func (o ops) IncidentByKey(ctx context.Context, key string) (store.Incident, error) {
+	if key == "" {
+		return store.Incident{}, fmt.Errorf("reading the incident with an empty key: %w", store.ErrNotFound)
+	}
+	in, err := scanIncident(o.reader().QueryRowContext(ctx, o.q(`SELECT `+incidentColumns+` FROM incidents WHERE dedup_key = ?`), key))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Incident{}, fmt.Errorf("reading the incident with key %q: %w", key, store.ErrNotFound)
+	case err != nil:
+		return store.Incident{}, fmt.Errorf("reading the incident with key %q: %w", key, err)
+	}
+	return in, nil
+}
+
 // ListIncidents implements store.Incidents.
 func (o ops) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store.Incident, error) {
 	query := `SELECT ` + incidentColumns + ` FROM incidents`
+	var where []string
 	var args []any
 	if f.State != "" {
-		query += ` WHERE state = ?`
+		where = append(where, `state = ?`)
 		args = append(args, string(f.State))
+	}
+	if f.Active {
+		where = append(where, `state <> ?`)
+		args = append(args, string(store.IncidentResolved))
+	}
+	if !f.Since.IsZero() {
+		where = append(where, `opened_at >= ?`)
+		args = append(args, o.s.d.timeArg(f.Since))
+	}
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	rows, err := o.reader().QueryContext(ctx, o.q(query+` ORDER BY opened_at DESC, id DESC`+limitClause(f.Limit)), args...)
 	if err != nil {
@@ -112,13 +196,50 @@ func (o ops) SetIncidentState(ctx context.Context, id string, state store.Incide
 	if !state.Valid() {
 		return store.Incident{}, fmt.Errorf("setting incident %s to %q: %w: unknown state", id, state, store.ErrInvalid)
 	}
-	// closed_at is set exactly while an incident is closed; closing an
-	// already closed incident keeps its first closing time.
+	now := o.s.d.timeArg(o.now())
+	// closed_at holds the resolution time: set exactly while an incident is
+	// resolved; resolving an already resolved incident keeps the first time.
+	// mitigated_at is set once, when the incident first reaches monitoring
+	// or resolved.
 	query, args := `UPDATE incidents SET closed_at = NULL, state = ? WHERE id = ?`, []any{string(state), id}
-	if state == store.IncidentClosed {
-		query, args = `UPDATE incidents SET closed_at = COALESCE(closed_at, ?), state = ? WHERE id = ?`,
-			[]any{o.s.d.timeArg(o.now()), string(state), id}
+	switch state {
+	case store.IncidentMonitoring:
+		query, args = `UPDATE incidents SET closed_at = NULL, mitigated_at = COALESCE(mitigated_at, ?), state = ? WHERE id = ?`,
+			[]any{now, string(state), id}
+	case store.IncidentResolved:
+		query, args = `UPDATE incidents SET closed_at = COALESCE(closed_at, ?), mitigated_at = COALESCE(mitigated_at, ?), state = ? WHERE id = ?`,
+			[]any{now, now, string(state), id}
 	}
+	in, err := o.updateIncident(ctx, id, query, args)
+	if err != nil {
+		return store.Incident{}, fmt.Errorf("setting incident %s to %s: %w", id, state, err)
+	}
+	return in, nil
+}
+
+// MarkIncident implements store.Incidents.
+func (o ops) MarkIncident(ctx context.Context, id string, mark store.IncidentMark, at time.Time) (store.Incident, error) {
+	var col string
+	switch mark {
+	case store.MarkAcknowledged:
+		col = "acknowledged_at"
+	case store.MarkMitigated:
+		col = "mitigated_at"
+	default:
+		return store.Incident{}, fmt.Errorf("marking incident %s: %w: unknown milestone %q", id, store.ErrInvalid, mark)
+	}
+	if at.IsZero() {
+		at = o.now()
+	}
+	in, err := o.updateIncident(ctx, id, `UPDATE incidents SET `+col+` = COALESCE(`+col+`, ?) WHERE id = ?`, []any{o.s.d.timeArg(at), id})
+	if err != nil {
+		return store.Incident{}, fmt.Errorf("marking incident %s %s: %w", id, mark, err)
+	}
+	return in, nil
+}
+
+// updateIncident runs one UPDATE of incident id and returns the row after it.
+func (o ops) updateIncident(ctx context.Context, id, query string, args []any) (store.Incident, error) {
 	var in store.Incident
 	err := o.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, o.q(query), args...)
@@ -133,10 +254,7 @@ func (o ops) SetIncidentState(ctx context.Context, id string, state store.Incide
 		in, err = scanIncident(q.QueryRowContext(ctx, o.q(`SELECT `+incidentColumns+` FROM incidents WHERE id = ?`), id))
 		return err
 	})
-	if err != nil {
-		return store.Incident{}, fmt.Errorf("setting incident %s to %s: %w", id, state, err)
-	}
-	return in, nil
+	return in, err
 }
 
 // AddIncidentEvent implements store.Incidents.
@@ -188,4 +306,41 @@ func (o ops) IncidentTimeline(ctx context.Context, incidentID string) ([]store.I
 		return nil, fmt.Errorf("reading the timeline of incident %s: %w", incidentID, err)
 	}
 	return out, nil
+}
+
+// SaveWatchState implements store.Watches.
+func (o ops) SaveWatchState(ctx context.Context, w store.WatchState) error {
+	if w.Name == "" || len(w.Body) == 0 {
+		return fmt.Errorf("saving watch state %q: %w: name and body are required", w.Name, store.ErrInvalid)
+	}
+	if err := checkText(w.Name, w.Fingerprint); err != nil {
+		return fmt.Errorf("saving watch state %q: %w", w.Name, err)
+	}
+	if w.UpdatedAt.IsZero() {
+		w.UpdatedAt = o.now()
+	}
+	err := o.write(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, o.q(`INSERT INTO watch_state (name, fingerprint, updated_at, body) VALUES (?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, updated_at = excluded.updated_at, body = excluded.body`),
+			w.Name, w.Fingerprint, o.s.d.timeArg(w.UpdatedAt), w.Body)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("saving watch state %q: %w", w.Name, err)
+	}
+	return nil
+}
+
+// WatchState implements store.Watches.
+func (o ops) WatchState(ctx context.Context, name string) (store.WatchState, error) {
+	w := store.WatchState{Name: name}
+	err := o.reader().QueryRowContext(ctx, o.q(`SELECT fingerprint, updated_at, body FROM watch_state WHERE name = ?`), name).
+		Scan(&w.Fingerprint, timeScan{&w.UpdatedAt}, bytesScan{&w.Body})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.WatchState{}, fmt.Errorf("reading watch state %q: %w", name, store.ErrNotFound)
+	case err != nil:
+		return store.WatchState{}, fmt.Errorf("reading watch state %q: %w", name, err)
+	}
+	return w, nil
 }

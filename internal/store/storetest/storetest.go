@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("snapshots", func(t *testing.T) { testSnapshots(t, open(t)) })
 	t.Run("pinned guardrails", func(t *testing.T) { testGuardrails(t, open(t)) })
 	t.Run("racing to pin guardrails", func(t *testing.T) { testGuardrailsRace(t, open(t)) })
+	t.Run("incident clock and dedup key", func(t *testing.T) { testIncidentClock(t, open(t)) })
+	t.Run("watch state", func(t *testing.T) { testWatchState(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -683,8 +685,8 @@ func testIncidents(t *testing.T, s store.Store) {
 	in := must[store.Incident](t, "OpenIncident")(s.OpenIncident(ctx, store.Incident{
 		OpenedAt: t0, Severity: store.SevCritical, Title: "accounts lost S3 access", Impact: json.RawMessage(`{"accounts":42}`),
 	}))
-	if in.ID == "" || in.State != store.IncidentOpen || !in.ClosedAt.IsZero() {
-		t.Errorf("OpenIncident = %+v, want an ID, state open and no closing time", in)
+	if in.ID == "" || in.State != store.IncidentInvestigating || !in.ResolvedAt.IsZero() || !in.DetectedAt.Equal(t0) {
+		t.Errorf("OpenIncident = %+v, want an ID, state investigating, detected at opening and no resolution time", in)
 	}
 	if got := must[store.Incident](t, "Incident")(s.Incident(ctx, in.ID)); !cmp.Equal(got, in) {
 		t.Errorf("Incident(%s) (-want +got):\n%s", in.ID, cmp.Diff(in, got))
@@ -702,16 +704,16 @@ func testIncidents(t *testing.T, s store.Store) {
 	if diff := cmp.Diff(want, must[[]store.IncidentEvent](t, "IncidentTimeline")(s.IncidentTimeline(ctx, in.ID))); diff != "" {
 		t.Errorf("IncidentTimeline (-want +got):\n%s", diff)
 	}
-	closed := must[store.Incident](t, "SetIncidentState")(s.SetIncidentState(ctx, in.ID, store.IncidentClosed))
-	if closed.State != store.IncidentClosed || closed.ClosedAt.IsZero() {
-		t.Errorf("SetIncidentState(closed) = %+v, want closed with a closing time", closed)
+	closed := must[store.Incident](t, "SetIncidentState")(s.SetIncidentState(ctx, in.ID, store.IncidentResolved))
+	if closed.State != store.IncidentResolved || closed.ResolvedAt.IsZero() || closed.MitigatedAt.IsZero() {
+		t.Errorf("SetIncidentState(resolved) = %+v, want resolved with resolution and mitigation times", closed)
 	}
-	if got := must[[]store.Incident](t, "ListIncidents")(s.ListIncidents(ctx, store.IncidentFilter{State: store.IncidentOpen})); len(got) != 0 {
-		t.Errorf("ListIncidents(open) after closing = %v, want none", got)
+	if got := must[[]store.Incident](t, "ListIncidents")(s.ListIncidents(ctx, store.IncidentFilter{Active: true})); len(got) != 0 {
+		t.Errorf("ListIncidents(active) after resolving = %v, want none", got)
 	}
-	reopened := must[store.Incident](t, "SetIncidentState")(s.SetIncidentState(ctx, in.ID, store.IncidentOpen))
-	if !reopened.ClosedAt.IsZero() {
-		t.Errorf("reopened incident has ClosedAt %v, want none", reopened.ClosedAt)
+	reopened := must[store.Incident](t, "SetIncidentState")(s.SetIncidentState(ctx, in.ID, store.IncidentInvestigating))
+	if !reopened.ResolvedAt.IsZero() || !reopened.MitigatedAt.Equal(closed.MitigatedAt) {
+		t.Errorf("reopened incident = %+v, want no ResolvedAt and the first MitigatedAt %v", reopened, closed.MitigatedAt)
 	}
 	t.Run("bad input is refused", func(t *testing.T) {
 		_, err := s.OpenIncident(ctx, store.Incident{Severity: "apocalyptic", Title: "x"})
@@ -726,6 +728,12 @@ func testIncidents(t *testing.T, s store.Store) {
 		wantErr(t, "SetIncidentState(missing incident)", err, store.ErrNotFound)
 		_, err = s.Incident(ctx, "nope")
 		wantErr(t, "Incident(nope)", err, store.ErrNotFound)
+		_, err = s.MarkIncident(ctx, in.ID, "bored", time.Time{})
+		wantErr(t, "MarkIncident(unknown milestone)", err, store.ErrInvalid)
+		_, err = s.MarkIncident(ctx, "nope", store.MarkAcknowledged, time.Time{})
+		wantErr(t, "MarkIncident(missing incident)", err, store.ErrNotFound)
+		_, err = s.IncidentByKey(ctx, "")
+		wantErr(t, "IncidentByKey(empty)", err, store.ErrNotFound)
 	})
 }
 
@@ -833,5 +841,74 @@ func testGuardrailsRace(t *testing.T, s store.Store) {
 	}
 	if ok != 1 {
 		t.Errorf("%d racing pins against version 0 won, want exactly 1", ok)
+	}
+}
+
+func testIncidentClock(t *testing.T, s store.Store) {
+	ctx := ctxFor(t)
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	in := must[store.Incident](t, "OpenIncident")(s.OpenIncident(ctx, store.Incident{
+		OpenedAt: t0.Add(40 * time.Second), Severity: store.SevCritical, Title: "deny-all on Root",
+		Source: store.SourceDrift, OpenedBy: "watch", Rule: "deny-all", DedupKey: "drift:sha256:abc",
+		ImpactStartedAt: t0, DetectedAt: t0.Add(30 * time.Second),
+		Accounts: []string{"111111111111", "222222222222"}, Customers: []string{"acme"},
+	}))
+	if got := must[store.Incident](t, "IncidentByKey")(s.IncidentByKey(ctx, "drift:sha256:abc")); !cmp.Equal(got, in) {
+		t.Errorf("IncidentByKey (-want +got):\n%s", cmp.Diff(in, got))
+	}
+	t.Run("a second incident with the same key is refused", func(t *testing.T) {
+		_, err := s.OpenIncident(ctx, store.Incident{Severity: store.SevCritical, Title: "again", DedupKey: "drift:sha256:abc"})
+		wantErr(t, "OpenIncident(same key)", err, store.ErrAlreadyExists)
+		if n := len(must[[]store.Incident](t, "ListIncidents")(s.ListIncidents(ctx, store.IncidentFilter{}))); n != 1 {
+			t.Errorf("ListIncidents = %d incidents, want 1", n)
+		}
+	})
+	t.Run("milestones are set once", func(t *testing.T) {
+		ack := t0.Add(2 * time.Minute)
+		got := must[store.Incident](t, "MarkIncident")(s.MarkIncident(ctx, in.ID, store.MarkAcknowledged, ack))
+		got = must[store.Incident](t, "MarkIncident")(s.MarkIncident(ctx, in.ID, store.MarkAcknowledged, ack.Add(time.Hour)))
+		if !got.AcknowledgedAt.Equal(ack) {
+			t.Errorf("AcknowledgedAt = %v, want the first %v", got.AcknowledgedAt, ack)
+		}
+		mit := t0.Add(3 * time.Minute)
+		must[store.Incident](t, "MarkIncident")(s.MarkIncident(ctx, in.ID, store.MarkMitigated, mit))
+		got = must[store.Incident](t, "SetIncidentState")(s.SetIncidentState(ctx, in.ID, store.IncidentMonitoring))
+		if !got.MitigatedAt.Equal(mit) || got.State != store.IncidentMonitoring {
+			t.Errorf("after monitoring: %+v, want MitigatedAt %v kept", got, mit)
+		}
+	})
+	t.Run("an incident opened mitigated has its mitigation time", func(t *testing.T) {
+		m := must[store.Incident](t, "OpenIncident")(s.OpenIncident(ctx, store.Incident{
+			OpenedAt: t0, Severity: store.SevMajor, Title: "rolled back", State: store.IncidentMonitoring}))
+		if !m.MitigatedAt.Equal(t0) || !m.ResolvedAt.IsZero() {
+			t.Errorf("OpenIncident(monitoring) = %+v, want MitigatedAt %v and no ResolvedAt", m, t0)
+		}
+	})
+	t.Run("filters", func(t *testing.T) {
+		got := must[[]store.Incident](t, "ListIncidents")(s.ListIncidents(ctx, store.IncidentFilter{Since: t0.Add(time.Second)}))
+		if len(got) != 1 || got[0].ID != in.ID {
+			t.Errorf("ListIncidents(since) = %v, want only %s", got, in.ID)
+		}
+		got = must[[]store.Incident](t, "ListIncidents")(s.ListIncidents(ctx, store.IncidentFilter{State: store.IncidentMonitoring}))
+		if len(got) != 2 {
+			t.Errorf("ListIncidents(monitoring) = %d incidents, want 2", len(got))
+		}
+	})
+}
+
+func testWatchState(t *testing.T, s store.Store) {
+	ctx := ctxFor(t)
+	_, err := s.WatchState(ctx, "default")
+	wantErr(t, "WatchState(none yet)", err, store.ErrNotFound)
+	wantErr(t, "SaveWatchState(no body)", s.SaveWatchState(ctx, store.WatchState{Name: "default"}), store.ErrInvalid)
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i, fp := range []string{"sha256:one", "sha256:two"} {
+		w := store.WatchState{Name: "default", Fingerprint: fp, UpdatedAt: t0.Add(time.Duration(i) * time.Second), Body: []byte{0x1f, 0x8b, byte(i), 0}}
+		if err := s.SaveWatchState(ctx, w); err != nil {
+			t.Fatalf("SaveWatchState #%d: %v", i, err)
+		}
+		if got := must[store.WatchState](t, "WatchState")(s.WatchState(ctx, "default")); !cmp.Equal(got, w) {
+			t.Errorf("WatchState after save #%d (-want +got):\n%s", i, cmp.Diff(w, got))
+		}
 	}
 }

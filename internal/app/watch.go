@@ -1,0 +1,173 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/guard"
+	"github.com/orgguard/orgguard/internal/incident"
+	"github.com/orgguard/orgguard/internal/org/awsorg"
+	"github.com/orgguard/orgguard/internal/org/sim"
+	"github.com/orgguard/orgguard/internal/org/simserver"
+	"github.com/orgguard/orgguard/internal/plan"
+	"github.com/orgguard/orgguard/internal/review"
+	"github.com/orgguard/orgguard/internal/watch"
+)
+
+// WatchOptions shape a watcher run.
+type WatchOptions struct {
+	// Interval overrides watch.interval when positive.
+	Interval time.Duration
+	// Listen, when set, serves the event intake on this address.
+	Listen string
+	Log    *slog.Logger
+	// Getenv reads the intake secret's environment variable; nil = none.
+	Getenv func(string) string
+}
+
+// Watch runs the watcher until ctx ends: drift detection over the
+// configured backend, incidents for critical drift, the event intake when
+// o.Listen is set, and remediation through the same journaled,
+// health-checked apply path as any plan when a rule allows it.
+func (a *App) Watch(ctx context.Context, o WatchOptions) error {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	x, err := a.engine(ctx)
+	if err != nil {
+		return err
+	}
+	cfg := a.cfg.Watch
+	if o.Interval > 0 {
+		cfg.Interval = o.Interval
+		cfg.SweepPeriod = max(cfg.SweepPeriod, o.Interval)
+	}
+	b, err := a.Backend(ctx)
+	if err != nil {
+		return err
+	}
+	var reader watch.Reader
+	switch b := b.(type) {
+	case *awsorg.Backend:
+		reader = b.Parts(nil)
+	case *sim.Org:
+		reader = &watch.SimReader{Org: b}
+		o.Log.Warn("watching the simulated organization in this process: changes made by other processes are not seen; serve it with `orgguard sim serve` and use backend.type aws to watch it like AWS")
+	default:
+		return fmt.Errorf("backend %T cannot be watched", b)
+	}
+	var rem watch.Remediator
+	for _, r := range cfg.EffectiveRules() {
+		if r.Remediate {
+			rem = &remediator{a: a, x: x}
+			break
+		}
+	}
+	w, err := watch.New(watch.Options{Config: cfg, Reader: reader, Store: x.st, Analyzer: x.planner.Analyzer,
+		Baseline: b.Snapshot, Protected: x.pinned.Rules.Guardrails.Protected.Targets, Remediator: rem, Log: o.Log})
+	if err != nil {
+		return BadInput(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	if o.Listen != "" {
+		getenv := o.Getenv
+		if getenv == nil {
+			getenv = func(string) string { return "" }
+		}
+		secret, err := cfg.Intake.Secret(getenv)
+		if err != nil {
+			return BadInput(err)
+		}
+		h := watch.NewHandler(w, secret, cfg.Intake, o.Log)
+		go func() {
+			errc <- simserver.Serve(ctx, o.Listen, h, o.Log, func(addr string) {
+				o.Log.Info("event intake listening", "url", "http://"+addr+"/", "header", cfg.Intake.Header)
+			})
+		}()
+	}
+	o.Log.Info("watching", "backend", a.cfg.Backend.Type, "interval", cfg.Interval, "sweep_period", cfg.SweepPeriod,
+		"call_budget_per_minute", cfg.CallBudget, "remediation", rem != nil)
+	go func() { errc <- w.Run(ctx) }()
+	err = <-errc
+	cancel()
+	switch {
+	case err == nil, errors.Is(err, http.ErrServerClosed), errors.Is(err, context.Canceled):
+		return nil
+	case errors.Is(err, simserver.ErrListen):
+		return BadInput(err)
+	}
+	return err
+}
+
+// remediator undoes drift as a plan: built from the drift's inverse, saved
+// in the store like any plan, and applied through the engine (fresh state,
+// re-derived verdict, lock, journal, health checks, rollback). The watch
+// rule that allows the remediation stands in for the approvals the plan's
+// verdict requires: each is recorded as "watch-rule:<rule>#n", naming the
+// rule, in the plan's approvals and the audit log. A plan the guardrails
+// refuse is not applied.
+type remediator struct {
+	a *App
+	x *engine
+}
+
+func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watch.RemediationResult, error) {
+	res, err := r.a.Plan(ctx, PlanRequest{Request: plan.Request{Operations: rem.Operations, Description: rem.Description,
+		Source: "watch:rule:" + rem.Rule}, Save: true})
+	if err != nil {
+		return watch.RemediationResult{Outcome: "not-planned"}, fmt.Errorf("planning the remediation: %w", err)
+	}
+	f := res.File
+	out := watch.RemediationResult{PlanID: f.ID}
+	if f.Verdict == guard.Refused {
+		out.Outcome = "refused"
+		return out, fmt.Errorf("the guardrails refuse the remediation plan %s", f.ID)
+	}
+	reason := fmt.Sprintf("automatic remediation of incident %s allowed by watch rule %q", rem.Incident.ID, rem.Rule)
+	ap := &review.Approver{Store: r.x.st, Planner: r.x.planner, Pinned: r.x.pinned}
+	need := f.RequiredApprovals + r.x.pinned.Rules.Guardrails.Overrides.ExtraApprovals
+	for i := range need {
+		if _, err := ap.Approve(ctx, f.ID, fmt.Sprintf("watch-rule:%s#%d", rem.Rule, i+1), "standing approval: "+reason); err != nil {
+			out.Outcome = "refused"
+			return out, fmt.Errorf("recording the standing approval of the remediation: %w", err)
+		}
+	}
+	rep, err := r.x.Apply(ctx, apply.Request{Plan: f, Confirm: f.Guard.ConfirmationText, OverrideWindow: reason})
+	if rep != nil {
+		out.ChangeID = rep.ChangeID
+		out.Outcome = string(rep.Outcome)
+		out.Detail = rep.Failure
+	}
+	if err != nil && out.Outcome == "" {
+		out.Outcome = "refused"
+	}
+	return out, err
+}
+
+// Incidents returns the incident service on the store. With mustExist a
+// missing store is ErrBadInput.
+func (a *App) Incidents(ctx context.Context, mustExist bool) (*incident.Service, error) {
+	if mustExist {
+		st, err := a.existingStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if st == nil {
+			_, err := OpenStore(ctx, a.storeDSN(), true) // for its message
+			return nil, err
+		}
+		return &incident.Service{Store: st, Now: a.o.Now}, nil
+	}
+	st, err := a.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &incident.Service{Store: st, Now: a.o.Now}, nil
+}

@@ -1,0 +1,693 @@
+// Package watch notices every change made to the organization outside
+// orgguard, judges it like a plan (its exact blast radius with the impact
+// engine, then configurable rules) and opens incidents for critical drift.
+//
+// Reads are tiered so that watching is cheap on real AWS: the surfaces
+// where one change reaches many accounts (the root and its policy types,
+// the first-level OUs and what is attached to them, the policy list and
+// every policy's content) are re-read every interval; the rest (every OU,
+// account and deeper attachment) is swept in the background, a parent or a
+// policy at a time, paced to a configured period and a call budget. CloudTrail
+// events delivered by EventBridge to the intake (Handler) trigger an
+// immediate refresh of the cheap surfaces and of what the event names.
+//
+// Changes recorded in orgguard's own change journal are not drift. The
+// last known organization is kept in the store together with the
+// incidents it led to, in one transaction, so a watcher killed at any
+// moment restarts where it was and opens no incident twice.
+package watch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/orgguard/orgguard/internal/impact"
+	"github.com/orgguard/orgguard/internal/incident"
+	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/store"
+)
+
+// Actor is who the watcher is in the audit log and incident timelines.
+const Actor = "orgguard-watch"
+
+// Options are what a Watcher needs.
+type Options struct {
+	Config   Config
+	Reader   Reader
+	Store    store.Store
+	Analyzer *impact.Analyzer
+	// Baseline reads the whole organization when the store holds no state
+	// yet (the backend's Snapshot).
+	Baseline func(ctx context.Context) (*org.Snapshot, error)
+	// Protected are the guardrails' protected targets (IDs, names, paths).
+	Protected []string
+	// Name keys the state in the store; "" = "default".
+	Name       string
+	Remediator Remediator // nil: no remediation
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// Watcher watches one organization. Run it once; Notify and Stats may be
+// called from other goroutines.
+type Watcher struct {
+	o      Options
+	rules  []Rule
+	inc    *incident.Service
+	events chan Event
+
+	// Owned by Run's goroutine.
+	known    *org.Snapshot
+	knownX   *org.Index
+	gen      int64
+	readAt   time.Time // the last successful read of the cheap tier
+	sw       *sweep
+	swNext   time.Time
+	swCalls  int // calls of the last complete sweep (0: not measured yet)
+	interval time.Duration
+	remWG    sync.WaitGroup
+
+	mu    sync.Mutex
+	stats Stats
+	calls []callSample
+}
+
+// Stats is what the watcher reports.
+type Stats struct {
+	Generation        int64         `json:"generation"`
+	Fingerprint       string        `json:"fingerprint"`
+	Accounts          int           `json:"accounts"`
+	FastReads         int           `json:"fastReads"`
+	LastFastCalls     int64         `json:"lastFastCalls"`
+	LastFastDuration  time.Duration `json:"lastFastDuration"`
+	EffectiveInterval time.Duration `json:"effectiveInterval"`
+	Sweeps            int           `json:"sweeps"`
+	LastSweepCalls    int64         `json:"lastSweepCalls"`
+	LastSweepDuration time.Duration `json:"lastSweepDuration"`
+	SweepProgress     string        `json:"sweepProgress"`
+	Events            int           `json:"events"`
+	Drifts            int           `json:"drifts"`
+	OwnChanges        int           `json:"ownChanges"`
+	IncidentsOpened   int           `json:"incidentsOpened"`
+	ReadErrors        int           `json:"readErrors"`
+	LastError         string        `json:"lastError,omitempty"`
+	Calls             int64         `json:"calls"`
+	Attempts          int64         `json:"attempts"`
+	CallsPerMinute    float64       `json:"callsPerMinute"` // over the last minute
+	CallBudget        int           `json:"callBudget"`
+}
+
+type callSample struct {
+	at    time.Time
+	calls int64
+}
+
+// New returns a Watcher.
+func New(o Options) (*Watcher, error) {
+	if o.Reader == nil || o.Store == nil || o.Analyzer == nil || o.Baseline == nil {
+		return nil, errors.New("creating a watcher: reader, store, analyzer and baseline are required")
+	}
+	if err := o.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("creating a watcher: %w", err)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Name == "" {
+		o.Name = "default"
+	}
+	w := &Watcher{o: o, rules: o.Config.EffectiveRules(), events: make(chan Event, 1024), interval: o.Config.Interval}
+	w.inc = &incident.Service{Store: o.Store, Now: o.Now}
+	w.stats.CallBudget = o.Config.CallBudget
+	return w, nil
+}
+
+// Notify queues an event for an immediate refresh. It never blocks: when
+// the queue is full the event is dropped (the next poll catches the
+// change) and false is returned.
+func (w *Watcher) Notify(ev Event) bool {
+	select {
+	case w.events <- ev:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stats returns the current figures.
+func (w *Watcher) Stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+func (w *Watcher) update(f func(s *Stats)) {
+	w.mu.Lock()
+	f(&w.stats)
+	w.mu.Unlock()
+}
+
+func (w *Watcher) callCount() (int64, int64) {
+	if c, ok := w.o.Reader.(CallCounter); ok {
+		return c.Calls()
+	}
+	return 0, 0
+}
+
+// sampleCalls records the call counter and updates the per-minute rate.
+func (w *Watcher) sampleCalls(now time.Time) {
+	calls, attempts := w.callCount()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls = append(w.calls, callSample{now, calls})
+	cut := 0
+	for cut < len(w.calls)-1 && now.Sub(w.calls[cut+1].at) >= time.Minute {
+		cut++
+	}
+	w.calls = w.calls[cut:]
+	first := w.calls[0]
+	if span := now.Sub(first.at); span > 0 {
+		w.stats.CallsPerMinute = float64(calls-first.calls) / span.Minutes()
+	}
+	w.stats.Calls, w.stats.Attempts = calls, attempts
+}
+
+// Run watches until ctx ends. It returns nil then; any other error means
+// the watcher could not start (no baseline, no store).
+func (w *Watcher) Run(ctx context.Context) error {
+	if err := w.load(ctx); err != nil {
+		return err
+	}
+	defer w.remWG.Wait()
+	w.cycle(ctx, "start", nil)
+	tick := time.NewTimer(w.interval)
+	defer tick.Stop()
+	report := time.NewTicker(time.Minute)
+	defer report.Stop()
+	for {
+		var sweepC <-chan time.Time
+		if d := w.swNext.Sub(w.o.Now()); d <= 0 {
+			sweepC = closedChan
+		} else {
+			t := time.NewTimer(d)
+			sweepC = t.C
+			defer t.Stop()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-w.events:
+			evs := []Event{ev}
+			for more := true; more; {
+				select {
+				case e := <-w.events:
+					evs = append(evs, e)
+				default:
+					more = false
+				}
+			}
+			w.update(func(s *Stats) { s.Events += len(evs) })
+			w.cycle(ctx, "event", evs)
+		case <-tick.C:
+			w.cycle(ctx, "poll", nil)
+			tick.Reset(w.interval)
+		case <-sweepC:
+			w.sweepStep(ctx)
+		case <-report.C:
+			st := w.Stats()
+			w.o.Log.Info("watching", "calls_per_minute", fmt.Sprintf("%.0f", st.CallsPerMinute), "budget", st.CallBudget,
+				"interval", st.EffectiveInterval, "fast_calls", st.LastFastCalls, "sweep", st.SweepProgress,
+				"drifts", st.Drifts, "incidents", st.IncidentsOpened, "read_errors", st.ReadErrors)
+		}
+	}
+}
+
+var closedChan = func() chan time.Time { c := make(chan time.Time); close(c); return c }()
+
+// stateEnvelope is the stored state.
+type stateEnvelope struct {
+	Generation int64           `json:"generation"`
+	ReadAt     time.Time       `json:"readAt"`
+	Snapshot   json.RawMessage `json:"snapshot"`
+}
+
+func (w *Watcher) load(ctx context.Context) error {
+	ws, err := w.o.Store.WatchState(ctx, w.o.Name)
+	switch {
+	case err == nil:
+		env, snap, err := decodeState(ws.Body)
+		if err != nil {
+			return fmt.Errorf("reading the watcher's state: %w", err)
+		}
+		w.gen, w.readAt = env.Generation, env.ReadAt
+		w.setKnown(snap)
+		w.o.Log.Info("resumed from the stored state", "generation", w.gen, "fingerprint", snap.Fingerprint, "read_at", w.readAt)
+	case errors.Is(err, store.ErrNotFound):
+		at := w.o.Now()
+		snap, err := w.o.Baseline(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the organization for the watcher's baseline: %w", err)
+		}
+		w.readAt = at
+		w.setKnown(snap)
+		if err := w.o.Store.WithTx(ctx, func(tx store.Tx) error { return w.save(ctx, tx, snap, 0, at) }); err != nil {
+			return err
+		}
+		w.o.Log.Info("baseline read", "accounts", len(snap.Accounts), "fingerprint", snap.Fingerprint)
+	default:
+		return err
+	}
+	w.sampleCalls(w.o.Now())
+	w.startSweep()
+	return nil
+}
+
+func (w *Watcher) setKnown(s *org.Snapshot) {
+	x, err := org.NewIndex(s)
+	if err != nil {
+		panic(fmt.Sprintf("indexing a validated snapshot: %v", err)) // finish and ParseSnapshot validate
+	}
+	w.known, w.knownX = s, x
+	w.update(func(st *Stats) { st.Generation, st.Fingerprint, st.Accounts = w.gen, s.Fingerprint, len(s.Accounts) })
+}
+
+func (w *Watcher) save(ctx context.Context, tx store.Tx, s *org.Snapshot, gen int64, readAt time.Time) error {
+	body, err := encodeState(s, gen, readAt)
+	if err != nil {
+		return err
+	}
+	return tx.SaveWatchState(ctx, store.WatchState{Name: w.o.Name, Fingerprint: s.Fingerprint, UpdatedAt: w.o.Now(), Body: body})
+}
+
+func encodeState(s *org.Snapshot, gen int64, readAt time.Time) ([]byte, error) {
+	raw, err := org.MarshalSnapshotCompact(s.Clone())
+	if err != nil {
+		return nil, err
+	}
+	env, err := json.Marshal(stateEnvelope{Generation: gen, ReadAt: readAt.UTC(), Snapshot: raw})
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(env)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeState(body []byte) (stateEnvelope, *org.Snapshot, error) {
+	var env stateEnvelope
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return env, nil, err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return env, nil, err
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return env, nil, err
+	}
+	snap, err := org.ParseSnapshot(env.Snapshot, "watch state")
+	return env, snap, err
+}
+
+// cycle reads the cheap tier (and what events name) and commits the result.
+func (w *Watcher) cycle(ctx context.Context, trigger string, evs []Event) {
+	start := w.o.Now()
+	calls0, _ := w.callCount()
+	next := w.known
+	var touched []string
+	var err error
+	for _, ev := range evs {
+		if ev.ErrorMsg != "" {
+			continue // a refused call changed nothing
+		}
+		var t []string
+		if next, t, err = refreshEvent(ctx, w.o.Reader, w.knownX, next, ev); err != nil {
+			break
+		}
+		touched = append(touched, t...)
+	}
+	if err == nil {
+		next, err = readFast(ctx, w.o.Reader, next)
+	}
+	calls1, _ := w.callCount()
+	w.sampleCalls(w.o.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			w.o.Log.Warn("reading the organization failed; the next read retries", "trigger", trigger, "error", err)
+			w.update(func(s *Stats) { s.ReadErrors++; s.LastError = err.Error() })
+		}
+		return
+	}
+	if w.sw != nil {
+		for _, id := range touched {
+			w.sw.touched[id] = true
+		}
+	}
+	cost := calls1 - calls0
+	w.stretch(cost)
+	w.update(func(s *Stats) {
+		s.FastReads++
+		s.LastFastCalls, s.LastFastDuration = cost, w.o.Now().Sub(start)
+	})
+	var evTime time.Time
+	for _, ev := range evs {
+		if !ev.Time.IsZero() && (evTime.IsZero() || ev.Time.Before(evTime)) {
+			evTime = ev.Time
+		}
+	}
+	w.commit(ctx, next, trigger, start, evTime, evs)
+}
+
+// stretch lengthens the interval when one cheap read costs more than the
+// budget allows at the configured interval (leaving a tenth for the sweep).
+func (w *Watcher) stretch(cost int64) {
+	iv := w.o.Config.Interval
+	if cost > 0 {
+		perMin := float64(w.o.Config.CallBudget) * 0.9
+		if need := time.Duration(float64(cost) / perMin * float64(time.Minute)); need > iv {
+			iv = need
+		}
+	}
+	if iv != w.interval {
+		w.o.Log.Warn("the cheap tier does not fit the call budget at the configured interval; polling less often",
+			"interval", iv, "calls_per_read", cost, "budget_per_minute", w.o.Config.CallBudget)
+	}
+	w.interval = iv
+	w.update(func(s *Stats) { s.EffectiveInterval = iv })
+}
+
+func (w *Watcher) startSweep() {
+	calls, _ := w.callCount()
+	w.sw = newSweep(w.known, w.o.Now(), calls)
+	w.swNext = w.o.Now()
+}
+
+// sweepRate is the sweep's pace in calls per second: a sweep per period,
+// within what the budget leaves after the cheap tier.
+func (w *Watcher) sweepRate() float64 {
+	est := w.swCalls
+	if est == 0 {
+		est = estimateSweepCalls(w.known)
+	}
+	rate := float64(est) / w.o.Config.SweepPeriod.Seconds()
+	st := w.Stats()
+	fastPerMin := float64(st.LastFastCalls) * float64(time.Minute) / float64(w.interval)
+	left := (float64(w.o.Config.CallBudget) - fastPerMin) / 60
+	left = max(left, float64(w.o.Config.CallBudget)/600) // the sweep always gets a tenth
+	return min(max(rate, 0.01), left)
+}
+
+func (w *Watcher) sweepStep(ctx context.Context) {
+	if w.sw == nil {
+		w.startSweep()
+	}
+	c0, _ := w.callCount()
+	err := w.sw.step(ctx, w.o.Reader)
+	c1, _ := w.callCount()
+	cost := max(c1-c0, 1)
+	w.swNext = w.o.Now().Add(time.Duration(float64(cost) / w.sweepRate() * float64(time.Second)))
+	if err != nil {
+		if ctx.Err() == nil {
+			w.o.Log.Warn("sweep step failed; retrying it", "error", err)
+			w.update(func(s *Stats) { s.ReadErrors++; s.LastError = err.Error() })
+		}
+		return
+	}
+	w.update(func(s *Stats) {
+		s.SweepProgress = fmt.Sprintf("%d parents and %d policies to go", len(w.sw.queue), len(w.sw.policies))
+	})
+	if !w.sw.done() {
+		return
+	}
+	start := w.o.Now()
+	next, err := w.sw.merge(ctx, w.o.Reader, w.known)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.o.Log.Warn("finishing a sweep failed; starting over", "error", err)
+			w.update(func(s *Stats) { s.ReadErrors++; s.LastError = err.Error() })
+		}
+		w.startSweep()
+		return
+	}
+	c2, _ := w.callCount()
+	total := c2 - w.sw.calls0
+	w.swCalls = int(total)
+	dur := start.Sub(w.sw.started)
+	w.update(func(s *Stats) { s.Sweeps++; s.LastSweepCalls, s.LastSweepDuration = total, dur })
+	w.o.Log.Info("sweep done", "calls", total, "duration", dur.Round(time.Second))
+	windowStart := w.sw.started
+	w.startSweep()
+	w.swNext = w.o.Now().Add(time.Duration(float64(total) / w.sweepRate() * float64(time.Second) / 10))
+	w.commitWindow(ctx, next, "sweep", start, windowStart)
+}
+
+// commit judges the difference between the known state and next.
+func (w *Watcher) commit(ctx context.Context, next *org.Snapshot, trigger string, readAt, eventTime time.Time, evs []Event) {
+	start := w.readAt
+	if !eventTime.IsZero() {
+		start = eventTime
+	}
+	w.commitAt(ctx, next, trigger, readAt, start, !eventTime.IsZero(), evs)
+}
+
+func (w *Watcher) commitWindow(ctx context.Context, next *org.Snapshot, trigger string, readAt, windowStart time.Time) {
+	w.commitAt(ctx, next, trigger, readAt, windowStart, false, nil)
+}
+
+func (w *Watcher) commitAt(ctx context.Context, next *org.Snapshot, trigger string, readAt, impactStart time.Time, exact bool, evs []Event) {
+	if next.Fingerprint == w.known.Fingerprint {
+		if trigger != "sweep" {
+			w.readAt = readAt
+		}
+		return
+	}
+	nx, err := org.NewIndex(next)
+	if err != nil {
+		w.o.Log.Error("indexing the organization read", "error", err)
+		return
+	}
+	prevX := w.knownX
+	changes := org.Diff(prevX, nx)
+	lookback := w.o.Config.SweepPeriod*2 + 10*w.o.Config.Interval + 5*time.Minute
+	sigs, err := ownChanges(ctx, w.o.Store, w.o.Now().Add(-lookback))
+	if err != nil {
+		w.o.Log.Warn("reading the change journal failed; judging every change as drift", "error", err)
+	}
+	var foreign []org.Change
+	own := 0
+	for _, c := range changes {
+		if isOwn(sigs, c) {
+			own++
+		} else {
+			foreign = append(foreign, c)
+		}
+	}
+	gen := w.gen + 1
+	var j *Judgement
+	if len(foreign) > 0 {
+		im, err := w.o.Analyzer.Compute(w.known, next)
+		if err != nil {
+			w.o.Log.Error("computing the blast radius of drift", "error", err)
+			return
+		}
+		j = &Judgement{Changes: foreign, Impact: im.Report}
+		j.Findings = judge(w.rules, w.o.Protected, w.knownX, nx, foreign, &im.Report)
+	}
+	var opened store.Incident
+	created := false
+	var top *Finding
+	err = w.o.Store.WithTx(ctx, func(tx store.Tx) error {
+		created = false
+		if j != nil {
+			detail := map[string]any{"trigger": trigger, "from": w.known.Fingerprint, "to": next.Fingerprint,
+				"changes": changeStrings(foreign), "ownChanges": own, "findings": j.Findings,
+				"accountsAffected": j.Impact.AccountsAffected}
+			if err := audit(ctx, tx, "watch.drift", next.Fingerprint, detail); err != nil {
+				return err
+			}
+			if len(j.Findings) > 0 && AtLeast(j.Findings[0].Severity, w.o.Config.IncidentSeverity) {
+				top = &j.Findings[0]
+				spec := w.spec(j, top, gen, nx, impactStart, readAt, exact, evs)
+				in, c, err := w.inc.Open(ctx, tx, spec)
+				if err != nil {
+					return err
+				}
+				opened, created = in, c
+				if c {
+					if err := audit(ctx, tx, "incident.opened", in.ID, map[string]any{"severity": in.Severity, "title": in.Title, "rule": in.Rule, "source": in.Source}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return w.save(ctx, tx, next, gen, readAt)
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			w.o.Log.Error("recording drift failed; it will be judged again", "error", err)
+		}
+		return
+	}
+	w.gen = gen
+	if trigger != "sweep" {
+		w.readAt = readAt
+	}
+	w.setKnown(next)
+	w.update(func(s *Stats) {
+		s.OwnChanges += own
+		if j != nil {
+			s.Drifts++
+		}
+		if created {
+			s.IncidentsOpened++
+		}
+	})
+	if j == nil {
+		w.o.Log.Info("own changes seen", "changes", own, "trigger", trigger)
+		return
+	}
+	w.o.Log.Warn("drift", "trigger", trigger, "changes", len(foreign), "severity", j.Severity(),
+		"accounts_affected", j.Impact.AccountsAffected, "incident", opened.ID, "new", created)
+	if created && top != nil && top.Remediate && w.o.Remediator != nil {
+		ops, not := inverse(prevX, nx, foreign)
+		rem := Remediation{Incident: opened, Rule: top.Rule, Operations: ops, NotUndone: not,
+			Description: fmt.Sprintf("automatic remediation of incident %s, allowed by watch rule %q", opened.ID, top.Rule)}
+		w.remWG.Add(1)
+		go func() {
+			defer w.remWG.Done()
+			w.remediate(context.WithoutCancel(ctx), rem)
+		}()
+	}
+}
+
+func changeStrings(cs []org.Change) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.String()
+	}
+	return out
+}
+
+// spec describes the incident for a judged drift.
+func (w *Watcher) spec(j *Judgement, top *Finding, gen int64, nx *org.Index, impactStart, readAt time.Time, exact bool, evs []Event) incident.Spec {
+	cs := changeStrings(j.Changes)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%d|%s|%s", w.o.Name, gen, top.Rule, strings.Join(slices.Sorted(slices.Values(cs)), "\n"))
+	first := cs[0]
+	for i, c := range j.Changes {
+		if c.Kind == org.AttachmentAdded || c.Kind == org.AttachmentRemoved || c.Kind == org.PolicyContentChanged {
+			first = cs[i]
+			break
+		}
+	}
+	if len(cs) > 1 {
+		first += fmt.Sprintf(" (+%d more)", len(cs)-1)
+	}
+	accounts := top.Accounts
+	customers, _ := w.o.Config.Customers.Customers(nx, accounts)
+	if customers == nil {
+		customers, _ = w.o.Config.Customers.Customers(w.knownX, accounts)
+	}
+	spec := incident.Spec{
+		Title:    fmt.Sprintf("%s: %s — %s", top.Rule, top.Summary, first),
+		Severity: top.Severity, Source: store.SourceDrift, By: Actor, Rule: top.Rule,
+		DedupKey:        "drift:" + hex.EncodeToString(h.Sum(nil)),
+		ImpactStartedAt: impactStart, DetectedAt: w.o.Now(),
+		Accounts: accounts, Customers: customers,
+		Impact:  map[string]any{"accountsAffected": j.Impact.AccountsAffected, "accountsTotal": j.Impact.AccountsTotal, "findings": j.Findings, "changes": cs},
+		Message: fmt.Sprintf("drift detected (%d change(s)): %s", len(cs), strings.Join(cs, "; ")),
+		Detail:  map[string]any{"changes": j.Changes, "findings": j.Findings},
+	}
+	if !exact && !impactStart.IsZero() {
+		spec.ImpactWindow = readAt
+	}
+	if len(evs) > 0 {
+		var names []string
+		for _, e := range evs {
+			names = append(names, e.Name+" by "+e.Actor)
+		}
+		spec.Detail = map[string]any{"changes": j.Changes, "findings": j.Findings, "events": names}
+	}
+	if len(spec.Title) > 300 {
+		spec.Title = spec.Title[:297] + "..."
+	}
+	return spec
+}
+
+// remediate runs a remediation and records its outcome on the incident.
+func (w *Watcher) remediate(ctx context.Context, rem Remediation) {
+	id := rem.Incident.ID
+	log := w.o.Log.With("incident", id, "rule", rem.Rule)
+	note := func(msg string, detail any) {
+		err := w.o.Store.WithTx(ctx, func(tx store.Tx) error {
+			raw, _ := json.Marshal(detail)
+			if _, err := tx.AddIncidentEvent(ctx, store.IncidentEvent{IncidentID: id, Kind: incident.KindRemediation, Actor: Actor, Message: msg, Detail: raw}); err != nil {
+				return err
+			}
+			return audit(ctx, tx, "watch.remediation", id, map[string]any{"rule": rem.Rule, "message": msg, "detail": detail})
+		})
+		if err != nil {
+			log.Error("recording the remediation", "error", err)
+		}
+	}
+	if len(rem.Operations) == 0 {
+		note("automatic remediation not possible: nothing in this drift has an automatic inverse; the incident stays open", map[string]any{"notUndone": rem.NotUndone})
+		return
+	}
+	note(fmt.Sprintf("automatic remediation started (allowed by rule %q): %d operation(s)", rem.Rule, len(rem.Operations)),
+		map[string]any{"operations": rem.Operations, "notUndone": rem.NotUndone})
+	res, err := w.o.Remediator.Remediate(ctx, rem)
+	if err != nil || res.Outcome != "applied" {
+		msg := fmt.Sprintf("AUTOMATIC REMEDIATION FAILED (%s): the incident stays open", res.Outcome)
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		log.Error("remediation failed", "outcome", res.Outcome, "error", err)
+		note(msg, res)
+		return
+	}
+	log.Info("remediation applied", "plan", res.PlanID, "change", res.ChangeID)
+	err = w.o.Store.WithTx(ctx, func(tx store.Tx) error {
+		msg := fmt.Sprintf("mitigated by automatic remediation (rule %q): plan %s, change %s applied and health-checked", rem.Rule, res.PlanID, res.ChangeID)
+		if len(rem.NotUndone) > 0 {
+			msg += fmt.Sprintf("; %d change(s) not undone: %s", len(rem.NotUndone), strings.Join(rem.NotUndone, "; "))
+		}
+		_, err := w.inc.Mitigated(ctx, tx, id, Actor, msg, res)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, "watch.remediation", id, map[string]any{"rule": rem.Rule, "outcome": res.Outcome, "plan": res.PlanID, "change": res.ChangeID})
+	})
+	if err != nil {
+		log.Error("recording the mitigation", "error", err)
+	}
+}
+
+func audit(ctx context.Context, tx store.Tx, action, subject string, detail any) error {
+	raw, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("encoding the audit detail: %w", err)
+	}
+	_, err = tx.AppendAudit(ctx, store.AuditRecord{Actor: Actor, Action: action, Subject: subject, Detail: raw})
+	return err
+}
