@@ -74,7 +74,9 @@ func Save(ctx context.Context, st store.Store, f *plan.File, base *org.Snapshot,
 // encodeSnapshot is a snapshot as the store keeps it: compact JSON, gzipped
 // (a 10,000-account organization is about 7 MB of JSON, 1 MB gzipped).
 func encodeSnapshot(s *org.Snapshot) ([]byte, error) {
-	raw, err := org.MarshalSnapshotCompact(s.Clone())
+	// The base is the snapshot the plan was computed on: normalised, with
+	// its fingerprint, so encoding it in place changes nothing in it.
+	raw, err := org.MarshalSnapshotCompact(s)
 	if err != nil {
 		return nil, err
 	}
