@@ -134,8 +134,9 @@ func Load(ctx context.Context, st store.Store, id string) (*plan.File, store.Pla
 	if err != nil {
 		return nil, p, err
 	}
-	if f.PlanHash != p.Hash {
-		return nil, p, fmt.Errorf("stored plan %s: its body has hash %s but the record says %s: %w", id, f.PlanHash, p.Hash, plan.ErrTampered)
+	if f.PlanHash != p.Hash || f.ID != p.ID || f.Author != p.Author {
+		return nil, p, fmt.Errorf("stored plan %s: its body (hash %s, ID %s, author %s) does not match its record (hash %s, author %s): %w",
+			id, f.PlanHash, f.ID, f.Author, p.Hash, p.Author, plan.ErrTampered)
 	}
 	return f, p, nil
 }
