@@ -248,6 +248,11 @@ func (st *planState) release(x *org.Index, op Operation) error {
 		if err := st.move(x, op, n, to.ID); err != nil {
 			return err
 		}
+		// The guardrails judge a release against the quarantine OU the
+		// accounts leave: record it, as a quarantine does.
+		if st.quarantineOU == "" {
+			st.quarantineOU = parentID
+		}
 		st.quarantined = append(st.quarantined, n.ID)
 	}
 	return nil
