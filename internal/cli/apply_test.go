@@ -83,6 +83,10 @@ func TestApplyCommands(t *testing.T) {
 			args: func() []string { return []string{"approve", c, planFile, "--by", "bob"} }},
 		{name: "apply runs the health checks and applies it", code: 0, want: "health checks passed",
 			args: func() []string { return []string{"apply", c, planFile} }},
+		{name: "release on its own plans the move out of quarantine (issue 17)", code: 0, want: "Verdict: NEEDS-APPROVALS",
+			args: func() []string {
+				return []string{"plan", "release", c, "--account", "beacon-retail-data", "--to", "/Customers/Beacon Retail"}
+			}},
 		{name: "plans lists it as applied with its approver", code: 0, want: `"state": "applied"`,
 			args: func() []string { return []string{"plans", c, "--json"} }},
 		{name: "rollback makes a new plan of the recorded inverses", code: 0, want: "Rollback plan",
