@@ -334,7 +334,7 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 			}
 		}
 	case "markdown":
-		err = plan.WriteMarkdown(e.stdout, f)
+		err = plan.WriteMarkdown(e.stdout, f, plan.MarkdownOptions{PlanFile: pf.out})
 	default:
 		err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: useColor(e.stdout)})
 		if err == nil && pf.out != "" {

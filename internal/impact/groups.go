@@ -22,6 +22,11 @@ type Group struct {
 	ConditionalActions    []Fold `json:"conditionalActions"`
 	AllowedActions        []Fold `json:"allowedActions"`
 	PartlyRestoredActions []Fold `json:"partlyRestoredActions"`
+	// DeniedExcept is set when more than half of the catalog is newly
+	// denied: the actions that a policy can deny and that are not newly
+	// denied, folded — "everything except these" reads better than
+	// hundreds of services.
+	DeniedExcept []Fold `json:"deniedExcept,omitempty"`
 }
 
 // Fold is one entry of a folded action list: "*" (every action), a whole
@@ -49,6 +54,7 @@ type delta struct {
 	sets  [4]bitset // denied, conditional, allowed, partly restored
 	hash  uint64
 	folds [4][]Fold
+	except []Fold
 }
 
 // delta returns the change from combined class cb to ca, memoised.
@@ -77,6 +83,12 @@ func (a *Analyzer) delta(cb, ca int32) *delta {
 			free = u.free
 		}
 		d.folds[i] = a.fold(s, free)
+	}
+	if deniable := u.n - u.free.count(); 2*d.sets[0].count() > deniable {
+		rest := newBitset(u.n)
+		andNotInto(rest, u.all, d.sets[0])
+		rest.andNotWith(u.free)
+		d.except = a.fold(rest, nil)
 	}
 	a.deltas[k] = d
 	return d
@@ -209,7 +221,8 @@ func groupAccounts(accounts []AccountImpact, deltas []*delta) ([]Group, []int) {
 			byHash[d.hash] = append(byHash[d.hash], gi)
 			reps = append(reps, d)
 			groups = append(groups, Group{Counts: acct.Counts,
-				DeniedActions: d.folds[0], ConditionalActions: d.folds[1], AllowedActions: d.folds[2], PartlyRestoredActions: d.folds[3]})
+				DeniedActions: d.folds[0], ConditionalActions: d.folds[1], AllowedActions: d.folds[2], PartlyRestoredActions: d.folds[3],
+				DeniedExcept: d.except})
 		}
 		groups[gi].Accounts = append(groups[gi].Accounts, acct.ID)
 		index[k] = gi
@@ -239,4 +252,14 @@ func sameSets(x, y *delta) bool {
 		}
 	}
 	return true
+}
+
+// AccountByID returns the affected account with that ID.
+func (r *Report) AccountByID(id string) (AccountImpact, bool) {
+	for _, a := range r.Accounts {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return AccountImpact{}, false
 }
