@@ -51,9 +51,9 @@ type segment struct {
 // delta is the change of one combined class pair: the four sets of changed
 // actions and their folds (shared by the accounts with that change).
 type delta struct {
-	sets  [4]bitset // denied, conditional, allowed, partly restored
-	hash  uint64
-	folds [4][]Fold
+	sets   [4]bitset // denied, conditional, allowed, partly restored
+	hash   uint64
+	folds  [4][]Fold
 	except []Fold
 }
 

@@ -144,6 +144,9 @@ func samplePlans(t *testing.T) []*plan.File {
 			{Op: change.OpCreatePolicy, Name: "ec2-in-eu-only", Type: "SCP",
 				Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}`},
 			{Op: change.OpAttachPolicy, Policy: "ref:policy-ec2-in-eu-only", Target: "/Infrastructure"},
+			// A typo: planned, with a warning naming s3:GetObject.
+			{Op: change.OpCreatePolicy, Name: "deny-typo", Type: "SCP",
+				Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObjekt","Resource":"*"}]}`},
 			{Op: change.OpMoveAccount, Accounts: []string{suspended}, To: "/Infrastructure"},
 		}},
 	}

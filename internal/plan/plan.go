@@ -57,6 +57,10 @@ type File struct {
 	Quarantine       *guard.Quarantine `json:"quarantine,omitempty"`
 	// Targets are the nodes whose access the steps change directly.
 	Targets []guard.Target `json:"targets"`
+	// Warnings are findings that do not stop the plan, e.g. an action in a
+	// created or updated policy that the catalog does not know, with the
+	// nearest catalog names.
+	Warnings []string `json:"warnings,omitempty"`
 
 	Impact impact.Report `json:"impact"`
 
@@ -151,6 +155,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		AfterFingerprint: org.ComputeFingerprint(cplan.After),
 		Steps:            cplan.Steps,
 		Impact:           imp.Report,
+		Warnings:         cplan.Warnings,
 	}
 	for _, id := range cplan.Targets {
 		f.Targets = append(f.Targets, target(ax, id))

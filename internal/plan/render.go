@@ -70,6 +70,13 @@ func WriteText(w io.Writer, f *File, o TextOptions) error {
 	}
 	b.WriteString("\n")
 
+	if len(f.Warnings) > 0 {
+		fmt.Fprintf(&b, "%s (%d)\n", c.bold(c.yellow("Warnings")), len(f.Warnings))
+		for _, w := range f.Warnings {
+			fmt.Fprintf(&b, "  ! %s\n", t(w))
+		}
+		b.WriteString("\n")
+	}
 	r := &f.Impact
 	fmt.Fprintf(&b, "%s %s of %s member accounts affected", c.bold("Blast radius:"),
 		c.bold(display.Thousands(r.AccountsAffected)), display.Thousands(r.AccountsTotal))
@@ -321,6 +328,16 @@ func WriteMarkdown(w io.Writer, f *File, o MarkdownOptions) error {
 			}
 			fmt.Fprintf(&head, "| %s | %s | %s |\n", display.MarkdownCode(string(rs.Rule)), eff, display.Markdown(rs.Message))
 		}
+		head.WriteString("\n")
+	}
+	for i, w := range f.Warnings {
+		if i == 20 {
+			fmt.Fprintf(&head, "- …and %d more warnings (the plan file lists all)\n", len(f.Warnings)-i)
+			break
+		}
+		fmt.Fprintf(&head, "- ⚠️ %s\n", display.Markdown(w))
+	}
+	if len(f.Warnings) > 0 {
 		head.WriteString("\n")
 	}
 	writeGroupsMarkdown(&head, r)
