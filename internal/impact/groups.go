@@ -25,7 +25,7 @@ type Group struct {
 	// DeniedExcept is set when more than half of the catalog is newly
 	// denied: the actions that a policy can deny and that are not newly
 	// denied, folded — "everything except these" reads better than
-	// hundreds of services.
+	// hundreds of services. DeniedActions is then left empty.
 	DeniedExcept []Fold `json:"deniedExcept,omitempty"`
 }
 
@@ -89,6 +89,11 @@ func (a *Analyzer) delta(cb, ca int32) *delta {
 		andNotInto(rest, u.all, d.sets[0])
 		rest.andNotWith(u.free)
 		d.except = a.fold(rest, nil)
+		if len(d.except) > 0 {
+			// The complement says it in far fewer entries (a plan of
+			// thousands of accounts stays small).
+			d.folds[0] = []Fold{}
+		}
 	}
 	a.deltas[k] = d
 	return d
