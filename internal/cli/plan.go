@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/plan"
@@ -74,7 +76,9 @@ Terraform plan (--terraform-plan). Exit codes: 0 allowed or needs approvals,
 					fmt.Fprintf(e.stderr, "orgguard: not planned: %s\n", ig)
 				}
 				if len(r.Operations) == 0 {
-					return badInput(fmt.Errorf("%s: no AWS Organizations policy, attachment, OU or account-move changes to plan", pf.terraformPlan))
+					// An unrelated Terraform change: nothing for orgguard to
+					// judge, so a pull-request check passes.
+					return writeNothingToPlan(e, pf)
 				}
 				return runPlan(cmd, e, pf, plan.Request{Operations: r.Operations, Source: "terraform:" + pf.terraformPlan})
 			}
@@ -346,6 +350,29 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 	}
 	if f.Verdict == guard.Refused {
 		return silentExit(ExitRefused)
+	}
+	return nil
+}
+
+// writeNothingToPlan reports a Terraform plan without Organizations
+// changes, in the requested format, and exits 0.
+func writeNothingToPlan(e *env, pf *planFlags) error {
+	const why = "no AWS Organizations policy, attachment, OU or account-move changes"
+	var err error
+	switch pf.format {
+	case "json":
+		err = json.NewEncoder(e.stdout).Encode(struct {
+			NothingToPlan bool   `json:"nothingToPlan"`
+			Source        string `json:"source"`
+			Reason        string `json:"reason"`
+		}{true, "terraform:" + pf.terraformPlan, why})
+	case "markdown":
+		_, err = fmt.Fprintf(e.stdout, "### ✅ orgguard: nothing to plan\n\n%s has %s.\n", display.MarkdownCode(pf.terraformPlan), why)
+	default:
+		_, err = fmt.Fprintf(e.stdout, "Nothing to plan: %s has %s.\n", pf.terraformPlan, why)
+	}
+	if err != nil {
+		return withCode(ExitInternal, err)
 	}
 	return nil
 }
