@@ -192,7 +192,7 @@ is not set).`,
 					"tree": buildTree(x, start, opts, 0),
 				})
 			}
-			opts.color = useColor(e.stdout)
+			opts.color = e.color
 			return printTree(e.stdout, x, start, opts)
 		},
 	}

@@ -22,6 +22,7 @@ type planFlags struct {
 	snapshot       string
 	out            string
 	format         string
+	asJSON         bool
 	changeFile     string
 	terraformPlan  string
 	expectAccounts []string
@@ -75,6 +76,9 @@ Terraform plan (--terraform-plan). Exit codes: 0 allowed or needs approvals,
 				for _, ig := range r.Ignored {
 					fmt.Fprintf(e.stderr, "orgguard: not planned: %s\n", ig)
 				}
+				if pf.asJSON {
+					pf.format = "json"
+				}
 				if len(r.Operations) == 0 {
 					// An unrelated Terraform change: nothing for orgguard to
 					// judge, so a pull-request check passes.
@@ -89,6 +93,7 @@ Terraform plan (--terraform-plan). Exit codes: 0 allowed or needs approvals,
 	fl.StringVar(&pf.snapshot, "snapshot", "", "plan against this snapshot file instead of the configured backend")
 	fl.StringVarP(&pf.out, "out", "o", "", "write the plan file here (JSON, hashed; apply takes it)")
 	fl.StringVar(&pf.format, "format", "text", "output: text, json or markdown")
+	fl.BoolVar(&pf.asJSON, "json", false, "print the plan file's JSON (same as --format json)")
 	fl.StringSliceVar(&pf.expectAccounts, "expect-accounts", nil, "declared intent: exactly these accounts (IDs or names, comma-separated) are affected")
 	fl.IntVar(&pf.expectCount, "expect-count", -1, "declared intent: exactly this many accounts are affected")
 	fl.StringArrayVar(&pf.overrides, "override", nil, "override a guardrail rule with a reason: RULE=REASON (repeatable; adds approvals)")
@@ -282,6 +287,9 @@ func readPolicyFile(path string) (string, error) {
 // writes the plan file.
 func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error {
 	ctx := cmd.Context()
+	if pf.asJSON {
+		pf.format = "json"
+	}
 	if pf.format != "text" && pf.format != "json" && pf.format != "markdown" {
 		return badInput(fmt.Errorf("--format %q: want text, json or markdown", pf.format))
 	}
@@ -340,7 +348,7 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 	case "markdown":
 		err = plan.WriteMarkdown(e.stdout, f, plan.MarkdownOptions{PlanFile: pf.out})
 	default:
-		err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: useColor(e.stdout)})
+		err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: e.color})
 		if err == nil && pf.out != "" {
 			_, err = fmt.Fprintf(e.stdout, "\nPlan written to %s (%s)\n", pf.out, f.PlanHash)
 		}
