@@ -43,7 +43,7 @@ func TestCLIConventions(t *testing.T) {
 		{name: "plan --json is --format json", args: []string{"plan", "attach-policy", "--policy", "deny-marketplace", "--target", "/Infrastructure", "--snapshot", snap, "--json"},
 			want: []string{`"planHash":"sha256:`}},
 		{name: "ORGGUARD_CONFIG names the configuration", env: map[string]string{"ORGGUARD_CONFIG": "/nonexistent/orgguard.yaml"},
-			args: []string{"plan", "attach-policy", "--policy", "deny-marketplace", "--target", "/Infrastructure", "--snapshot", snap},
+			args:     []string{"plan", "attach-policy", "--policy", "deny-marketplace", "--target", "/Infrastructure", "--snapshot", snap},
 			wantCode: ExitBadInput, wantErr: []string{"/nonexistent/orgguard.yaml"}},
 		{name: "ORGGUARD_STORE names the store", env: map[string]string{"ORGGUARD_STORE": filepath.Join(t.TempDir(), "env.db")},
 			args: []string{"audit", "verify"}, wantCode: ExitBadInput, wantErr: []string{"env.db"}},

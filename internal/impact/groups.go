@@ -23,10 +23,17 @@ type Group struct {
 	AllowedActions        []Fold `json:"allowedActions"`
 	PartlyRestoredActions []Fold `json:"partlyRestoredActions"`
 	// DeniedExcept is set when more than half of the catalog is newly
-	// denied: the actions that a policy can deny and that are not newly
-	// denied, folded — "everything except these" reads better than
-	// hundreds of services. DeniedActions is then left empty.
-	DeniedExcept []Fold `json:"deniedExcept,omitempty"`
+	// denied: the newly denied actions are then every action a policy can
+	// deny except these — which reads better than hundreds of services.
+	// DeniedActions is then left empty.
+	DeniedExcept *Complement `json:"deniedExcept,omitempty"`
+}
+
+// Complement names the deniable actions a large change leaves out, folded:
+// those already denied before the change, and those still not denied after.
+type Complement struct {
+	AlreadyDenied []Fold `json:"alreadyDenied"`
+	NotDenied     []Fold `json:"notDenied"`
 }
 
 // Fold is one entry of a folded action list: "*" (every action), a whole
@@ -54,7 +61,7 @@ type delta struct {
 	sets   [4]bitset // denied, conditional, allowed, partly restored
 	hash   uint64
 	folds  [4][]Fold
-	except []Fold
+	except *Complement
 }
 
 // delta returns the change from combined class cb to ca, memoised.
@@ -88,8 +95,11 @@ func (a *Analyzer) delta(cb, ca int32) *delta {
 		rest := newBitset(u.n)
 		andNotInto(rest, u.all, d.sets[0])
 		rest.andNotWith(u.free)
-		d.except = a.fold(rest, nil)
-		if len(d.except) > 0 {
+		if !rest.empty() {
+			already, kept := newBitset(u.n), newBitset(u.n)
+			andNotInto(already, rest, b.possible)
+			andNotInto(kept, rest, already)
+			d.except = &Complement{AlreadyDenied: a.fold(already, nil), NotDenied: a.fold(kept, nil)}
 			// The complement says it in far fewer entries (a plan of
 			// thousands of accounts stays small).
 			d.folds[0] = []Fold{}

@@ -167,16 +167,25 @@ func changeKinds(g *impact.Group) []changeKind {
 }
 
 type changeKind struct {
-	what          string
-	count         int
-	folds, except []impact.Fold
+	what   string
+	count  int
+	folds  []impact.Fold
+	except *impact.Complement
 }
 
 // foldList renders at most n folded entries: "s3:Get* (63), s3:PutObject",
-// or, given the complement, "every action except s3:GetObject".
-func foldList(fs, except []impact.Fold, n int, name func(string) string) string {
-	if len(except) > 0 {
-		return "every action except " + foldList(except, nil, n, name)
+// or, given the complement, "every action except 32 already denied
+// (payments:* (24), …)".
+func foldList(fs []impact.Fold, except *impact.Complement, n int, name func(string) string) string {
+	if except != nil {
+		var parts []string
+		if c := foldCount(except.AlreadyDenied); c > 0 {
+			parts = append(parts, fmt.Sprintf("%s already denied before (%s)", display.Thousands(c), foldList(except.AlreadyDenied, nil, n, name)))
+		}
+		if c := foldCount(except.NotDenied); c > 0 {
+			parts = append(parts, fmt.Sprintf("%s still not denied (%s)", display.Thousands(c), foldList(except.NotDenied, nil, n, name)))
+		}
+		return "every action except " + strings.Join(parts, " and ")
 	}
 	parts := make([]string, 0, min(len(fs), n)+1)
 	for i, f := range fs {
@@ -228,7 +237,7 @@ func writeGroupsText(b *strings.Builder, r *impact.Report, c palette, o TextOpti
 	for gi := range r.Groups {
 		g := &r.Groups[gi]
 		if gi == o.MaxGroups {
-			fmt.Fprintf(b, "  … %s more (--format json lists every group)\n", plural(len(r.Groups)-gi, "group"))
+			fmt.Fprintf(b, "  … %s (--format json lists every group)\n", more(len(r.Groups)-gi, "group"))
 			break
 		}
 		fmt.Fprintf(b, "  %s: %s\n", c.bold(plural(len(g.Accounts), "account")),
@@ -244,6 +253,22 @@ func writeGroupsText(b *strings.Builder, r *impact.Report, c palette, o TextOpti
 		}
 	}
 	b.WriteString("\n")
+}
+
+func foldCount(fs []impact.Fold) int {
+	n := 0
+	for _, f := range fs {
+		n += f.Count
+	}
+	return n
+}
+
+// more is "3 more groups" or "1 more group".
+func more(n int, word string) string {
+	if n == 1 {
+		return "1 more " + word
+	}
+	return display.Thousands(n) + " more " + word + "s"
 }
 
 func plural(n int, word string) string {
@@ -431,7 +456,7 @@ func writeGroupsMarkdown(b *strings.Builder, r *impact.Report) {
 	for gi := range r.Groups {
 		g := &r.Groups[gi]
 		if gi == maxGroups {
-			fmt.Fprintf(b, "\n…and %s more (the plan file lists every group).\n", plural(len(r.Groups)-gi, "group"))
+			fmt.Fprintf(b, "\n…and %s (the plan file lists every group).\n", more(len(r.Groups)-gi, "group"))
 			break
 		}
 		var what []string
