@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -398,9 +399,18 @@ func WriteMarkdown(w io.Writer, f *File, o MarkdownOptions) error {
 	budget := o.MaxChars - runes(head.String()) - runes(foot.String())
 	var b strings.Builder
 	b.WriteString(head.String())
+	full := make([]int, len(blocks))
 	for i, bl := range blocks {
-		// Later blocks keep a share of what is left.
-		share := budget / (len(blocks) - i)
+		full[i] = runes(bl.render(math.MaxInt, where))
+	}
+	for i, bl := range blocks {
+		// Each block gets what the later ones leave when they are shown
+		// whole, and at least an even share of what is left.
+		later := 0
+		for _, n := range full[i+1:] {
+			later += n
+		}
+		share := max(budget/(len(blocks)-i), budget-later)
 		out := bl.render(share, where)
 		if runes(out) > budget {
 			out = ""

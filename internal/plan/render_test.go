@@ -69,3 +69,19 @@ func TestMarkdownFitsInAGitHubComment(t *testing.T) {
 		})
 	}
 }
+
+func TestMarkdownGivesRoomLeftByASmallBlockToALargeOne(t *testing.T) {
+	f := bigPlan(10000)
+	f.Steps = f.Steps[:3] // three steps, 10,000 affected accounts
+	var b strings.Builder
+	if err := WriteMarkdown(&b, f, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "more steps not shown") {
+		t.Errorf("three steps were cut")
+	}
+	// The accounts fill what the steps leave: well over half the limit.
+	if n := utf8.RuneCountInString(b.String()); n < GitHubCommentLimit*9/10 || n > GitHubCommentLimit {
+		t.Errorf("%d characters, want most of the %d allowed", n, GitHubCommentLimit)
+	}
+}
