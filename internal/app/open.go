@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/config"
@@ -172,7 +173,12 @@ func OpenSim(sc config.SimBackend, notices io.Writer) (*sim.Org, error) {
 // Snapshot reads the organization: the snapshot file at path when given,
 // else the configured backend.
 func (a *App) Snapshot(ctx context.Context, path string) (*org.Snapshot, error) {
+	start := time.Now()
+	defer func() {
+		a.o.Logger.Debug("read the organization", "from", path, "elapsed", time.Since(start).Round(time.Millisecond))
+	}()
 	if path != "" {
+		a.status("reading %s…", path)
 		s, err := org.ReadSnapshotFile(path)
 		if err != nil {
 			return nil, BadInput(err)
@@ -183,6 +189,7 @@ func (a *App) Snapshot(ctx context.Context, path string) (*org.Snapshot, error) 
 	if err != nil {
 		return nil, err
 	}
+	a.status("reading the organization from the %s backend…", a.cfg.Backend.Type)
 	s, err := b.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the organization: %w", err)

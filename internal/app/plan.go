@@ -65,11 +65,6 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 		return nil, err
 	}
 	start := time.Now()
-	from := "the organization"
-	if r.SnapshotPath != "" {
-		from = r.SnapshotPath
-	}
-	a.status("reading %s…", from)
 	base, err := a.Snapshot(ctx, r.SnapshotPath)
 	if err != nil {
 		return nil, err
