@@ -1,6 +1,9 @@
 # orgguard — developer tasks. `make test` is the README's test command.
 GO ?= go
-FUZZTIME ?= 5s
+# Each fuzzer runs briefly in `make test` (its seed corpus also runs as a
+# unit test); `make fuzz` runs them longer.
+FUZZTIME ?= 2s
+LONGFUZZTIME ?= 1m
 
 .PHONY: build test unit conformance fuzz lint bench demo
 
@@ -9,6 +12,7 @@ build:
 
 ## test: every test — unit and integration (race detector), the reference cases,
 ## the AWS CLI and boto3 scripts against the simulator, and a short run of each fuzzer.
+## The binary is built once (bin/orgguard) and reused by every script.
 test: build
 	@set -a; eval "$$(scripts/test-env.sh)"; set +a; \
 	$(GO) test -race -count=1 ./... && \
@@ -28,6 +32,14 @@ lint:
 ## demo: the main job — the 2023 accident replayed on a simulated organization.
 demo: build
 	./bin/orgguard demo
+
+## unit: the Go tests alone, without the race detector (the quick loop while working).
+unit:
+	$(GO) test ./...
+
+## fuzz: every fuzzer for LONGFUZZTIME each.
+fuzz:
+	scripts/fuzz.sh $(LONGFUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

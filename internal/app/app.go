@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"sync"
@@ -96,8 +97,17 @@ type Options struct {
 	Notices io.Writer
 	// BackendProgress, when set, receives the AWS backend's progress bar.
 	BackendProgress io.Writer
+	// Status, when set (a terminal), receives one line per stage of long
+	// work (reading the organization, planning) as it starts.
+	Status io.Writer
 	// Progress receives the apply engine's lines; nil discards them.
 	Progress io.Writer
+	// Getenv reads the environment (AWS_REGION, AWS_DEFAULT_REGION); nil
+	// means os.Getenv.
+	Getenv func(string) string
+	// Logger receives debug and progress records (-v, --debug); nil
+	// discards them.
+	Logger *slog.Logger
 	// LockTTL is the organization lock's lifetime without a heartbeat;
 	// 0 means apply.DefaultLockTTL.
 	LockTTL time.Duration
@@ -128,6 +138,12 @@ func New(o Options) (*App, error) {
 	}
 	if o.Notices == nil {
 		o.Notices = io.Discard
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{o: o, cfg: o.Config}
 	who, src := o.Actor, "--by/--author"

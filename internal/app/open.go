@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/config"
@@ -116,7 +117,7 @@ func (a *App) openBackend(ctx context.Context) (org.Backend, error) {
 	case config.BackendAWS:
 		b, err := awsorg.New(ctx, awsorg.Options{
 			Profile:     c.Backend.AWS.Profile,
-			Region:      c.Backend.AWS.Region,
+			Region:      a.awsRegion(),
 			EndpointURL: c.Backend.AWS.Endpoint,
 			ReadTags:    c.Backend.AWS.ReadTags,
 			Progress:    a.o.BackendProgress,
@@ -172,7 +173,12 @@ func OpenSim(sc config.SimBackend, notices io.Writer) (*sim.Org, error) {
 // Snapshot reads the organization: the snapshot file at path when given,
 // else the configured backend.
 func (a *App) Snapshot(ctx context.Context, path string) (*org.Snapshot, error) {
+	start := time.Now()
+	defer func() {
+		a.o.Logger.Debug("read the organization", "from", path, "elapsed", time.Since(start).Round(time.Millisecond))
+	}()
 	if path != "" {
+		a.status("reading %s…", path)
 		s, err := org.ReadSnapshotFile(path)
 		if err != nil {
 			return nil, BadInput(err)
@@ -183,6 +189,7 @@ func (a *App) Snapshot(ctx context.Context, path string) (*org.Snapshot, error) 
 	if err != nil {
 		return nil, err
 	}
+	a.status("reading the organization from the %s backend…", a.cfg.Backend.Type)
 	s, err := b.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the organization: %w", err)
@@ -269,7 +276,7 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 		o.Prober = &probe.Engine{Reader: b, Eval: ev}
 		x.Probes = "engine probes on the served simulated organization (" + aws.Endpoint + ")"
 	case a.cfg.Backend.Type == config.BackendAWS:
-		p, err := awsprobe.New(ctx, awsprobe.Options{Profile: aws.Profile, Region: aws.Region,
+		p, err := awsprobe.New(ctx, awsprobe.Options{Profile: aws.Profile, Region: a.awsRegion(),
 			EndpointURL: aws.Endpoint, RoleName: a.cfg.Probes.Role})
 		if err != nil {
 			return nil, fmt.Errorf("setting up the probes: %w", err)
@@ -295,4 +302,19 @@ func isLoopbackURL(u string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// awsRegion is the region of the AWS backend, chosen as the AWS CLI does:
+// backend.aws.region when configured, else AWS_REGION, else
+// AWS_DEFAULT_REGION; "" leaves it to the profile's region, else us-east-1.
+func (a *App) awsRegion() string {
+	if r := a.cfg.Backend.AWS.Region; r != "" {
+		return r
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if r := a.o.Getenv(k); r != "" {
+			return r
+		}
+	}
+	return ""
 }

@@ -64,17 +64,27 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	base, err := a.Snapshot(ctx, r.SnapshotPath)
 	if err != nil {
 		return nil, err
 	}
+	a.o.Logger.Info("read the organization", "source", base.Source, "accounts", len(base.Accounts), "ous", len(base.OUs),
+		"policies", len(base.Policies), "elapsed", time.Since(start).Round(time.Millisecond))
 	if pinned.Version.Seq > 0 {
 		r.Guardrails = pinned.Hash()
 	}
+	n := len(r.Operations) + len(r.Steps)
+	a.status("planning %d %s on a simulated copy of %d accounts, then the blast radius over the catalog…", n, pluralWord(n, "change"), len(base.Accounts))
+	start = time.Now()
 	res, err := planner.Make(ctx, base, r.Request)
 	if err != nil {
 		return nil, planError(err)
 	}
+	a.o.Logger.Info("planned", "plan", res.File.ID, "steps", len(res.File.Steps), "affected", res.File.Impact.AccountsAffected,
+		"verdict", res.File.Verdict, "elapsed", time.Since(start).Round(time.Millisecond))
+	a.o.Logger.Debug("plan detail", "groups", len(res.File.Impact.Groups), "warnings", len(res.File.Warnings),
+		"baseFingerprint", res.File.BaseFingerprint, "afterFingerprint", res.File.AfterFingerprint)
 	out := &PlanResult{Result: res, Base: base, Pinned: pinned}
 	if r.Save {
 		if _, err := review.Save(ctx, st, res.File, base, a.actor); err != nil {
@@ -138,4 +148,18 @@ func (a *App) Rollback(ctx context.Context, changeID, description string, now ti
 		return res, fmt.Errorf("recording the rollback plan in the audit log: %w", err)
 	}
 	return res, nil
+}
+
+// status writes one progress line to Status (a terminal), if set.
+func (a *App) status(format string, args ...any) {
+	if a.o.Status != nil {
+		fmt.Fprintf(a.o.Status, "orgguard: "+format+"\n", args...)
+	}
+}
+
+func pluralWord(n int, w string) string {
+	if n == 1 {
+		return w
+	}
+	return w + "s"
 }

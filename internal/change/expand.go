@@ -47,6 +47,9 @@ func (st *planState) expand(op Operation) error {
 		if op.Name == "" || op.Content == "" {
 			return fail("needs a name and the policy content")
 		}
+		if err := st.checkContent(op, op.Name, t, op.Content); err != nil {
+			return err
+		}
 		return st.add(op, Step{Kind: CreatePolicy, Ref: "policy-" + op.Name, Name: op.Name, Description: op.Description,
 			PolicyType: t, Content: op.Content, Summary: fmt.Sprintf("create %s %s", t.Short(), op.Name)})
 
@@ -57,6 +60,9 @@ func (st *planState) expand(op Operation) error {
 		}
 		if op.Content == "" {
 			return fail("needs the new policy content")
+		}
+		if err := st.checkContent(op, p.Name, p.Type, op.Content); err != nil {
+			return err
 		}
 		name, desc := p.Name, p.Description
 		if op.Name != "" {
@@ -247,6 +253,11 @@ func (st *planState) release(x *org.Index, op Operation) error {
 		}
 		if err := st.move(x, op, n, to.ID); err != nil {
 			return err
+		}
+		// The guardrails judge a release against the quarantine OU the
+		// accounts leave: record it, as a quarantine does.
+		if st.quarantineOU == "" {
+			st.quarantineOU = parentID
 		}
 		st.quarantined = append(st.quarantined, n.ID)
 	}

@@ -128,6 +128,10 @@ type Plan struct {
 	IsQuarantine bool
 	// QuarantineOU is the quarantine OU's ID in After (when planned).
 	QuarantineOU string
+	// Warnings are findings about the policies the plan creates or
+	// updates that do not stop it, as "policy NAME:line:col: warning: …":
+	// actions that are not in the catalog, with the nearest names.
+	Warnings []string
 	// Bindings map the references of created objects to their IDs in After.
 	Bindings Bindings
 	// BaseIndex and AfterIndex index the snapshots before and after, for
@@ -222,6 +226,7 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 	}
 	out.Targets = sortedKeys(st.touched)
 	out.Quarantined = st.quarantined
+	out.Warnings = st.warnings
 	out.Bindings = st.bind
 	if st.quarantineOU != "" {
 		out.QuarantineOU, _ = st.bind.resolve(st.quarantineOU)
@@ -281,6 +286,7 @@ type planState struct {
 	touched      map[string]bool
 	quarantined  []string
 	quarantineOU string
+	warnings     []string
 
 	idx *org.Index // index of the current simulated state; nil when stale
 }

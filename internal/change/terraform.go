@@ -7,50 +7,11 @@ import (
 	"slices"
 	"strings"
 
+	tfjson "github.com/hashicorp/terraform-json"
+
 	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/source"
 )
-
-// Terraform plan JSON, as `terraform show -json PLANFILE` prints it. Only
-// the parts orgguard reads are declared.
-// https://developer.hashicorp.com/terraform/internals/json-format
-type tfPlan struct {
-	FormatVersion   string             `json:"format_version"`
-	ResourceChanges []tfResourceChange `json:"resource_changes"`
-	Configuration   struct {
-		RootModule tfModule `json:"root_module"`
-	} `json:"configuration"`
-}
-
-type tfResourceChange struct {
-	Address string `json:"address"`
-	Mode    string `json:"mode"`
-	Type    string `json:"type"`
-	Change  struct {
-		Actions      []string        `json:"actions"`
-		Before       json.RawMessage `json:"before"`
-		After        json.RawMessage `json:"after"`
-		AfterUnknown json.RawMessage `json:"after_unknown"`
-	} `json:"change"`
-}
-
-type tfModule struct {
-	Resources   []tfConfigResource `json:"resources"`
-	ModuleCalls map[string]struct {
-		Module tfModule `json:"module"`
-	} `json:"module_calls"`
-}
-
-type tfConfigResource struct {
-	Address     string                  `json:"address"`
-	Type        string                  `json:"type"`
-	Expressions map[string]tfExpression `json:"expressions"`
-}
-
-type tfExpression struct {
-	ConstantValue json.RawMessage `json:"constant_value"`
-	References    []string        `json:"references"`
-}
 
 // The resource types orgguard plans.
 const (
@@ -81,29 +42,36 @@ func ReadTerraformPlan(path string) (*TerraformResult, error) {
 // create OUs and policies, update policies, attach, move accounts, then
 // detach and delete.
 func ParseTerraformPlan(data []byte, path string) (*TerraformResult, error) {
-	var p tfPlan
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	if err := dec.Decode(&p); err != nil {
-		return nil, &source.Error{Pos: source.Pos{File: path}, Msg: "not terraform plan JSON (from `terraform show -json`): " + jsonErrorText(data, err)}
-	}
-	if p.FormatVersion == "" {
-		return nil, &source.Error{Pos: source.Pos{File: path}, Msg: "not terraform plan JSON: no format_version (produce it with `terraform show -json PLANFILE`)"}
+	// HashiCorp's own types for the format; Plan's decoding also checks
+	// format_version.
+	var p tfjson.Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &se) || errors.As(err, &te) {
+			return nil, &source.Error{Pos: source.Pos{File: path}, Msg: "not terraform plan JSON (from `terraform show -json`): " + jsonErrorText(data, err)}
+		}
+		if p.FormatVersion == "" {
+			return nil, &source.Error{Pos: source.Pos{File: path}, Msg: "not terraform plan JSON: no format_version (produce it with `terraform show -json PLANFILE`)"}
+		}
+		return nil, &source.Error{Pos: source.Pos{File: path}, Msg: fmt.Sprintf("terraform plan format_version %q is not supported (want 1.x)", p.FormatVersion)}
 	}
 	if major, _, _ := strings.Cut(p.FormatVersion, "."); major != "1" {
 		return nil, &source.Error{Pos: source.Pos{File: path}, Msg: fmt.Sprintf("terraform plan format_version %q is not supported (want 1.x)", p.FormatVersion)}
 	}
 	refs := map[string][]string{} // "address.attr" -> references
-	collectRefs(p.Configuration.RootModule, "", refs)
+	if p.Config != nil {
+		collectRefs(p.Config.RootModule, "", refs)
+	}
 
 	t := &tfTranslator{path: path, refs: refs, created: map[string]string{}}
 	// Names of created policies and OUs, so attachments and children can
 	// refer to them before their IDs exist.
 	for _, rc := range p.ResourceChanges {
-		if rc.Mode != "managed" || !slices.Contains(rc.Change.Actions, "create") {
+		if rc == nil || rc.Change == nil || rc.Mode != tfjson.ManagedResourceMode || !slices.Contains(rc.Change.Actions, tfjson.ActionCreate) {
 			continue
 		}
-		var after map[string]any
-		_ = json.Unmarshal(rc.Change.After, &after)
+		after, _ := rc.Change.After.(map[string]any)
 		switch rc.Type {
 		case tfPolicy:
 			t.created[rc.Address] = RefPrefix + "policy-" + str(after["name"])
@@ -114,7 +82,7 @@ func ParseTerraformPlan(data []byte, path string) (*TerraformResult, error) {
 	var buckets [8][]Operation
 	res := &TerraformResult{}
 	for i, rc := range p.ResourceChanges {
-		if rc.Mode != "managed" {
+		if rc == nil || rc.Change == nil || rc.Mode != tfjson.ManagedResourceMode {
 			continue
 		}
 		origin := fmt.Sprintf("resource_changes[%d] (%s)", i, rc.Address)
@@ -158,11 +126,11 @@ const (
 	bucketDeleteOU
 )
 
-func (t *tfTranslator) translate(rc tfResourceChange, origin string) ([]orderedOp, string, error) {
+func (t *tfTranslator) translate(rc *tfjson.ResourceChange, origin string) ([]orderedOp, string, error) {
 	acts := rc.Change.Actions
-	creating := slices.Contains(acts, "create")
-	deleting := slices.Contains(acts, "delete")
-	updating := slices.Contains(acts, "update")
+	creating := slices.Contains(acts, tfjson.ActionCreate)
+	deleting := slices.Contains(acts, tfjson.ActionDelete)
+	updating := slices.Contains(acts, tfjson.ActionUpdate)
 	if !creating && !deleting && !updating {
 		return nil, "", nil // no-op, read
 	}
@@ -260,7 +228,7 @@ func (t *tfTranslator) translate(rc tfResourceChange, origin string) ([]orderedO
 // value returns attribute attr of a resource's after-state, or, when it
 // is unknown until apply, the reference to the resource created in the
 // same plan that it names.
-func (t *tfTranslator) value(rc tfResourceChange, after map[string]any, attr, origin string) (string, error) {
+func (t *tfTranslator) value(rc *tfjson.ResourceChange, after map[string]any, attr, origin string) (string, error) {
 	if v := str(after[attr]); v != "" {
 		return v, nil
 	}
@@ -281,20 +249,29 @@ func configAddress(addr string) string {
 	return addr
 }
 
-func collectRefs(m tfModule, prefix string, into map[string][]string) {
+func collectRefs(m *tfjson.ConfigModule, prefix string, into map[string][]string) {
+	if m == nil {
+		return
+	}
 	for _, r := range m.Resources {
+		if r == nil {
+			continue
+		}
 		for attr, e := range r.Expressions {
-			if len(e.References) > 0 {
-				refs := make([]string, len(e.References))
-				for i, ref := range e.References {
-					refs[i] = prefix + ref
-				}
-				into[prefix+r.Address+"."+attr] = refs
+			if e == nil || e.ExpressionData == nil || len(e.References) == 0 {
+				continue
 			}
+			refs := make([]string, len(e.References))
+			for i, ref := range e.References {
+				refs[i] = prefix + ref
+			}
+			into[prefix+r.Address+"."+attr] = refs
 		}
 	}
 	for name, c := range m.ModuleCalls {
-		collectRefs(c.Module, prefix+"module."+name+".", into)
+		if c != nil {
+			collectRefs(c.Module, prefix+"module."+name+".", into)
+		}
 	}
 }
 
@@ -310,13 +287,17 @@ func str(v any) string {
 	return s
 }
 
-func jsonObject(raw json.RawMessage, into *map[string]any) error {
-	if len(raw) == 0 || string(raw) == "null" {
+// jsonObject returns a change's before or after state as an object (nil
+// when absent).
+func jsonObject(v any, into *map[string]any) error {
+	if v == nil {
 		return nil
 	}
-	if err := json.Unmarshal(raw, into); err != nil {
+	m, ok := v.(map[string]any)
+	if !ok {
 		return errors.New("want an object")
 	}
+	*into = m
 	return nil
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,15 +41,20 @@ func openApp(cmd *cobra.Command, e *env, af *appFlags, progressToStderr bool) (*
 	if err != nil {
 		return nil, err
 	}
-	o := app.Options{Config: cfg, Notices: e.stderr, LockTTL: af.lockTTL, Progress: e.stdout}
+	o := app.Options{Config: cfg, Notices: e.stderr, LockTTL: af.lockTTL, Progress: e.stdout, Logger: e.logger}
 	if progressToStderr {
 		o.Progress = e.stderr
 	}
 	if f := cmd.Flag("store"); f != nil && f.Changed {
 		o.StoreDSN = f.Value.String()
+	} else if dsn := os.Getenv("ORGGUARD_STORE"); dsn != "" {
+		o.StoreDSN = dsn
 	}
 	if isTerminal(e.stderr) {
+		// Progress for long work, on a terminal only: the AWS backend's
+		// reads, the stages of a plan.
 		o.BackendProgress = e.stderr
+		o.Status = e.stderr
 	}
 	o.Actor = af.by
 	if o.Now, err = parseNow(af.now); err != nil {

@@ -83,6 +83,10 @@ func TestApplyCommands(t *testing.T) {
 			args: func() []string { return []string{"approve", c, planFile, "--by", "bob"} }},
 		{name: "apply runs the health checks and applies it", code: 0, want: "health checks passed",
 			args: func() []string { return []string{"apply", c, planFile} }},
+		{name: "release on its own plans the move out of quarantine (issue 17)", code: 0, want: "Verdict: NEEDS-APPROVALS",
+			args: func() []string {
+				return []string{"plan", "release", c, "--account", "beacon-retail-data", "--to", "/Customers/Beacon Retail"}
+			}},
 		{name: "plans lists it as applied with its approver", code: 0, want: `"state": "applied"`,
 			args: func() []string { return []string{"plans", c, "--json"} }},
 		{name: "rollback makes a new plan of the recorded inverses", code: 0, want: "Rollback plan",
@@ -96,30 +100,38 @@ func TestApplyCommands(t *testing.T) {
 				changeID = ch
 				return []string{"rollback", c, ch, "--out", undoFile}
 			}},
-		{name: "the rollback plan needs its own approvals", code: ExitRefused, want: "needs",
-			args: func() []string { return []string{"apply", c, undoFile, "--override-window", "incident closed"} }},
-		{name: "two people approve the rollback (one for the window override)", code: 0, want: "",
-			args: func() []string {
-				if code, _, stderr := orgRun(t, "approve", c, undoFile, "--by", "bob"); code != 0 {
-					t.Fatalf("approve: %s", stderr)
-				}
-				return []string{"approve", c, undoFile, "--by", "carol"}
-			}},
-		{name: "a wrong typed confirmation is refused", code: ExitRefused, want: "does not match",
-			args: func() []string {
-				return []string{"apply", c, undoFile, "--override-window", "incident closed", "--confirm", "yes"}
-			}},
-		{name: "the rollback applies with the override and the confirmation", code: 0, want: "health checks passed",
+		{name: "the rollback restores access: a gain, not a near-deny-all, so no typed confirmation", code: 0, want: "",
 			args: func() []string {
 				var f struct {
-					Guard struct {
+					Verdict string `json:"verdict"`
+					Guard   struct {
+						Risk             string `json:"risk"`
 						ConfirmationText string `json:"confirmationText"`
+						Reasons          []struct {
+							Rule string `json:"rule"`
+						} `json:"reasons"`
 					} `json:"guard"`
 				}
 				b, _ := os.ReadFile(undoFile)
-				_ = json.Unmarshal(b, &f)
-				return []string{"apply", c, undoFile, "--override-window", "incident closed", "--confirm", f.Guard.ConfirmationText}
+				if err := json.Unmarshal(b, &f); err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range f.Guard.Reasons {
+					if r.Rule == "near-deny-all" {
+						t.Errorf("the undo of a quarantine has a near-deny-all reason")
+					}
+				}
+				if f.Guard.ConfirmationText != "" || f.Guard.Risk == "critical" {
+					t.Errorf("the undo of a quarantine is risk %s with confirmation %q, want no confirmation", f.Guard.Risk, f.Guard.ConfirmationText)
+				}
+				return []string{"plans", c}
 			}},
+		{name: "the rollback plan needs its own approvals", code: ExitRefused, want: "needs",
+			args: func() []string { return []string{"apply", c, undoFile} }},
+		{name: "a second person approves the rollback", code: 0, want: "",
+			args: func() []string { return []string{"approve", c, undoFile, "--by", "bob"} }},
+		{name: "the rollback applies", code: 0, want: "health checks passed",
+			args: func() []string { return []string{"apply", c, undoFile} }},
 		{name: "the quarantine's plan is now rolled back", code: 0, want: "rolled-back",
 			args: func() []string { return []string{"plans", c, "--state", "rolled-back"} }},
 		{name: "recover finds nothing to do", code: 0, want: "Nothing to recover",

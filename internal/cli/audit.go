@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -18,7 +19,7 @@ import (
 
 // addStoreFlag adds --store to cmd and its subcommands.
 func addStoreFlag(cmd *cobra.Command) {
-	cmd.PersistentFlags().String("store", "", "state store: an SQLite file, sqlite://PATH or postgres://URL (default: the configuration's store:, else "+store.DefaultDSN+")")
+	cmd.PersistentFlags().String("store", "", "state store: an SQLite file, sqlite://PATH or postgres://URL (default: $ORGGUARD_STORE, else the configuration's store:, else "+store.DefaultDSN+")")
 }
 
 // storeDSN returns the store address for cmd: --store when given, else
@@ -27,6 +28,9 @@ func addStoreFlag(cmd *cobra.Command) {
 func storeDSN(cmd *cobra.Command) (string, error) {
 	if f := cmd.Flag("store"); f != nil && f.Changed {
 		return f.Value.String(), nil
+	}
+	if dsn := os.Getenv("ORGGUARD_STORE"); dsn != "" {
+		return dsn, nil
 	}
 	if cmd.Flag("config") != nil {
 		c, err := loadConfig(cmd)

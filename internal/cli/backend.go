@@ -21,6 +21,9 @@ func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	if f := cmd.Flag("config"); f != nil {
 		path = f.Value.String()
 	}
+	if path == "" {
+		path = os.Getenv("ORGGUARD_CONFIG")
+	}
 	c, err := config.Load(path)
 	if err != nil {
 		return nil, badInput(err)

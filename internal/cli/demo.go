@@ -88,9 +88,9 @@ plan through the guardrails, approved and applied the same way.`,
 						}
 						return []string{"rollback", c, ch, "--out", filepath.Join(dir, "undo.json")}, nil
 					}},
-				{say: "It needs its own approvals (and one more for applying outside a maintenance window):",
+				{say: "It restores access (a gain, not a loss), and still needs its own approval:",
 					argsFn: func() ([]string, error) { return demoApprovals(c, filepath.Join(dir, "undo.json")) }},
-				{say: "alice applies the rollback, overriding the window with a reason and typing the resolved target:",
+				{say: "alice applies the rollback, with the same health checks:",
 					argsFn: func() ([]string, error) { return demoApplyUndo(c, filepath.Join(dir, "undo.json")) }},
 				{say: "Both plans, their approvals and their outcome are in the store; the audit log chains every step:",
 					args: []string{"plans", c, demoSep, "audit", "verify", c}},

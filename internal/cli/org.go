@@ -39,6 +39,10 @@ Snapshot files are described in docs/snapshot-format.md.`,
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
+			var fe *flagError
+			if errors.As(err, &fe) {
+				return err // wrapped once already (wrapArgs over usageArgs)
+			}
 			return &flagError{err: fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 		}
 		return nil
@@ -192,7 +196,7 @@ is not set).`,
 					"tree": buildTree(x, start, opts, 0),
 				})
 			}
-			opts.color = useColor(e.stdout)
+			opts.color = e.color
 			return printTree(e.stdout, x, start, opts)
 		},
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/plan"
@@ -20,6 +22,7 @@ type planFlags struct {
 	snapshot       string
 	out            string
 	format         string
+	asJSON         bool
 	changeFile     string
 	terraformPlan  string
 	expectAccounts []string
@@ -73,8 +76,13 @@ Terraform plan (--terraform-plan). Exit codes: 0 allowed or needs approvals,
 				for _, ig := range r.Ignored {
 					fmt.Fprintf(e.stderr, "orgguard: not planned: %s\n", ig)
 				}
+				if pf.asJSON {
+					pf.format = "json"
+				}
 				if len(r.Operations) == 0 {
-					return badInput(fmt.Errorf("%s: no AWS Organizations policy, attachment, OU or account-move changes to plan", pf.terraformPlan))
+					// An unrelated Terraform change: nothing for orgguard to
+					// judge, so a pull-request check passes.
+					return writeNothingToPlan(e, pf)
 				}
 				return runPlan(cmd, e, pf, plan.Request{Operations: r.Operations, Source: "terraform:" + pf.terraformPlan})
 			}
@@ -85,6 +93,7 @@ Terraform plan (--terraform-plan). Exit codes: 0 allowed or needs approvals,
 	fl.StringVar(&pf.snapshot, "snapshot", "", "plan against this snapshot file instead of the configured backend")
 	fl.StringVarP(&pf.out, "out", "o", "", "write the plan file here (JSON, hashed; apply takes it)")
 	fl.StringVar(&pf.format, "format", "text", "output: text, json or markdown")
+	fl.BoolVar(&pf.asJSON, "json", false, "print the plan file's JSON (same as --format json)")
 	fl.StringSliceVar(&pf.expectAccounts, "expect-accounts", nil, "declared intent: exactly these accounts (IDs or names, comma-separated) are affected")
 	fl.IntVar(&pf.expectCount, "expect-count", -1, "declared intent: exactly this many accounts are affected")
 	fl.StringArrayVar(&pf.overrides, "override", nil, "override a guardrail rule with a reason: RULE=REASON (repeatable; adds approvals)")
@@ -278,6 +287,9 @@ func readPolicyFile(path string) (string, error) {
 // writes the plan file.
 func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error {
 	ctx := cmd.Context()
+	if pf.asJSON {
+		pf.format = "json"
+	}
 	if pf.format != "text" && pf.format != "json" && pf.format != "markdown" {
 		return badInput(fmt.Errorf("--format %q: want text, json or markdown", pf.format))
 	}
@@ -334,9 +346,9 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 			}
 		}
 	case "markdown":
-		err = plan.WriteMarkdown(e.stdout, f)
+		err = plan.WriteMarkdown(e.stdout, f, plan.MarkdownOptions{PlanFile: pf.out})
 	default:
-		err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: useColor(e.stdout)})
+		err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: e.color})
 		if err == nil && pf.out != "" {
 			_, err = fmt.Fprintf(e.stdout, "\nPlan written to %s (%s)\n", pf.out, f.PlanHash)
 		}
@@ -346,6 +358,29 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 	}
 	if f.Verdict == guard.Refused {
 		return silentExit(ExitRefused)
+	}
+	return nil
+}
+
+// writeNothingToPlan reports a Terraform plan without Organizations
+// changes, in the requested format, and exits 0.
+func writeNothingToPlan(e *env, pf *planFlags) error {
+	const why = "no AWS Organizations policy, attachment, OU or account-move changes"
+	var err error
+	switch pf.format {
+	case "json":
+		err = json.NewEncoder(e.stdout).Encode(struct {
+			NothingToPlan bool   `json:"nothingToPlan"`
+			Source        string `json:"source"`
+			Reason        string `json:"reason"`
+		}{true, "terraform:" + pf.terraformPlan, why})
+	case "markdown":
+		_, err = fmt.Fprintf(e.stdout, "### ✅ orgguard: nothing to plan\n\n%s has %s.\n", display.MarkdownCode(pf.terraformPlan), why)
+	default:
+		_, err = fmt.Fprintf(e.stdout, "Nothing to plan: %s has %s.\n", pf.terraformPlan, why)
+	}
+	if err != nil {
+		return withCode(ExitInternal, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -223,6 +224,62 @@ func TestPlanBadInput(t *testing.T) {
 				t.Errorf("stderr %q does not mention %q", stderr, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestPlanGoldenAfterQuarantine pins the renderings of a plan that
+// restores access: releasing quarantined accounts is a gain (allowed and
+// partly restored, never newly conditional), and the quarantine OU the
+// accounts leave shows its count before and after.
+func TestPlanGoldenAfterQuarantine(t *testing.T) {
+	c, dir := applyWorld(t)
+	q := filepath.Join(dir, "q.json")
+	for _, args := range [][]string{
+		{"plan", "quarantine", c, "--account", "beacon-retail-analytics", "--account", "beacon-retail-data", "--out", q},
+		{"approve", c, q, "--by", "bob"},
+		{"apply", c, q},
+	} {
+		if code, _, stderr := orgRun(t, args...); code != 0 {
+			t.Fatalf("orgguard %s exited %d: %s", strings.Join(args, " "), code, stderr)
+		}
+	}
+	for _, format := range []string{"text", "markdown"} {
+		t.Run(format, func(t *testing.T) {
+			code, stdout, stderr := orgRun(t, "plan", "release", c, "--account", "beacon-retail-analytics", "--account", "beacon-retail-data",
+				"--to", "/Customers/Beacon Retail", "--format", format, "--now", accidentNow, "--author", "alice")
+			if code != 0 {
+				t.Fatalf("plan release exited %d: %s", code, stderr)
+			}
+			// The quarantine OU's ID, the base and the hashes differ from run
+			// to run.
+			stdout = strings.ReplaceAll(stdout, dir, "DIR")
+			if m := regexp.MustCompile(`/Quarantine \((ou-[a-z0-9-]+)\)`).FindStringSubmatch(stdout); m != nil {
+				stdout = strings.ReplaceAll(stdout, m[1], "ou-QUARANTINE")
+			}
+			stdout = regexp.MustCompile(`(plan-\d{8}-\d{6}-)[0-9a-f]{8}`).ReplaceAllString(stdout, "${1}ID")
+			stdout = regexp.MustCompile("(base `?|plan hash `)[0-9a-f]{12}").ReplaceAllString(stdout, "${1}HASH")
+			checkGolden(t, filepath.Join("testdata", "plan", "release-after-quarantine"+map[string]string{"text": ".txt", "markdown": ".md"}[format]), stdout)
+			if strings.Contains(stdout, "near-deny-all") {
+				t.Errorf("a release is judged near-deny-all:\n%s", stdout)
+			}
+		})
+	}
+}
+
+// checkGolden compares got with the golden file (rewritten with -update).
+func checkGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if updateGolden() {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(got, string(want)); diff != "" {
+		t.Errorf("output differs from %s (-got +want):\n%s", golden, diff)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/policy"
 )
@@ -87,6 +88,13 @@ func validateFile(path string, k policy.Kind) ([]policy.Finding, error) {
 			return nil, fmt.Errorf("validating %s: %w", path, err)
 		}
 		findings = mergeFindings(findings, pe.Findings)
+	}
+	// Actions the catalog does not know: IAM accepts them, but they never
+	// match a request (docs/catalog.md, "Not in catalog").
+	if doc, err := policy.Parse(data, policy.Source{File: path}); err == nil {
+		if cat, err := catalog.Load(); err == nil {
+			findings = mergeFindings(findings, doc.UnknownActions(cat.CheckAction))
+		}
 	}
 	sort.SliceStable(findings, func(i, j int) bool {
 		a, b := findings[i].Pos, findings[j].Pos

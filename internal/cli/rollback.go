@@ -13,6 +13,7 @@ import (
 func newRollbackCmd(e *env) *cobra.Command {
 	af := &appFlags{}
 	var out, format, description string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "rollback CHANGE",
 		Short: "Plan the undo of an applied change, as a new plan through the guardrails",
@@ -47,11 +48,14 @@ Exit codes: 0 planned (allowed or needs approvals), 3 refused, 2 bad input.`,
 					return withCode(ExitInternal, err)
 				}
 			}
+			if asJSON {
+				format = "json"
+			}
 			switch format {
 			case "json":
 				err = writeJSON(e.stdout, f)
 			default:
-				err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: useColor(e.stdout)})
+				err = plan.WriteText(e.stdout, f, plan.TextOptions{Color: e.color})
 				if err == nil {
 					_, err = fmt.Fprintf(e.stdout, "\nRollback plan %s saved (%s); approve and apply it like any plan.\n", f.ID, digest.Short(f.PlanHash))
 				}
@@ -67,6 +71,7 @@ Exit codes: 0 planned (allowed or needs approvals), 3 refused, 2 bad input.`,
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "also write the rollback plan file here")
 	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the rollback plan as JSON (same as --format json)")
 	cmd.Flags().StringVar(&description, "description", "", "what the rollback is for, shown to approvers")
 	cmd.Flags().StringVar(&af.by, "by", "", "who plans the rollback (its author; default: identity.user, else the OS user)")
 	addEngineFlags(cmd, af)

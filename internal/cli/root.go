@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 
@@ -53,6 +54,11 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// color says whether to colour stdout (--color, NO_COLOR, a terminal).
+	color bool
+	// logger writes -v/--debug records to stderr (set before any command
+	// runs; discards otherwise).
+	logger *slog.Logger
 }
 
 // Run executes orgguard with args (without the program name) and returns the
@@ -61,12 +67,13 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// Everything printed goes through display.Writer: a name holding
 	// terminal escape sequences or bidirectional overrides is shown, never
 	// run, whichever command prints it (orgguard's own colours pass).
-	out := display.NewWriter(stdout, useColor(stdout))
+	color := colorFor(colorFlag(args), stdout)
+	out := display.NewWriter(stdout, color)
 	errw := display.NewWriter(stderr, false)
 	defer out.Flush()
 	defer errw.Flush()
 	stdout, stderr = out, errw
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, color: color, logger: slog.New(slog.DiscardHandler)}
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -116,9 +123,28 @@ embedded simulated organization.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.CompletionOptions.DisableDefaultCmd = true
-	root.PersistentPreRunE = func(c *cobra.Command, args []string) error { return checkUTF8(c, args) }
-	root.PersistentFlags().String("config", "", "configuration file (default: ./orgguard.yaml if it exists, else built-in defaults)")
+	root.CompletionOptions.DisableDefaultCmd = true // `orgguard completion` has its own, with examples
+	root.Version = buildVersion().String()
+	root.SetVersionTemplate("orgguard {{.Version}}\n")
+	var verbose, debug bool
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if err := checkUTF8(c, args); err != nil {
+			return err
+		}
+		if f := c.Flag("color"); f != nil {
+			if v := f.Value.String(); v != "auto" && v != "always" && v != "never" {
+				return badInput(fmt.Errorf("--color %q: want auto, always or never", v))
+			}
+		}
+		e.logger = newLogger(e.stderr, verbose, debug)
+		e.logger.Debug("orgguard starting", "version", root.Version, "command", c.CommandPath())
+		return nil
+	}
+	pf := root.PersistentFlags()
+	pf.String("config", "", "configuration file (default: $ORGGUARD_CONFIG, else ./orgguard.yaml if it exists, else built-in defaults)")
+	pf.BoolVarP(&verbose, "verbose", "v", false, "log what orgguard does to stderr")
+	pf.BoolVar(&debug, "debug", false, "log in detail to stderr (implies --verbose)")
+	pf.String("color", "auto", "colour the output: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always or never")
 	for _, build := range commandBuilders() {
 		root.AddCommand(build(e))
 	}
@@ -158,7 +184,50 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newGuardrailsCmd,
 		newWatchCmd,
 		newIncidentCmd,
+		newCompletionCmd,
 	}
+}
+
+// newLogger returns the logger for -v (info) and --debug (debug, with the
+// source line), writing text records to w; without either it discards.
+func newLogger(w io.Writer, verbose, debug bool) *slog.Logger {
+	switch {
+	case debug:
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, AddSource: true}))
+	case verbose:
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// colorFlag finds --color's value in args before any command runs (the
+// output writer is made first); "" when not given.
+func colorFlag(args []string) string {
+	v := ""
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if x, ok := strings.CutPrefix(a, "--color="); ok {
+			v = x
+		} else if a == "--color" && i+1 < len(args) {
+			v = args[i+1]
+		}
+	}
+	return v
+}
+
+// colorFor decides whether to colour w: --color always or never decides;
+// auto (the default) colours a terminal unless NO_COLOR is set (to
+// anything but "") or TERM is dumb.
+func colorFor(flag string, w io.Writer) bool {
+	switch flag {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return useColor(w)
 }
 
 // checkUTF8 refuses, before any work, flags and arguments that are not

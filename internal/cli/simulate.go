@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/conformance"
+	"github.com/orgguard/orgguard/internal/inputfile"
 	"github.com/orgguard/orgguard/internal/policy"
 )
 
@@ -174,6 +176,7 @@ func simulateFlagsRequest(e *env, f simulateFlags) error {
 		return err
 	}
 	req := policy.Request{Principal: f.principal, Action: f.action, Resource: f.resource, ResourceAccount: f.resourceAccount, Context: ctx}
+	warnUnknownActions(e, f)
 	set := &policy.PolicySet{RCPServices: rcpServices()}
 	if set.Identity, err = loadPolicyFiles(f.identity, policy.KindIdentity); err != nil {
 		return err
@@ -322,4 +325,41 @@ func writeSimulate(w io.Writer, outs []simulateOutput, asJSON, fromCases bool) e
 		return withCode(ExitInternal, fmt.Errorf("writing output: %w", err))
 	}
 	return nil
+}
+
+// warnUnknownActions warns, on stderr, about the requested action and every
+// action of the given policy files that the catalog does not know, with the
+// nearest catalog names: such an action never matches a request.
+func warnUnknownActions(e *env, f simulateFlags) {
+	cat, err := catalog.Load()
+	if err != nil {
+		return
+	}
+	if ok, why := cat.CheckAction(f.action); !ok {
+		fmt.Fprintf(e.stderr, "orgguard: warning: --action: %s\n", why)
+	}
+	files := append(append(append([]string{}, f.identity...), f.boundary...), f.session...)
+	for _, spec := range append(append([]string{}, f.scpLevels...), f.rcpLevels...) {
+		for _, p := range strings.Split(spec, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				files = append(files, p)
+			}
+		}
+	}
+	if f.resourcePolicy != "" {
+		files = append(files, f.resourcePolicy)
+	}
+	for _, p := range files {
+		data, err := inputfile.Read(p, inputfile.Policy, "policy document")
+		if err != nil {
+			continue // reported when the file is loaded
+		}
+		doc, err := policy.Parse(data, policy.Source{File: p})
+		if err != nil {
+			continue
+		}
+		for _, fd := range doc.UnknownActions(cat.CheckAction) {
+			fmt.Fprintf(e.stderr, "orgguard: %s\n", fd)
+		}
+	}
 }

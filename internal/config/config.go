@@ -108,7 +108,7 @@ type SimBackend struct {
 // sim serve` through Endpoint).
 type AWSBackend struct {
 	Profile  string `yaml:"profile"`  // "" = the SDK's default chain
-	Region   string `yaml:"region"`   // default us-east-1
+	Region   string `yaml:"region"`   // default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1
 	Endpoint string `yaml:"endpoint"` // "" = the AWS endpoint
 	// ReadTags also reads the tags of the root, every OU, account and
 	// policy: one more call per resource, so off by default.
@@ -122,7 +122,7 @@ func Defaults() Config {
 		Backend: Backend{
 			Type: BackendSim,
 			Sim:  SimBackend{State: filepath.Join(".orgguard", "sim-state.json"), Seed: 1, Accounts: 1000},
-			AWS:  AWSBackend{Region: "us-east-1"},
+			AWS:  AWSBackend{},
 		},
 		Store:      filepath.Join(".orgguard", "orgguard.db"),
 		Guardrails: guard.Default(),

@@ -20,7 +20,7 @@ func TestDefaultsWithoutAFile(t *testing.T) {
 	if diff := cmp.Diff(*c, want); diff != "" {
 		t.Errorf("Load with no file (-got +want):\n%s", diff)
 	}
-	if c.Backend.Type != BackendSim || c.Backend.Sim.Accounts != 1000 || c.Backend.Sim.Seed != 1 || c.Backend.AWS.Region != "us-east-1" {
+	if c.Backend.Type != BackendSim || c.Backend.Sim.Accounts != 1000 || c.Backend.Sim.Seed != 1 || c.Backend.AWS.Region != "" {
 		t.Errorf("defaults = %+v", c.Backend)
 	}
 	if c.Backend.Sim.State != filepath.Join(".orgguard", "sim-state.json") {
@@ -38,7 +38,7 @@ func TestLoadLookup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Backend.Type != BackendAWS || c.Backend.AWS.Profile != "prod" || c.Backend.AWS.Region != "us-east-1" || c.File != DefaultFile {
+		if c.Backend.Type != BackendAWS || c.Backend.AWS.Profile != "prod" || c.Backend.AWS.Region != "" || c.File != DefaultFile {
 			t.Errorf("Load = %+v from %q", c.Backend, c.File)
 		}
 	})

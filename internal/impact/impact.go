@@ -60,10 +60,18 @@ type Options struct {
 
 // Counts are the numbers of catalog actions whose class changed, by the
 // class they changed to.
+//
+// NewlyDenied and NewlyConditional are losses: actions not denied before
+// that are denied after, and actions allowed before that are only
+// conditional after. NewlyAllowed and PartlyRestored are gains: actions
+// not allowed before that are allowed after, and actions denied before that
+// are conditional after (a rollback of a deny-all restores access; it
+// restricts nothing).
 type Counts struct {
 	NewlyDenied      int `json:"newlyDenied"`
 	NewlyConditional int `json:"newlyConditional"`
 	NewlyAllowed     int `json:"newlyAllowed"`
+	PartlyRestored   int `json:"partlyRestored"`
 }
 
 // IsZero reports whether no action changed class.
@@ -105,6 +113,9 @@ type AccountImpact struct {
 	// entirely denied before is then lost.
 	DeniedEverything bool    `json:"deniedEverything,omitempty"`
 	NewlyDeniedShare float64 `json:"newlyDeniedShare"` // NewlyDenied / catalog size
+	// Group is the account's index in Report.Groups: the accounts whose
+	// actions changed in exactly the same way, with those actions.
+	Group int `json:"group"`
 	// Presence says whether the account is in both snapshots ("member"),
 	// joined ("added") or left ("removed"); an account outside the
 	// organization is restricted by nothing.
@@ -119,6 +130,13 @@ type NodeImpact struct {
 	Kind             string `json:"kind"` // "root" or "ou"
 	AccountsAffected int    `json:"accountsAffected"`
 	AccountsTotal    int    `json:"accountsTotal"` // member accounts beneath it after the change
+	// AccountsBefore are the member accounts beneath it before the change:
+	// a node that accounts left (a release, a quarantine's undo) has more
+	// before than after.
+	AccountsBefore int `json:"accountsBefore"`
+	// Removed is true for a node the change deletes (its counts are those
+	// before the change).
+	Removed bool `json:"removed,omitempty"`
 }
 
 // Report is the blast radius of a change: how the classes of every catalog
@@ -128,6 +146,9 @@ type Report struct {
 	AccountsTotal    int             `json:"accountsTotal"` // member accounts (the management account excluded)
 	Accounts         []AccountImpact `json:"accounts"`      // affected accounts, in tree order (by path)
 	Nodes            []NodeImpact    `json:"nodes"`         // root and OUs with affected accounts beneath, by path
+	// Groups gather the affected accounts with the same change and name
+	// the actions it changes, folded (largest group first).
+	Groups []Group `json:"groups"`
 	// MaxNewlyDeniedShare is the largest share of the catalog newly denied
 	// (combined dimension) on any one account.
 	MaxNewlyDeniedShare       float64 `json:"maxNewlyDeniedShare"`
@@ -163,6 +184,8 @@ type Analyzer struct {
 	orgID    string // the organization the memo tables were filled for
 	critical []criticalSet
 	diffs    map[[4]int32]*accountDiff
+	deltas   map[[2]int32]*delta
+	segs     [][]segment
 	orgs     bitset // organizations:* for the recovery check
 }
 
@@ -179,10 +202,11 @@ type accountDiff struct {
 	services           []string
 	everything         bool // every action denied after
 	share              float64
+	delta              *delta
 }
 
 func newAnalyzer(u *universe, read func(dimension, *org.Policy, string) ([]statement, error), opts Options) (*Analyzer, error) {
-	a := &Analyzer{u: u, eng: newEngine(u), read: read, diffs: map[[4]int32]*accountDiff{}}
+	a := &Analyzer{u: u, eng: newEngine(u), read: read, diffs: map[[4]int32]*accountDiff{}, deltas: map[[2]int32]*delta{}}
 	pats := opts.Critical
 	user := len(pats) > 0
 	if !user {
@@ -244,6 +268,22 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 			total[p]++
 		}
 	}
+	totalBefore := make([]int, len(vb.nodes))
+	for i := range vb.nodes {
+		n := &vb.nodes[i]
+		if n.kind != org.KindAccount || n.mgmt {
+			continue
+		}
+		for p := n.parent; p >= 0; p = vb.nodes[p].parent {
+			totalBefore[p]++
+		}
+	}
+	beforeTotal := func(id string) int {
+		if i, ok := vb.byID[id]; ok {
+			return totalBefore[i]
+		}
+		return 0
+	}
 	// Affected accounts beneath each node of the after view; nodes that
 	// exist only before the change (an account left or moved out of them)
 	// are kept aside.
@@ -265,7 +305,8 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 					goneStamp[vn.id] = seq
 					ni := gone[vn.id]
 					if ni == nil {
-						ni = &NodeImpact{ID: vn.id, Name: vn.name, Path: v.pathOf(p), Kind: vn.kind.String()}
+						ni = &NodeImpact{ID: vn.id, Name: vn.name, Path: v.pathOf(p), Kind: vn.kind.String(),
+							AccountsBefore: totalBefore[p], Removed: true}
 						gone[vn.id] = ni
 					}
 					ni.AccountsAffected++
@@ -340,6 +381,7 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 		return cmp.Or(cmp.Compare(x.path, y.path), cmp.Compare(x.id, y.id))
 	})
 	r.Accounts = make([]AccountImpact, len(found))
+	deltas := make([]*delta, len(found))
 	for k, f := range found {
 		d := f.d
 		r.Accounts[k] = AccountImpact{
@@ -348,13 +390,19 @@ func (a *Analyzer) Compute(before, after *org.Snapshot) (*Impact, error) {
 			CriticalLost: d.critical, ServicesLost: d.services, DeniedEverything: d.everything,
 			NewlyDeniedShare: d.share, Presence: f.presence,
 		}
+		deltas[k] = d.delta
+	}
+	var groupOf []int
+	r.Groups, groupOf = groupAccounts(r.Accounts, deltas)
+	for k, g := range groupOf {
+		r.Accounts[k].Group = g
 	}
 	r.Nodes = []NodeImpact{}
 	for i := range va.nodes {
 		if affected[i] > 0 {
 			vn := &va.nodes[i]
 			r.Nodes = append(r.Nodes, NodeImpact{ID: vn.id, Name: vn.name, Path: va.pathOf(int32(i)), Kind: vn.kind.String(),
-				AccountsAffected: affected[i], AccountsTotal: total[i]})
+				AccountsAffected: affected[i], AccountsTotal: total[i], AccountsBefore: beforeTotal(vn.id)})
 		}
 	}
 	for _, n := range gone {
@@ -393,7 +441,8 @@ func (a *Analyzer) counts(b, af int32) Counts {
 		ab, pb, aa, pa := cb.allowed[i], cb.possible[i], ca.allowed[i], ca.possible[i]
 		c.NewlyDenied += popcount(pb &^ pa)
 		c.NewlyAllowed += popcount(aa &^ ab)
-		c.NewlyConditional += popcount((pa &^ aa) &^ (pb &^ ab))
+		c.NewlyConditional += popcount((pa &^ aa) & ab)
+		c.PartlyRestored += popcount((pa &^ aa) &^ pb)
 	}
 	return c
 }
@@ -409,6 +458,7 @@ func (a *Analyzer) diff(sb, sa, rb, ra int32) *accountDiff {
 	d := &accountDiff{scp: a.counts(sb, sa), rcp: a.counts(rb, ra)}
 	cb, ca := e.combine(sb, rb), e.combine(sa, ra)
 	d.combined = a.counts(cb, ca)
+	d.delta = a.delta(cb, ca)
 	// Actions no policy can deny (sts:GetCallerIdentity) stay allowed: a
 	// deny-all still denies "everything", and shares count the rest.
 	if deniable := a.u.n - a.u.free.count(); deniable > 0 {

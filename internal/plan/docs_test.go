@@ -21,6 +21,7 @@ import (
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/impact"
+	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/generate"
 	"github.com/orgguard/orgguard/internal/plan"
 )
@@ -111,6 +112,16 @@ func samplePlans(t *testing.T) []*plan.File {
 			accounts = append(accounts, a.Name)
 		}
 	}
+	x, err := org.NewIndex(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suspended := ""
+	for _, a := range base.Accounts {
+		if strings.HasPrefix(x.PathString(a.ID), "/Suspended/") {
+			suspended = a.ID
+		}
+	}
 	reqs := []plan.Request{
 		{
 			Operations:  []change.Operation{{Op: change.OpQuarantine, Accounts: accounts}},
@@ -127,6 +138,17 @@ func samplePlans(t *testing.T) []*plan.File {
 			Overrides: []change.Override{{Rule: "protected-target", Reason: "CAB-1"}, {Rule: "threshold", Reason: "CAB-1"}},
 		},
 		{Operations: []change.Operation{{Op: change.OpDisablePolicyType, Type: "RCP"}}},
+		// ec2 becomes conditional in /Infrastructure; an account leaving the
+		// deny-all of /Suspended for it has ec2 partly restored.
+		{Operations: []change.Operation{
+			{Op: change.OpCreatePolicy, Name: "ec2-in-eu-only", Type: "SCP",
+				Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}`},
+			{Op: change.OpAttachPolicy, Policy: "ref:policy-ec2-in-eu-only", Target: "/Infrastructure"},
+			// A typo: planned, with a warning naming s3:GetObject.
+			{Op: change.OpCreatePolicy, Name: "deny-typo", Type: "SCP",
+				Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObjekt","Resource":"*"}]}`},
+			{Op: change.OpMoveAccount, Accounts: []string{suspended}, To: "/Infrastructure"},
+		}},
 	}
 	var out []*plan.File
 	for i, r := range reqs {

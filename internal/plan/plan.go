@@ -57,6 +57,10 @@ type File struct {
 	Quarantine       *guard.Quarantine `json:"quarantine,omitempty"`
 	// Targets are the nodes whose access the steps change directly.
 	Targets []guard.Target `json:"targets"`
+	// Warnings are findings that do not stop the plan, e.g. an action in a
+	// created or updated policy that the catalog does not know, with the
+	// nearest catalog names.
+	Warnings []string `json:"warnings,omitempty"`
 
 	Impact impact.Report `json:"impact"`
 
@@ -75,7 +79,8 @@ type File struct {
 	// JSON with PlanHash empty. Approvals bind to it.
 	PlanHash string `json:"planHash"`
 
-	raw []byte // the sealed encoding (compact), reused by Marshal
+	raw      []byte // the sealed encoding (compact), reused by Marshal
+	unhashed []byte // the encoding with planHash empty, until raw is made from it
 }
 
 // Request is what to plan.
@@ -151,6 +156,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		AfterFingerprint: org.ComputeFingerprint(cplan.After),
 		Steps:            cplan.Steps,
 		Impact:           imp.Report,
+		Warnings:         cplan.Warnings,
 	}
 	for _, id := range cplan.Targets {
 		f.Targets = append(f.Targets, target(ax, id))
@@ -303,7 +309,7 @@ func (f *File) Hash() (string, error) {
 func (f *File) unhashedJSON() ([]byte, error) {
 	c := *f
 	c.PlanHash = ""
-	c.raw = nil
+	c.raw, c.unhashed = nil, nil
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the plan: %w", err)
@@ -332,11 +338,13 @@ func (f *File) Seal() error {
 	// PlanHash is the last field: splice its value into the encoding.
 	const empty = `"planHash":""}`
 	if !bytes.HasSuffix(b, []byte(empty)) {
-		f.raw = nil
+		f.raw, f.unhashed = nil, nil
 		return nil
 	}
-	raw := append(b[:len(b)-len(empty)], `"planHash":"`+f.PlanHash+`"}`...)
-	f.raw = raw
+	// Spliced when first needed (MarshalCompact): appending to the
+	// encoding copies megabytes, which planning alone does not need.
+	f.raw = nil
+	f.unhashed = b
 	return nil
 }
 
@@ -356,6 +364,14 @@ func (f *File) Verify() error {
 // covers, with the hash in place), for machine output and the store.
 func (f *File) MarshalCompact() ([]byte, error) {
 	if f.raw != nil {
+		return f.raw, nil
+	}
+	const empty = `"planHash":""}`
+	if u := f.unhashed; u != nil && f.PlanHash != "" {
+		raw := make([]byte, 0, len(u)+len(f.PlanHash))
+		raw = append(raw, u[:len(u)-len(empty)]...)
+		f.raw = append(raw, `"planHash":"`+f.PlanHash+`"}`...)
+		f.unhashed = nil
 		return f.raw, nil
 	}
 	b, err := json.Marshal(f)

@@ -67,14 +67,14 @@ type Plan struct {
 	// or PlanGuardrails (a change of the pinned guardrails). Empty means
 	// PlanOrg.
 	Kind              PlanKind        `json:"kind"`
-	CreatedAt         time.Time       `json:"created_at"`
+	CreatedAt         time.Time       `json:"createdAt"`
 	Author            string          `json:"author"`
 	Hash              string          `json:"hash"`
-	BaseFingerprint   string          `json:"base_fingerprint"`
+	BaseFingerprint   string          `json:"baseFingerprint"`
 	Verdict           string          `json:"verdict"`
-	RequiredApprovals int             `json:"required_approvals"`
+	RequiredApprovals int             `json:"requiredApprovals"`
 	State             PlanState       `json:"state"`
-	UpdatedAt         time.Time       `json:"updated_at"`
+	UpdatedAt         time.Time       `json:"updatedAt"`
 	Body              json.RawMessage `json:"body,omitempty"`
 	// Guardrails is the hash of the pinned guardrails the plan's verdict
 	// was computed with.
@@ -103,9 +103,9 @@ type PlanFilter struct {
 // Approval is one approver's approval of one plan, bound to the plan hash
 // they approved.
 type Approval struct {
-	PlanID   string    `json:"plan_id"`
+	PlanID   string    `json:"planId"`
 	Approver string    `json:"approver"`
-	PlanHash string    `json:"plan_hash"`
+	PlanHash string    `json:"planHash"`
 	Comment  string    `json:"comment,omitempty"`
 	At       time.Time `json:"at"`
 	// Guardrails is the hash of the pinned guardrails in force when the
@@ -173,11 +173,11 @@ func (s ChangeState) Final() bool { return s.Valid() && s != ChangeRunning }
 // Change is one apply (or rollback, or recovery) of a plan.
 type Change struct {
 	ID         string          `json:"id"`
-	PlanID     string          `json:"plan_id"`
+	PlanID     string          `json:"planId"`
 	Kind       ChangeKind      `json:"kind"`
-	StartedBy  string          `json:"started_by"`
-	StartedAt  time.Time       `json:"started_at"`
-	FinishedAt time.Time       `json:"finished_at,omitzero"`
+	StartedBy  string          `json:"startedBy"`
+	StartedAt  time.Time       `json:"startedAt"`
+	FinishedAt time.Time       `json:"finishedAt,omitzero"`
 	State      ChangeState     `json:"state"`
 	Detail     json.RawMessage `json:"detail,omitempty"`
 }
@@ -212,11 +212,11 @@ func (p Phase) Valid() bool {
 
 // JournalEntry is one line of a change's journal.
 type JournalEntry struct {
-	ChangeID  string          `json:"change_id"`
+	ChangeID  string          `json:"changeId"`
 	Seq       int64           `json:"seq"`
 	Step      int             `json:"step"`
 	Phase     Phase           `json:"phase"`
-	RequestID string          `json:"request_id,omitempty"`
+	RequestID string          `json:"requestId,omitempty"`
 	Detail    json.RawMessage `json:"detail,omitempty"`
 	At        time.Time       `json:"at"`
 }
@@ -233,12 +233,12 @@ type Lock struct {
 	Name        string    `json:"name"`
 	Holder      string    `json:"holder"`
 	Token       string    `json:"-"`
-	AcquiredAt  time.Time `json:"acquired_at"`
-	HeartbeatAt time.Time `json:"heartbeat_at"`
-	ExpiresAt   time.Time `json:"expires_at"`
+	AcquiredAt  time.Time `json:"acquiredAt"`
+	HeartbeatAt time.Time `json:"heartbeatAt"`
+	ExpiresAt   time.Time `json:"expiresAt"`
 	// TakenOverFrom names the previous holder when AcquireLock took over an
 	// expired lock, so that the taker can record it.
-	TakenOverFrom string `json:"taken_over_from,omitempty"`
+	TakenOverFrom string `json:"takenOverFrom,omitempty"`
 }
 
 // AuditRecord is what a caller appends to the audit log. Detail, when set,
@@ -261,7 +261,7 @@ type AuditEntry struct {
 	Action   string          `json:"action"`
 	Subject  string          `json:"subject"`
 	Detail   json.RawMessage `json:"detail,omitempty"`
-	PrevHash string          `json:"prev_hash"`
+	PrevHash string          `json:"prevHash"`
 	Hash     string          `json:"hash"`
 	// Unreadable says why a stored column could not be decoded (a time
 	// edited into something that is not one); the entry is returned with
@@ -358,25 +358,25 @@ const (
 // store sets each only once, except ResolvedAt, which a reopening clears.
 type Incident struct {
 	ID         string          `json:"id"`
-	OpenedAt   time.Time       `json:"opened_at"`
-	ResolvedAt time.Time       `json:"resolved_at,omitzero"`
+	OpenedAt   time.Time       `json:"openedAt"`
+	ResolvedAt time.Time       `json:"resolvedAt,omitzero"`
 	Severity   Severity        `json:"severity"`
 	Title      string          `json:"title"`
 	State      IncidentState   `json:"state"`
-	ChangeID   string          `json:"change_id,omitempty"`
+	ChangeID   string          `json:"changeId,omitempty"`
 	Impact     json.RawMessage `json:"impact,omitempty"`
 
 	Source   string `json:"source,omitempty"`    // SourceDrift, SourceApply, SourceManual
-	OpenedBy string `json:"opened_by,omitempty"` // who or what opened it
+	OpenedBy string `json:"openedBy,omitempty"` // who or what opened it
 	Rule     string `json:"rule,omitempty"`      // the watch rule that classified the drift
 	// DedupKey, when set, is unique among incidents: opening a second
 	// incident with the same key is ErrAlreadyExists (see IncidentByKey).
-	DedupKey string `json:"dedup_key,omitempty"`
+	DedupKey string `json:"dedupKey,omitempty"`
 
-	ImpactStartedAt time.Time `json:"impact_started_at,omitzero"`
-	DetectedAt      time.Time `json:"detected_at,omitzero"`
-	AcknowledgedAt  time.Time `json:"acknowledged_at,omitzero"`
-	MitigatedAt     time.Time `json:"mitigated_at,omitzero"`
+	ImpactStartedAt time.Time `json:"impactStartedAt,omitzero"`
+	DetectedAt      time.Time `json:"detectedAt,omitzero"`
+	AcknowledgedAt  time.Time `json:"acknowledgedAt,omitzero"`
+	MitigatedAt     time.Time `json:"mitigatedAt,omitzero"`
 
 	Accounts  []string `json:"accounts,omitempty"`  // affected account IDs
 	Customers []string `json:"customers,omitempty"` // affected customers, through the configured mapping
@@ -410,7 +410,7 @@ type WatchState struct {
 
 // IncidentEvent is one entry of an incident's timeline.
 type IncidentEvent struct {
-	IncidentID string          `json:"incident_id"`
+	IncidentID string          `json:"incidentId"`
 	Seq        int64           `json:"seq"`
 	At         time.Time       `json:"at"`
 	Kind       string          `json:"kind"` // e.g. "detected", "note", "mitigation", "notice"
