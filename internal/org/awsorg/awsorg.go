@@ -124,7 +124,9 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 		return nil, err
 	}
 	loaders := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return newRetryer(o.MaxAttempts, o.MaxBackoff, o.RetryBudget, mode == RetryAdaptive) }),
+		config.WithRetryer(func() aws.Retryer {
+			return newRetryer(o.MaxAttempts, o.MaxBackoff, o.RetryBudget, mode == RetryAdaptive)
+		}),
 	}
 	if o.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
