@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/config"
@@ -221,6 +222,13 @@ func (a *App) planner(r review.Rules) (*plan.Planner, error) {
 	return &plan.Planner{Guard: g, Analyzer: an, Quarantine: r.Quarantine}, nil
 }
 
+// DefaultRoundTimeout bounds one health-check round of an apply on AWS:
+// its partial reads, retries included, and its probes. A round that cannot
+// complete within it stops the apply, which rolls back.
+const DefaultRoundTimeout = 2 * time.Minute
+
+var _ apply.Parts = (*awsorg.Backend)(nil)
+
 // engine is an apply engine with the prober the backend calls for.
 type engine struct {
 	*apply.Engine
@@ -258,6 +266,11 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 	o := apply.Options{Store: st, Backend: b, Planner: planner, Pinned: pinned, Evaluator: ev,
 		Probes: a.cfg.Probes, Now: a.o.Now, Actor: a.actor, LockTTL: a.o.LockTTL, Progress: a.o.Progress}
 	x := &engine{st: st, planner: planner, pinned: pinned}
+	if ab, ok := b.(*awsorg.Backend); ok {
+		// Health checks re-read only what the plan touches (a few dozen
+		// calls a round instead of a whole read), within a bounded time.
+		o.Parts, o.RoundTimeout = ab, DefaultRoundTimeout
+	}
 	aws := a.cfg.Backend.AWS
 	switch _, isSim := b.(*sim.Org); {
 	case isSim:
