@@ -188,7 +188,29 @@ func (a *App) Snapshot(ctx context.Context, path string) (*org.Snapshot, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading the organization: %w", err)
 	}
+	if _, ok := b.(*awsorg.Backend); ok {
+		// A whole read of AWS is worth keeping: the next plan starts from it.
+		if st, err := a.existingStore(ctx); err == nil && st != nil {
+			if err := rememberSnapshot(ctx, st, s); err != nil {
+				fmt.Fprintf(a.o.Notices, "orgguard: the snapshot was not stored for later plans: %v\n", err)
+			}
+		}
+	}
 	return s, nil
+}
+
+// NoCalls is the reading of a backend that has made no call yet.
+func NoCalls() org.Calls { return org.Calls{} }
+
+// Calls reports the API calls the backend made since it was opened, when
+// it counts them (the AWS backend): by API, with retries and throttles.
+func (a *App) Calls() (org.Calls, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, ok := a.backend.(org.CallCounter); ok {
+		return c.Calls(), true
+	}
+	return org.Calls{}, false
 }
 
 // CallStats counts the AWS API calls of a read.

@@ -8,8 +8,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/impact"
 	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/org/awsorg"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/review"
 )
@@ -23,6 +25,9 @@ type PlanRequest struct {
 	// approved and applied; the local rules are pinned first when nothing
 	// is pinned yet.
 	Save bool
+	// Refresh reads the whole organization on AWS instead of starting
+	// from the latest stored read (see planOnAWS).
+	Refresh bool
 }
 
 // PlanResult is a plan and what it was made from.
@@ -64,14 +69,19 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, err := a.Snapshot(ctx, r.SnapshotPath)
-	if err != nil {
-		return nil, err
-	}
 	if pinned.Version.Seq > 0 {
 		r.Guardrails = pinned.Hash()
 	}
-	res, err := planner.Make(ctx, base, r.Request)
+	var res *plan.Result
+	var base *org.Snapshot
+	if ab, ok := a.awsBackend(ctx, r.SnapshotPath); ok {
+		res, base, err = a.planOnAWS(ctx, ab, st, planner, r)
+	} else {
+		if base, err = a.Snapshot(ctx, r.SnapshotPath); err != nil {
+			return nil, err
+		}
+		res, err = planner.Make(ctx, base, r.Request)
+	}
 	if err != nil {
 		return nil, planError(err)
 	}
@@ -83,6 +93,20 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 		out.Saved = true
 	}
 	return out, nil
+}
+
+// awsBackend returns the AWS backend when the plan is made on it (no
+// snapshot file, backend.type aws).
+func (a *App) awsBackend(ctx context.Context, snapshotPath string) (*awsorg.Backend, bool) {
+	if snapshotPath != "" || a.cfg.Backend.Type != config.BackendAWS {
+		return nil, false
+	}
+	b, err := a.Backend(ctx)
+	if err != nil {
+		return nil, false // Snapshot reports the error
+	}
+	ab, ok := b.(*awsorg.Backend)
+	return ab, ok
 }
 
 // planError gives planning errors their kind: unknown names and bad fields

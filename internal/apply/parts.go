@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
+	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/sim"
 )
@@ -184,4 +186,27 @@ func readParts(ctx context.Context, parts Parts, expected *org.Snapshot, touch m
 	c.Fingerprint = ""
 	c.Normalize()
 	return c, nil
+}
+
+// ReadParts returns expected with every part named in touch (IDs of the
+// root, OUs, accounts and policies) replaced by what parts reads from the
+// live organization, as a health check does: the root's policy types and
+// attachments, an OU's name, parent and attachments, an account's parent
+// and attachments, a policy's content. Planning uses it to verify a stored
+// snapshot before planning on it.
+func ReadParts(ctx context.Context, parts Parts, expected *org.Snapshot, touch map[string]bool) (*org.Snapshot, error) {
+	return readParts(ctx, parts, expected, touch)
+}
+
+// Touched returns the IDs the steps (and their inverses) name: policies,
+// targets, accounts, parents, OUs, the root. References to objects the
+// steps create are left out.
+func Touched(steps []change.Planned) map[string]bool {
+	out := touched(steps, change.Bindings{})
+	for id := range out {
+		if strings.HasPrefix(id, change.RefPrefix) {
+			delete(out, id)
+		}
+	}
+	return out
 }

@@ -24,6 +24,7 @@ type applyFlags struct {
 	canary         []string
 	canaryWait     time.Duration
 	asJSON         bool
+	verbose        bool
 }
 
 func newApplyCmd(e *env) *cobra.Command {
@@ -65,6 +66,7 @@ verified), 2 bad input, 3 refused, 4 internal error. See docs/apply.md.`,
 	fl.StringSliceVar(&af.canary, "canary", nil, "apply to these targets first (IDs, names or paths, comma-separated), probe, wait, then widen")
 	fl.DurationVar(&af.canaryWait, "canary-wait", 0, "how long to wait after the canary before widening (default: probes.canaryWaitSeconds)")
 	fl.BoolVar(&af.asJSON, "json", false, "print the report as JSON")
+	fl.BoolVarP(&af.verbose, "verbose", "v", false, "on AWS, print the API calls made (by API, retries, throttles, wall time) on standard error")
 	fl.StringVar(&af.by, "by", "", "who applies (default: identity.user from the configuration, else the OS user)")
 	addEngineFlags(cmd, &af.appFlags)
 	addConfigFlag(cmd)
@@ -101,7 +103,9 @@ func runApply(cmd *cobra.Command, e *env, af *applyFlags, ref string) error {
 			return strings.TrimRight(line, "\r\n"), nil
 		}
 	}
+	start := time.Now()
 	res, err := a.Apply(ctx, req)
+	callReport(e, a, start, af.verbose, af.asJSON)
 	if res != nil && res.Pinned != nil {
 		if af.asJSON {
 			return writeJSON(e.stdout, map[string]any{"outcome": "guardrails-pinned", "version": res.Pinned.Version.Seq, "guardrails": res.Pinned.Hash()})

@@ -18,6 +18,10 @@ import (
 // Not-found answers are *org.APIError values matching org.ErrNotFound.
 // Every call is counted in Calls.
 
+// Source names the organization the backend reads ("aws:PROFILE/REGION",
+// with "@ENDPOINT" when one is set), as its snapshots' Source does.
+func (b *Backend) Source() string { return b.source }
+
 // AttachedPolicies lists the policies of type t attached directly to a
 // target (the root, an OU or an account): ListPoliciesForTarget, one call
 // per 20 policies. The policies carry no content (see Policy).
