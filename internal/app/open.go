@@ -292,6 +292,11 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 		// Health checks re-read only what the plan touches (a few dozen
 		// calls a round instead of a whole read), within a bounded time.
 		o.Parts, o.RoundTimeout = ab, DefaultRoundTimeout
+		o.Fresh = func(ctx context.Context, s *org.Snapshot) {
+			if err := rememberSnapshot(ctx, st, s); err != nil {
+				fmt.Fprintf(a.o.Notices, "orgguard: the snapshot was not stored for later plans: %v\n", err)
+			}
+		}
 	}
 	aws := a.cfg.Backend.AWS
 	switch _, isSim := b.(*sim.Org); {

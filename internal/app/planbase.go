@@ -123,6 +123,7 @@ func (a *App) planOnStored(ctx context.Context, b *awsorg.Backend, st store.Stor
 	// derives the plan again, so the hash stays that of a derivation).
 	res.File.BaseRead = &plan.BaseRead{Kind: plan.BaseStored, TakenAt: takenAt, AgeSeconds: int64(r.Now.Sub(takenAt) / time.Second),
 		Verified: verified, APICalls: used.Total()}
+	res.File.ID = "" // derived from the base read too (plan.File.Seal)
 	if err := res.File.Seal(); err != nil {
 		return nil, nil, "", err
 	}

@@ -80,6 +80,10 @@ type Options struct {
 	// budget is spent, say) fails the check, and the apply stops and rolls
 	// back. 0 = no bound.
 	RoundTimeout time.Duration
+	// Fresh, when set, receives the whole read of the organization an
+	// apply starts with (its stale-plan check); the application layer
+	// keeps it as the latest read for the next plans.
+	Fresh func(ctx context.Context, s *org.Snapshot)
 	// Crash is a test hook called at every journal point (n counts from 1
 	// over the whole run): when it returns an error the engine stops at
 	// once, as if the process had died there — no rollback, no journal

@@ -294,6 +294,9 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 	if err != nil {
 		return rep, fmt.Errorf("reading the organization: %w", err)
 	}
+	if e.o.Fresh != nil {
+		e.o.Fresh(ctx, live)
+	}
 	if fp := org.ComputeFingerprint(live); fp != f.BaseFingerprint {
 		re := refused(fmt.Sprintf("plan %s is stale: the organization changed since it was planned (base %s, now %s); make a new plan", f.ID, short(f.BaseFingerprint), short(fp)))
 		if base, err := review.Base(ctx, e.o.Store, f.BaseFingerprint); err == nil {

@@ -376,8 +376,18 @@ func (f *File) Seal() error {
 		if err != nil {
 			return fmt.Errorf("encoding the plan: %w", err)
 		}
-		seed := hashOf([]byte(f.BaseFingerprint + "\x00" + f.AfterFingerprint + "\x00" + f.Author + "\x00" +
-			f.CreatedAt.UTC().Format(time.RFC3339) + "\x00" + string(ops)))
+		in := f.BaseFingerprint + "\x00" + f.AfterFingerprint + "\x00" + f.Author + "\x00" +
+			f.CreatedAt.UTC().Format(time.RFC3339) + "\x00" + string(ops)
+		if f.BaseRead != nil {
+			// Two plans of one change in one second, on bases read
+			// differently, are two plans.
+			br, err := json.Marshal(f.BaseRead)
+			if err != nil {
+				return fmt.Errorf("encoding the plan: %w", err)
+			}
+			in += "\x00" + string(br)
+		}
+		seed := hashOf([]byte(in))
 		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(seed, "sha256:")[:8]
 	}
 	b, err := f.unhashedJSON()
