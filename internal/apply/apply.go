@@ -263,6 +263,8 @@ type CheckReport struct {
 	APICalls  int `json:"apiCalls,omitempty"`
 	Retries   int `json:"retries,omitempty"`
 	Throttles int `json:"throttles,omitempty"`
+	// WallMS is the round's wall time in milliseconds, with the calls.
+	WallMS int64 `json:"wallMs,omitempty"`
 }
 
 // OK reports whether every check of the round passed.
@@ -283,7 +285,7 @@ func (c CheckReport) Summary() string {
 	}
 	parts = append(parts, fmt.Sprintf("probes %d/%d ok", c.ProbesRun-len(c.ProbeFailed), c.ProbesRun))
 	if c.APICalls > 0 {
-		parts = append(parts, fmt.Sprintf("%d API calls (%d retries)", c.APICalls, c.Retries))
+		parts = append(parts, fmt.Sprintf("%d API calls (%d retries) in %s", c.APICalls, c.Retries, (time.Duration(c.WallMS)*time.Millisecond).String()))
 	}
 	status := "ok  "
 	if !c.OK() {

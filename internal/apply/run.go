@@ -598,7 +598,7 @@ func (r *run) check(ctx context.Context, when string, k int) (CheckReport, error
 	}
 	if counts {
 		c := counter.Calls().Sub(before, time.Since(start))
-		cr.APICalls, cr.Retries, cr.Throttles = c.Total(), c.Retries, c.Throttles
+		cr.APICalls, cr.Retries, cr.Throttles, cr.WallMS = c.Total(), c.Retries, c.Throttles, c.WallMS
 	}
 	r.rep.Checks = append(r.rep.Checks, cr)
 	e.logf("  %s", cr.Summary())
