@@ -126,7 +126,9 @@ func samplePlans(t *testing.T) []*plan.File {
 			},
 			Overrides: []change.Override{{Rule: "protected-target", Reason: "CAB-1"}, {Rule: "threshold", Reason: "CAB-1"}},
 		},
-		{Operations: []change.Operation{{Op: change.OpDisablePolicyType, Type: "RCP"}}},
+		{Operations: []change.Operation{{Op: change.OpDisablePolicyType, Type: "RCP"}},
+			BaseRead: &plan.BaseRead{Kind: plan.BaseStored, TakenAt: now.Add(-time.Hour), AgeSeconds: 3600,
+				Verified: []string{base.Root.ID}, APICalls: 3, Why: "sample"}},
 	}
 	var out []*plan.File
 	for i, r := range reqs {
