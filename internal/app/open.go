@@ -194,7 +194,29 @@ func (a *App) Snapshot(ctx context.Context, path string) (*org.Snapshot, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading the organization: %w", err)
 	}
+	if _, ok := b.(*awsorg.Backend); ok {
+		// A whole read of AWS is worth keeping: the next plan starts from it.
+		if st, err := a.existingStore(ctx); err == nil && st != nil {
+			if err := rememberSnapshot(ctx, st, s); err != nil {
+				fmt.Fprintf(a.o.Notices, "orgguard: the snapshot was not stored for later plans: %v\n", err)
+			}
+		}
+	}
 	return s, nil
+}
+
+// NoCalls is the reading of a backend that has made no call yet.
+func NoCalls() org.Calls { return org.Calls{} }
+
+// Calls reports the API calls the backend made since it was opened, when
+// it counts them (the AWS backend): by API, with retries and throttles.
+func (a *App) Calls() (org.Calls, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, ok := a.backend.(org.CallCounter); ok {
+		return c.Calls(), true
+	}
+	return org.Calls{}, false
 }
 
 // CallStats counts the AWS API calls of a read.
@@ -227,6 +249,13 @@ func (a *App) planner(r review.Rules) (*plan.Planner, error) {
 	}
 	return &plan.Planner{Guard: g, Analyzer: an, Quarantine: r.Quarantine}, nil
 }
+
+// DefaultRoundTimeout bounds one health-check round of an apply on AWS:
+// its partial reads, retries included, and its probes. A round that cannot
+// complete within it stops the apply, which rolls back.
+const DefaultRoundTimeout = 2 * time.Minute
+
+var _ apply.Parts = (*awsorg.Backend)(nil)
 
 // engine is an apply engine with the prober the backend calls for.
 type engine struct {
@@ -265,6 +294,16 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 	o := apply.Options{Store: st, Backend: b, Planner: planner, Pinned: pinned, Evaluator: ev,
 		Probes: a.cfg.Probes, Now: a.o.Now, Actor: a.actor, LockTTL: a.o.LockTTL, Progress: a.o.Progress}
 	x := &engine{st: st, planner: planner, pinned: pinned}
+	if ab, ok := b.(*awsorg.Backend); ok {
+		// Health checks re-read only what the plan touches (a few dozen
+		// calls a round instead of a whole read), within a bounded time.
+		o.Parts, o.RoundTimeout = ab, DefaultRoundTimeout
+		o.Fresh = func(ctx context.Context, s *org.Snapshot) {
+			if err := rememberSnapshot(ctx, st, s); err != nil {
+				fmt.Fprintf(a.o.Notices, "orgguard: the snapshot was not stored for later plans: %v\n", err)
+			}
+		}
+	}
 	aws := a.cfg.Backend.AWS
 	switch _, isSim := b.(*sim.Org); {
 	case isSim:

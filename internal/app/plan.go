@@ -8,8 +8,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/impact"
 	"github.com/orgguard/orgguard/internal/org"
+	"github.com/orgguard/orgguard/internal/org/awsorg"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/review"
 )
@@ -23,6 +25,9 @@ type PlanRequest struct {
 	// approved and applied; the local rules are pinned first when nothing
 	// is pinned yet.
 	Save bool
+	// Refresh reads the whole organization on AWS instead of starting
+	// from the latest stored read (see planOnAWS).
+	Refresh bool
 }
 
 // PlanResult is a plan and what it was made from.
@@ -64,20 +69,25 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	base, err := a.Snapshot(ctx, r.SnapshotPath)
-	if err != nil {
-		return nil, err
-	}
-	a.o.Logger.Info("read the organization", "source", base.Source, "accounts", len(base.Accounts), "ous", len(base.OUs),
-		"policies", len(base.Policies), "elapsed", time.Since(start).Round(time.Millisecond))
 	if pinned.Version.Seq > 0 {
 		r.Guardrails = pinned.Hash()
 	}
-	n := len(r.Operations) + len(r.Steps)
-	a.status("planning %d %s on a simulated copy of %d accounts, then the blast radius over the catalog…", n, pluralWord(n, "change"), len(base.Accounts))
-	start = time.Now()
-	res, err := planner.Make(ctx, base, r.Request)
+	start := time.Now()
+	var res *plan.Result
+	var base *org.Snapshot
+	if ab, ok := a.awsBackend(ctx, r.SnapshotPath); ok {
+		res, base, err = a.planOnAWS(ctx, ab, st, planner, r)
+	} else {
+		if base, err = a.Snapshot(ctx, r.SnapshotPath); err != nil {
+			return nil, err
+		}
+		a.o.Logger.Info("read the organization", "source", base.Source, "accounts", len(base.Accounts), "ous", len(base.OUs),
+			"policies", len(base.Policies), "elapsed", time.Since(start).Round(time.Millisecond))
+		n := len(r.Operations) + len(r.Steps)
+		a.status("planning %d %s on a simulated copy of %d accounts, then the blast radius over the catalog…", n, pluralWord(n, "change"), len(base.Accounts))
+		start = time.Now()
+		res, err = planner.Make(ctx, base, r.Request)
+	}
 	if err != nil {
 		return nil, planError(err)
 	}
@@ -93,6 +103,20 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 		out.Saved = true
 	}
 	return out, nil
+}
+
+// awsBackend returns the AWS backend when the plan is made on it (no
+// snapshot file, backend.type aws).
+func (a *App) awsBackend(ctx context.Context, snapshotPath string) (*awsorg.Backend, bool) {
+	if snapshotPath != "" || a.cfg.Backend.Type != config.BackendAWS {
+		return nil, false
+	}
+	b, err := a.Backend(ctx)
+	if err != nil {
+		return nil, false // Snapshot reports the error
+	}
+	ab, ok := b.(*awsorg.Backend)
+	return ab, ok
 }
 
 // planError gives planning errors their kind: unknown names and bad fields

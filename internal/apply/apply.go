@@ -75,6 +75,15 @@ type Options struct {
 	// organization the plan touches (see Parts); nil reads the whole
 	// organization for every check.
 	Parts Parts
+	// RoundTimeout bounds the reads and probes of one health-check round;
+	// a round that cannot complete within it (a throttled API whose retry
+	// budget is spent, say) fails the check, and the apply stops and rolls
+	// back. 0 = no bound.
+	RoundTimeout time.Duration
+	// Fresh, when set, receives the whole read of the organization an
+	// apply starts with (its stale-plan check); the application layer
+	// keeps it as the latest read for the next plans.
+	Fresh func(ctx context.Context, s *org.Snapshot)
 	// Crash is a test hook called at every journal point (n counts from 1
 	// over the whole run): when it returns an error the engine stops at
 	// once, as if the process had died there — no rollback, no journal
@@ -249,6 +258,13 @@ type CheckReport struct {
 	Unplanned   []string       `json:"unplannedImpact,omitempty"`
 	ProbesRun   int            `json:"probesRun"`
 	ProbeFailed []probe.Result `json:"probeFailures,omitempty"`
+	// APICalls, Retries and Throttles count the backend's API calls of
+	// the round, when it counts them (the AWS backend).
+	APICalls  int `json:"apiCalls,omitempty"`
+	Retries   int `json:"retries,omitempty"`
+	Throttles int `json:"throttles,omitempty"`
+	// WallMS is the round's wall time in milliseconds, with the calls.
+	WallMS int64 `json:"wallMs,omitempty"`
 }
 
 // OK reports whether every check of the round passed.
@@ -268,6 +284,9 @@ func (c CheckReport) Summary() string {
 		parts = append(parts, fmt.Sprintf("UNPLANNED IMPACT (%d accounts)", len(c.Unplanned)))
 	}
 	parts = append(parts, fmt.Sprintf("probes %d/%d ok", c.ProbesRun-len(c.ProbeFailed), c.ProbesRun))
+	if c.APICalls > 0 {
+		parts = append(parts, fmt.Sprintf("%d API calls (%d retries) in %s", c.APICalls, c.Retries, (time.Duration(c.WallMS)*time.Millisecond).String()))
+	}
 	status := "ok  "
 	if !c.OK() {
 		status = "FAIL"
@@ -303,6 +322,10 @@ type Report struct {
 	// PlanBindings are the IDs planning gave the created objects (those in
 	// the plan's step summaries and afterFingerprint).
 	PlanBindings map[string]string `json:"planBindings,omitempty"`
+	// Calls counts the backend's API calls of the whole apply (the
+	// stale-plan read, the rounds, the steps, any rollback), when it counts
+	// them; it is kept with the finished change.
+	Calls *org.Calls `json:"calls,omitempty"`
 }
 
 // Rollback reports an undo.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 
+	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/sim"
 )
@@ -80,6 +83,7 @@ var evaluatedTypes = []org.PolicyType{org.ServiceControlPolicy, org.ResourceCont
 // readParts returns expected with every touched part replaced by what
 // parts reads from the live organization.
 func readParts(ctx context.Context, parts Parts, expected *org.Snapshot, touch map[string]bool) (*org.Snapshot, error) {
+	parts = prefetch(ctx, parts, expected, touch)
 	c := expected.Clone()
 	root, err := parts.Root(ctx)
 	if err != nil {
@@ -184,4 +188,154 @@ func readParts(ctx context.Context, parts Parts, expected *org.Snapshot, touch m
 	c.Fingerprint = ""
 	c.Normalize()
 	return c, nil
+}
+
+// ReadParts returns expected with every part named in touch (IDs of the
+// root, OUs, accounts and policies) replaced by what parts reads from the
+// live organization, as a health check does: the root's policy types and
+// attachments, an OU's name, parent and attachments, an account's parent
+// and attachments, a policy's content. Planning uses it to verify a stored
+// snapshot before planning on it.
+func ReadParts(ctx context.Context, parts Parts, expected *org.Snapshot, touch map[string]bool) (*org.Snapshot, error) {
+	return readParts(ctx, parts, expected, touch)
+}
+
+// Touched returns the IDs the steps (and their inverses) name: policies,
+// targets, accounts, parents, OUs, the root. References to objects the
+// steps create are left out.
+func Touched(steps []change.Planned) map[string]bool {
+	out := touched(steps, change.Bindings{})
+	for id := range out {
+		if strings.HasPrefix(id, change.RefPrefix) {
+			delete(out, id)
+		}
+	}
+	return out
+}
+
+// partsConcurrency is how many partial reads a round makes at once.
+const partsConcurrency = 8
+
+// prefetched answers Parts calls from reads made ahead, concurrently, and
+// passes anything else through: a round's few dozen calls then take the
+// time of a few instead of all of them one after the other.
+type prefetched struct {
+	Parts
+	root     partAnswer[org.Root]
+	attached map[string]partAnswer[[]org.Policy] // targetID + "\x00" + type
+	parents  map[string]partAnswer[string]
+	policies map[string]partAnswer[org.Policy]
+	ous      map[string]partAnswer[org.OU]
+}
+
+type partAnswer[T any] struct {
+	v   T
+	err error
+}
+
+// prefetch reads, at most partsConcurrency at a time, every part readParts
+// will ask for touch: the root first (its policy types say which
+// attachments to read), then the rest at once. Accounts not in expected
+// are not read (readParts skips them).
+func prefetch(ctx context.Context, parts Parts, expected *org.Snapshot, touch map[string]bool) *prefetched {
+	p := &prefetched{Parts: parts, attached: map[string]partAnswer[[]org.Policy]{}, parents: map[string]partAnswer[string]{},
+		policies: map[string]partAnswer[org.Policy]{}, ous: map[string]partAnswer[org.OU]{}}
+	root, err := parts.Root(ctx)
+	p.root = partAnswer[org.Root]{root, err}
+	if err != nil {
+		return p
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, partsConcurrency)
+	do := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return // the lookups fall through and see the context
+			}
+			defer func() { <-sem }()
+			f()
+		}()
+	}
+	attached := func(id string) {
+		for _, t := range evaluatedTypes {
+			if !root.PolicyTypeEnabled(t) {
+				continue
+			}
+			do(func() {
+				v, err := parts.AttachedPolicies(ctx, id, t)
+				mu.Lock()
+				p.attached[id+"\x00"+string(t)] = partAnswer[[]org.Policy]{v, err}
+				mu.Unlock()
+			})
+		}
+	}
+	for id := range touch {
+		switch {
+		case org.IsOUID(id):
+			do(func() {
+				v, err := parts.OU(ctx, id)
+				mu.Lock()
+				p.ous[id] = partAnswer[org.OU]{v, err}
+				mu.Unlock()
+			})
+			attached(id)
+		case org.IsAccountID(id):
+			if !slices.ContainsFunc(expected.Accounts, func(a org.Account) bool { return a.ID == id }) {
+				continue
+			}
+			do(func() {
+				v, err := parts.Parent(ctx, id)
+				mu.Lock()
+				p.parents[id] = partAnswer[string]{v, err}
+				mu.Unlock()
+			})
+			attached(id)
+		case org.IsPolicyID(id):
+			do(func() {
+				v, err := parts.Policy(ctx, id)
+				mu.Lock()
+				p.policies[id] = partAnswer[org.Policy]{v, err}
+				mu.Unlock()
+			})
+		default: // the root
+			attached(id)
+		}
+	}
+	wg.Wait()
+	return p
+}
+
+func (p *prefetched) Root(context.Context) (org.Root, error) { return p.root.v, p.root.err }
+
+func (p *prefetched) AttachedPolicies(ctx context.Context, targetID string, t org.PolicyType) ([]org.Policy, error) {
+	if a, ok := p.attached[targetID+"\x00"+string(t)]; ok {
+		return a.v, a.err
+	}
+	return p.Parts.AttachedPolicies(ctx, targetID, t)
+}
+
+func (p *prefetched) Parent(ctx context.Context, childID string) (string, error) {
+	if a, ok := p.parents[childID]; ok {
+		return a.v, a.err
+	}
+	return p.Parts.Parent(ctx, childID)
+}
+
+func (p *prefetched) Policy(ctx context.Context, policyID string) (org.Policy, error) {
+	if a, ok := p.policies[policyID]; ok {
+		return a.v, a.err
+	}
+	return p.Parts.Policy(ctx, policyID)
+}
+
+func (p *prefetched) OU(ctx context.Context, ouID string) (org.OU, error) {
+	if a, ok := p.ous[ouID]; ok {
+		return a.v, a.err
+	}
+	return p.Parts.OU(ctx, ouID)
 }

@@ -277,6 +277,7 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 		e.release(ctx, h, crashed)
 	}()
 	rep = &Report{PlanID: f.ID, PlanHash: f.PlanHash, Approvers: approvers}
+	calls := e.startCalls()
 	recs, err := e.recoverLocked(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("recovering an unfinished change before applying: %w", err)
@@ -285,6 +286,9 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 	live, err := e.o.Backend.Snapshot(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("reading the organization: %w", err)
+	}
+	if e.o.Fresh != nil {
+		e.o.Fresh(ctx, live)
 	}
 	if fp := org.ComputeFingerprint(live); fp != f.BaseFingerprint {
 		re := refused(fmt.Sprintf("plan %s is stale: the organization changed since it was planned (base %s, now %s); make a new plan", f.ID, digest.Short(f.BaseFingerprint), digest.Short(fp)))
@@ -328,7 +332,7 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 	}
 	sample := probe.Select(e.o.Probes, &f.Impact, baseIdx, canaryAccounts)
 	rep.PlanBindings = ex.bind
-	r := &run{e: e, f: f, rep: rep, base: live, ex: ex, steps: steps, order: order, sample: sample, bind: change.Bindings{}, lock: h}
+	r := &run{e: e, f: f, rep: rep, base: live, ex: ex, steps: steps, order: order, sample: sample, bind: change.Bindings{}, lock: h, calls: calls}
 
 	detail := changeDetail{Order: order, PlanBindings: ex.bind, BaseFingerprint: f.BaseFingerprint, Canary: canaryIDs, PlanHash: f.PlanHash, Staged: staged, Guardrails: e.o.Pinned.Hash()}
 	err = e.o.Store.WithTx(ctx, func(tx store.Tx) error {
@@ -376,6 +380,21 @@ type run struct {
 	sample probe.Sample
 	bind   change.Bindings
 	lock   *lockHolder
+	calls  func() *org.Calls // the API calls since the apply began
+}
+
+// startCalls returns a function reporting the backend's API calls since
+// now, nil when the backend does not count them.
+func (e *Engine) startCalls() func() *org.Calls {
+	counter, ok := e.o.Backend.(org.CallCounter)
+	if !ok {
+		return func() *org.Calls { return nil }
+	}
+	before, start := counter.Calls(), time.Now()
+	return func() *org.Calls {
+		c := counter.Calls().Sub(before, time.Since(start))
+		return &c
+	}
 }
 
 func (r *run) journal(ctx context.Context, k int, phase store.Phase, d journalDetail, reqID string) error {
@@ -454,6 +473,7 @@ func (r *run) execute(ctx context.Context, canaryAt int, canaryWait time.Duratio
 	}
 	r.rep.Outcome = Applied
 	r.rep.Bindings = r.bind
+	r.rep.Calls = r.calls()
 	err := e.o.Store.WithTx(ctx, func(tx store.Tx) error {
 		if _, err := tx.FinishChange(ctx, r.change, store.ChangeApplied, mustJSON(r.rep)); err != nil {
 			return err
@@ -492,14 +512,29 @@ func (r *run) check(ctx context.Context, when string, k int) (CheckReport, error
 	cr := CheckReport{When: when}
 	expected := translate(r.ex.states[k], idMap(r.ex.bind, r.bind))
 	touch := touched(r.steps, r.bind)
+	counter, counts := e.o.Backend.(org.CallCounter)
+	var before org.Calls
+	if counts {
+		before = counter.Calls()
+	}
+	start := time.Now()
+	rctx := ctx
+	if e.o.RoundTimeout > 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, e.o.RoundTimeout)
+		defer cancel()
+	}
 	var live *org.Snapshot
 	var err error
 	if e.o.Parts != nil {
-		live, err = readParts(ctx, e.o.Parts, expected, touch)
+		live, err = readParts(rctx, e.o.Parts, expected, touch)
 	} else {
-		live, err = e.o.Backend.Snapshot(ctx)
+		live, err = e.o.Backend.Snapshot(rctx)
 	}
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return cr, fmt.Errorf("health check %s: reading the organization did not complete within the round's budget of %s: %w", when, e.o.RoundTimeout, err)
+		}
 		return cr, fmt.Errorf("health check %s: reading the organization: %w", when, err)
 	}
 	cr.Drift, err = drift(expected, live, touch)
@@ -539,12 +574,23 @@ func (r *run) check(ctx context.Context, when string, k int) (CheckReport, error
 		if err != nil {
 			return cr, fmt.Errorf("health check %s: %w", when, err)
 		}
-		results, err := e.o.Prober.Probe(ctx, checks)
+		var results []probe.Result
+		if sp, ok := e.o.Prober.(probe.StateProber); ok && e.o.Parts != nil {
+			// An engine prober answers on the state just read, not on a
+			// whole read of its own.
+			results, err = sp.ProbeState(rctx, live, checks)
+		} else {
+			results, err = e.o.Prober.Probe(rctx, checks)
+		}
 		if err != nil {
 			return cr, fmt.Errorf("health check %s: probing: %w", when, err)
 		}
 		cr.ProbesRun = len(results)
 		cr.ProbeFailed = probe.Failed(results)
+	}
+	if counts {
+		c := counter.Calls().Sub(before, time.Since(start))
+		cr.APICalls, cr.Retries, cr.Throttles, cr.WallMS = c.Total(), c.Retries, c.Throttles, c.WallMS
 	}
 	r.rep.Checks = append(r.rep.Checks, cr)
 	e.logf("  %s", cr.Summary())
@@ -588,6 +634,7 @@ func (r *run) fail(ctx context.Context, k int, why string) (*Report, error) {
 		}
 	}
 	r.rep.Outcome = outcome
+	r.rep.Calls = r.calls()
 	inc, ierr := r.incident(ctx, why, rb)
 	if ierr == nil {
 		r.rep.Incident = inc

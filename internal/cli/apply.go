@@ -102,7 +102,9 @@ func runApply(cmd *cobra.Command, e *env, af *applyFlags, ref string) error {
 			return strings.TrimRight(line, "\r\n"), nil
 		}
 	}
+	start := time.Now()
 	res, err := a.Apply(ctx, req)
+	callReport(e, a, start, e.verbose, af.asJSON)
 	if res != nil && res.Pinned != nil {
 		if af.asJSON {
 			return writeJSON(e.stdout, map[string]any{"outcome": "guardrails-pinned", "version": res.Pinned.Version.Seq, "guardrails": res.Pinned.Hash()})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -31,6 +32,7 @@ type planFlags struct {
 	author         string
 	description    string
 	now            string
+	refresh        bool
 }
 
 func newPlanCmd(e *env) *cobra.Command {
@@ -100,6 +102,7 @@ Terraform plan (--terraform-plan). Exit codes: 0 allowed or needs approvals,
 	fl.StringVar(&pf.author, "author", "", "who is planning (default: identity.user from the configuration, else the OS user)")
 	fl.StringVar(&pf.description, "description", "", "what the change is for, shown to approvers")
 	fl.StringVar(&pf.now, "now", "", "evaluate windows and freezes at this instant (RFC 3339) instead of now")
+	fl.BoolVar(&pf.refresh, "refresh", false, "on AWS, read the whole organization instead of starting from the latest stored read")
 	cmd.Flags().StringVarP(&pf.changeFile, "file", "f", "", "a change file (YAML; see docs/change-files.md)")
 	cmd.Flags().StringVar(&pf.terraformPlan, "terraform-plan", "", "a Terraform plan as JSON (terraform show -json)")
 	addConfigFlag(cmd)
@@ -320,9 +323,14 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 		return err
 	}
 	defer a.Close()
-	res, err := a.Plan(ctx, app.PlanRequest{Request: req, SnapshotPath: pf.snapshot, Save: pf.out != ""})
+	start := time.Now()
+	res, err := a.Plan(ctx, app.PlanRequest{Request: req, SnapshotPath: pf.snapshot, Save: pf.out != "", Refresh: pf.refresh})
+	callReport(e, a, start, e.verbose, pf.format == "json")
 	if err != nil {
 		return appError(err)
+	}
+	if br := res.File.BaseRead; br != nil {
+		fmt.Fprintf(e.stderr, "orgguard: planned on a %s\n", br)
 	}
 	for _, u := range res.Unprotected {
 		fmt.Fprintf(e.stderr, "orgguard: warning: guardrails.protected.targets entry %q matches nothing in this organization\n", u)

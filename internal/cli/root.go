@@ -56,6 +56,9 @@ type env struct {
 	stderr io.Writer
 	// color says whether to colour stdout (--color, NO_COLOR, a terminal).
 	color bool
+	// verbose is -v/--verbose (or --debug): commands that talk to AWS also
+	// print their call accounting.
+	verbose bool
 	// logger writes -v/--debug records to stderr (set before any command
 	// runs; discards otherwise).
 	logger *slog.Logger
@@ -137,6 +140,7 @@ embedded simulated organization.`,
 			}
 		}
 		e.logger = newLogger(e.stderr, verbose, debug)
+		e.verbose = verbose || debug
 		e.logger.Debug("orgguard starting", "version", root.Version, "command", c.CommandPath())
 		return nil
 	}

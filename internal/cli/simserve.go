@@ -40,9 +40,9 @@ loopback addresses only unless --allow-remote is given, and answers only
 requests whose Host header is an IP address, localhost, the --listen host or
 an --allow-host name (a defence against DNS rebinding). The state file can be
 shared with the CLI: changes are serialised by a lock on <state>.lock and
-each writer re-reads the file when another one changed it. --throttle-rate,
---conflict-rate and --latency inject faults for testing retry logic; with
---fault-seed the same sequence of requests meets the same faults.
+each writer re-reads the file when another one changed it. --throttle (or
+--throttle-rate), --conflict-rate and --latency inject faults for testing
+retry logic; with --fault-seed the same sequence of requests meets the same faults.
 
 Once listening, the endpoint URL is printed on stdout (as {"endpoint": ...}
 with --json). SIGINT or SIGTERM stop the server gracefully. See
@@ -53,7 +53,7 @@ docs/simulator.md.`,
 
   # 20% of requests throttled, 10% of writes conflicting, 50ms per request
   orgguard sim serve --listen 127.0.0.1:0 --state state.json \
-    --throttle-rate 0.2 --conflict-rate 0.1 --latency 50ms --fault-seed 7`,
+    --throttle 0.2 --conflict-rate 0.1 --latency 50ms --fault-seed 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for name, r := range map[string]float64{"--throttle-rate": throttleRate, "--conflict-rate": conflictRate} {
@@ -127,6 +127,7 @@ docs/simulator.md.`,
 	f.StringVar(&state, "state", "", "state file of the simulated organization (default: backend.sim.state of the configuration, generated on first use)")
 	f.DurationVar(&latency, "latency", 0, "delay added to every response, e.g. 50ms")
 	f.Float64Var(&throttleRate, "throttle-rate", 0, "fraction of requests answered with TooManyRequestsException (0..1)")
+	f.Float64Var(&throttleRate, "throttle", 0, "alias of --throttle-rate")
 	f.Float64Var(&conflictRate, "conflict-rate", 0, "fraction of write requests answered with ConcurrentModificationException (0..1)")
 	f.Uint64Var(&faultSeed, "fault-seed", 1, "seed of the fault injection")
 	f.IntVar(&pageSize, "page-size", 0, "cap on items per page, below the client's MaxResults (0 = 20, as AWS)")

@@ -149,6 +149,9 @@ func samplePlans(t *testing.T) []*plan.File {
 				Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObjekt","Resource":"*"}]}`},
 			{Op: change.OpMoveAccount, Accounts: []string{suspended}, To: "/Infrastructure"},
 		}},
+		{Operations: []change.Operation{{Op: change.OpDisablePolicyType, Type: "RCP"}},
+			BaseRead: &plan.BaseRead{Kind: plan.BaseStored, TakenAt: now.Add(-time.Hour), AgeSeconds: 3600,
+				Verified: []string{base.Root.ID}, APICalls: 3, Why: "sample"}},
 	}
 	var out []*plan.File
 	for i, r := range reqs {

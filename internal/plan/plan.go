@@ -75,6 +75,11 @@ type File struct {
 	// store.
 	Guardrails string `json:"guardrails,omitempty"`
 
+	// BaseRead says how fresh the base snapshot was and how it was
+	// verified, when the plan was made on a backend (nil on a snapshot
+	// file).
+	BaseRead *BaseRead `json:"baseRead,omitempty"`
+
 	// PlanHash is "sha256:" and the hex SHA-256 of the file's canonical
 	// JSON with PlanHash empty. Approvals bind to it.
 	PlanHash string `json:"planHash"`
@@ -98,6 +103,51 @@ type Request struct {
 	// Guardrails is recorded in the plan: the hash of the pinned
 	// guardrails the Planner was built from.
 	Guardrails string
+	// BaseRead is recorded in the plan as it is.
+	BaseRead *BaseRead
+}
+
+// How a plan's base was obtained (BaseRead.Kind).
+const (
+	// BaseFullRead: the whole organization was read for this plan.
+	BaseFullRead = "full-read"
+	// BaseStored: the latest stored whole read, its parts that the change
+	// touches and that decide its blast radius verified unchanged with
+	// partial reads.
+	BaseStored = "stored-verified"
+)
+
+// BaseRead says how fresh a plan's base snapshot was and how it was
+// verified.
+type BaseRead struct {
+	Kind    string    `json:"kind"`
+	TakenAt time.Time `json:"takenAt"`
+	// AgeSeconds is the base's age when the plan was made.
+	AgeSeconds int64 `json:"ageSeconds"`
+	// Verified lists what was read again to verify a stored base: IDs of
+	// the root, OUs, accounts and policies, and "children:ID" for a
+	// parent's list of children.
+	Verified []string `json:"verified,omitempty"`
+	// APICalls is what reading (or verifying) the base cost.
+	APICalls int `json:"apiCalls"`
+	// Why says why a stored base was not used (for a full read).
+	Why string `json:"why,omitempty"`
+}
+
+// String describes the base on one line.
+func (b *BaseRead) String() string {
+	age := (time.Duration(b.AgeSeconds) * time.Second).String()
+	switch b.Kind {
+	case BaseStored:
+		return fmt.Sprintf("stored snapshot taken %s ago (%s), %d parts verified unchanged by partial reads in %d API calls",
+			age, b.TakenAt.UTC().Format(time.RFC3339), len(b.Verified), b.APICalls)
+	default:
+		s := fmt.Sprintf("whole organization read for this plan (%d API calls)", b.APICalls)
+		if b.Why != "" {
+			s += ": " + b.Why
+		}
+		return s
+	}
 }
 
 // Planner holds what planning needs besides the request: the guardrails,
@@ -157,6 +207,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		Steps:            cplan.Steps,
 		Impact:           imp.Report,
 		Warnings:         cplan.Warnings,
+		BaseRead:         req.BaseRead,
 	}
 	for _, id := range cplan.Targets {
 		f.Targets = append(f.Targets, target(ax, id))
@@ -326,8 +377,18 @@ func (f *File) Seal() error {
 		if err != nil {
 			return fmt.Errorf("encoding the plan: %w", err)
 		}
-		seed := digest.Of([]byte(f.BaseFingerprint + "\x00" + f.AfterFingerprint + "\x00" + f.Author + "\x00" +
-			f.CreatedAt.UTC().Format(time.RFC3339) + "\x00" + string(ops)))
+		in := f.BaseFingerprint + "\x00" + f.AfterFingerprint + "\x00" + f.Author + "\x00" +
+			f.CreatedAt.UTC().Format(time.RFC3339) + "\x00" + string(ops)
+		if f.BaseRead != nil {
+			// Two plans of one change in one second, on bases read
+			// differently, are two plans.
+			br, err := json.Marshal(f.BaseRead)
+			if err != nil {
+				return fmt.Errorf("encoding the plan: %w", err)
+			}
+			in += "\x00" + string(br)
+		}
+		seed := digest.Of([]byte(in))
 		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(seed, digest.Prefix)[:8]
 	}
 	b, err := f.unhashedJSON()

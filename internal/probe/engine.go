@@ -147,6 +147,11 @@ func (p *Engine) Probe(ctx context.Context, checks []Check) ([]Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probing: reading the organization: %w", err)
 	}
+	return p.ProbeState(ctx, s, checks)
+}
+
+// ProbeState answers the checks on state s.
+func (p *Engine) ProbeState(_ context.Context, s *org.Snapshot, checks []Check) ([]Result, error) {
 	x, err := org.NewIndex(s)
 	if err != nil {
 		return nil, fmt.Errorf("probing: %w", err)
@@ -168,3 +173,14 @@ func (p *Engine) Probe(ctx context.Context, checks []Check) ([]Result, error) {
 	}
 	return out, nil
 }
+
+// StateProber is a Prober that can answer checks on a state of the
+// organization given to it, instead of reading the whole organization
+// itself: the apply engine passes the state its partial read assembled
+// (the parts the plan touches read live, the rest as expected).
+type StateProber interface {
+	Prober
+	ProbeState(ctx context.Context, s *org.Snapshot, checks []Check) ([]Result, error)
+}
+
+var _ StateProber = (*Engine)(nil)

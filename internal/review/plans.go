@@ -94,6 +94,21 @@ func encodeSnapshot(s *org.Snapshot) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// PutBase stores snapshot s (content-addressed by its fingerprint) as
+// review.Save stores a plan's base, so that a plan made on it later finds
+// it in the store.
+func PutBase(ctx context.Context, st store.Store, s *org.Snapshot) error {
+	fp := org.ComputeFingerprint(s)
+	if s.Fingerprint != "" && s.Fingerprint != fp {
+		return fmt.Errorf("storing snapshot %s: its content has fingerprint %s", s.Fingerprint, fp)
+	}
+	body, err := encodeSnapshot(s)
+	if err != nil {
+		return fmt.Errorf("storing snapshot %s: %w", fp, err)
+	}
+	return st.PutSnapshot(ctx, fp, body)
+}
+
 // Base returns the stored snapshot with the given fingerprint, checked
 // against it.
 func Base(ctx context.Context, st store.Store, fingerprint string) (*org.Snapshot, error) {

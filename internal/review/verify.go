@@ -54,7 +54,7 @@ func Verify(ctx context.Context, st store.Store, planner *plan.Planner, p Pinned
 	}
 	base.Source = f.Backend
 	req := plan.Request{Operations: f.Operations, Description: f.Description, Intent: f.Intent, Overrides: f.Overrides,
-		Author: f.Author, Source: f.Source, Now: f.CreatedAt, Guardrails: f.Guardrails}
+		Author: f.Author, Source: f.Source, Now: f.CreatedAt, Guardrails: f.Guardrails, BaseRead: f.BaseRead}
 	if len(f.Operations) == 0 {
 		for _, s := range f.Steps {
 			req.Steps = append(req.Steps, s.Step)

@@ -60,6 +60,14 @@ type Snapshots interface {
 	PutSnapshot(ctx context.Context, fingerprint string, body []byte) error
 	// Snapshot returns the body stored under fingerprint, or ErrNotFound.
 	Snapshot(ctx context.Context, fingerprint string) ([]byte, error)
+	// SetLatestSnapshot records the stored snapshot fingerprint as the
+	// latest whole read of the organization source names (a backend's
+	// Source), taken at takenAt. A fingerprint not stored is ErrNotFound;
+	// a read older than the one recorded leaves the record unchanged.
+	SetLatestSnapshot(ctx context.Context, source, fingerprint string, takenAt time.Time) error
+	// LatestSnapshot returns the fingerprint and time of the latest whole
+	// read of source, or ErrNotFound.
+	LatestSnapshot(ctx context.Context, source string) (fingerprint string, takenAt time.Time, err error)
 }
 
 // Guardrails keeps the pinned guardrails: an append-only list of versions,

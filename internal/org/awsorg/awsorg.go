@@ -5,8 +5,10 @@
 //
 // The backend reads a whole organization with bounded concurrency and close
 // to the minimum number of API calls the page sizes allow (see Snapshot),
-// retries throttling and ConcurrentModificationException with exponential
-// backoff and jitter, counts the calls it makes (Stats) and writes single
+// retries throttling and ConcurrentModificationException with the SDK's
+// adaptive retry mode within a bounded retry budget (retry.go), reads single
+// parts of the organization for health checks and plan verification
+// (parts.go), counts the calls it makes (Stats) and writes single
 // changes (attach, detach, move, create/update/delete policy, create/delete
 // OU, enable/disable a policy type). SDK errors become *org.APIError values
 // carrying the AWS error code, the reason and the request ID.
@@ -23,11 +25,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgguard/orgguard/internal/awsconfig"
+	"github.com/orgguard/orgguard/internal/loopback"
 	"github.com/orgguard/orgguard/internal/org"
 )
 
@@ -61,6 +62,13 @@ type Options struct {
 
 	MaxAttempts int           // attempts per call including the first; 0 = DefaultMaxAttempts
 	MaxBackoff  time.Duration // cap of one retry delay; 0 = DefaultMaxBackoff
+	// RetryBudget bounds the retries of all calls together (see
+	// DefaultRetryBudget); 0 = DefaultRetryBudget.
+	RetryBudget int
+	// RetryMode is RetryAdaptive or RetryStandard; "" is adaptive, except
+	// against a loopback endpoint (`orgguard sim serve`), where it is
+	// standard (see retryModeFor).
+	RetryMode string
 
 	// Now returns the current time (TakenAt of snapshots); nil = time.Now.
 	Now func() time.Time
@@ -75,6 +83,8 @@ type Backend struct {
 
 	mu   sync.Mutex
 	last Stats
+
+	total *counter // every call the backend made (Calls)
 }
 
 var _ org.Backend = (*Backend)(nil)
@@ -93,24 +103,34 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
 	}
+	if o.RetryBudget <= 0 {
+		o.RetryBudget = DefaultRetryBudget
+	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	mode, err := retryModeFor(o.RetryMode, loopback.URL(o.EndpointURL))
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := awsconfig.Load(ctx, awsconfig.Options{
 		Profile:     o.Profile,
 		Region:      o.Region,
 		EndpointURL: o.EndpointURL,
-		Retryer:     func() aws.Retryer { return newRetryer(o.MaxAttempts, o.MaxBackoff) },
+		Retryer: func() aws.Retryer {
+			return newRetryer(o.MaxAttempts, o.MaxBackoff, o.RetryBudget, mode == RetryAdaptive)
+		},
 		LoopbackKey: "orgguard-sim",
 	})
 	if err != nil {
 		return nil, err
 	}
+	total := newCounter()
 	client := organizations.NewFromConfig(cfg, func(co *organizations.Options) {
 		if o.EndpointURL != "" {
 			co.BaseEndpoint = aws.String(o.EndpointURL)
 		}
-		co.APIOptions = append(co.APIOptions, addCounters)
+		co.APIOptions = append(co.APIOptions, addCounters(total))
 	})
 	source := "aws:"
 	if o.Profile != "" {
@@ -120,7 +140,7 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	if o.EndpointURL != "" {
 		source += "@" + o.EndpointURL
 	}
-	return &Backend{client: client, opts: o, source: source}, nil
+	return &Backend{client: client, opts: o, source: source, total: total}, nil
 }
 
 // LastStats returns the statistics of the most recent Snapshot call.
@@ -130,20 +150,14 @@ func (b *Backend) LastStats() Stats {
 	return b.last.clone()
 }
 
-// newRetryer returns the SDK's standard retryer with ConcurrentModification
-// added to the retryable codes (throttling codes, TooManyRequestsException
-// among them, already are), full-jitter exponential backoff capped at
-// maxBackoff, and no client-side retry quota: a long snapshot read under
-// heavy throttling must slow down, not give up.
-func newRetryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
-	std := retry.NewStandard(func(so *retry.StandardOptions) {
-		so.MaxAttempts = maxAttempts
-		so.MaxBackoff = maxBackoff
-		so.Backoff = jitterBackoff{base: 100 * time.Millisecond, max: maxBackoff}
-		so.RateLimiter = ratelimit.None
-	})
-	return retry.AddWithErrorCodes(std, org.CodeConcurrentModification)
+// Calls returns the API calls the backend made since New, by API, with
+// retries and throttled answers (org.CallCounter). Wall is zero: take
+// differences of two readings (org.Calls.Sub) with the caller's clock.
+func (b *Backend) Calls() org.Calls {
+	return b.total.stats().orgCalls()
 }
+
+var _ org.CallCounter = (*Backend)(nil)
 
 // jitterBackoff is "full jitter": a uniform delay in [0, min(max, base·2^n)).
 type jitterBackoff struct{ base, max time.Duration }

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("transactions", func(t *testing.T) { testTx(t, open(t)) })
 	t.Run("incidents", func(t *testing.T) { testIncidents(t, open(t)) })
 	t.Run("snapshots", func(t *testing.T) { testSnapshots(t, open(t)) })
+	t.Run("latest snapshot per source", func(t *testing.T) { testLatestSnapshot(t, open(t)) })
 	t.Run("pinned guardrails", func(t *testing.T) { testGuardrails(t, open(t)) })
 	t.Run("racing to pin guardrails", func(t *testing.T) { testGuardrailsRace(t, open(t)) })
 	t.Run("incident clock and dedup key", func(t *testing.T) { testIncidentClock(t, open(t)) })
@@ -911,4 +912,62 @@ func testWatchState(t *testing.T, s store.Store) {
 			t.Errorf("WatchState after save #%d (-want +got):\n%s", i, cmp.Diff(w, got))
 		}
 	}
+}
+
+func testLatestSnapshot(t *testing.T, s store.Store) {
+	ctx := ctxFor(t)
+	for _, fp := range []string{"sha256:old", "sha256:new"} {
+		if err := s.PutSnapshot(ctx, fp, []byte(`{"fp":"`+fp+`"}`)); err != nil {
+			t.Fatalf("PutSnapshot(%s) = %v", fp, err)
+		}
+	}
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	const src = "aws:prod/us-east-1"
+	latest := func(t *testing.T, source string) (string, time.Time) {
+		t.Helper()
+		fp, at, err := s.LatestSnapshot(ctx, source)
+		if err != nil {
+			t.Fatalf("LatestSnapshot(%s) = %v", source, err)
+		}
+		return fp, at
+	}
+	t.Run("nothing recorded is not found", func(t *testing.T) {
+		_, _, err := s.LatestSnapshot(ctx, src)
+		wantErr(t, "LatestSnapshot(nothing yet)", err, store.ErrNotFound)
+	})
+	t.Run("the recorded read reads back with its time", func(t *testing.T) {
+		if err := s.SetLatestSnapshot(ctx, src, "sha256:old", t0); err != nil {
+			t.Fatalf("SetLatestSnapshot(old) = %v", err)
+		}
+		if fp, at := latest(t, src); fp != "sha256:old" || !at.Equal(t0) {
+			t.Errorf("LatestSnapshot = %s at %v, want sha256:old at %v", fp, at, t0)
+		}
+	})
+	t.Run("a newer read replaces it and an older one does not", func(t *testing.T) {
+		if err := s.SetLatestSnapshot(ctx, src, "sha256:new", t0.Add(time.Hour)); err != nil {
+			t.Fatalf("SetLatestSnapshot(new) = %v", err)
+		}
+		if err := s.SetLatestSnapshot(ctx, src, "sha256:old", t0.Add(time.Minute)); err != nil {
+			t.Fatalf("SetLatestSnapshot(older read) = %v", err)
+		}
+		if fp, at := latest(t, src); fp != "sha256:new" || !at.Equal(t0.Add(time.Hour)) {
+			t.Errorf("LatestSnapshot = %s at %v, want sha256:new an hour later", fp, at)
+		}
+	})
+	t.Run("sources are kept apart", func(t *testing.T) {
+		if err := s.SetLatestSnapshot(ctx, "aws:dev/us-east-1", "sha256:old", t0); err != nil {
+			t.Fatalf("SetLatestSnapshot(dev) = %v", err)
+		}
+		if fp, _ := latest(t, "aws:dev/us-east-1"); fp != "sha256:old" {
+			t.Errorf("LatestSnapshot(dev) = %s, want sha256:old", fp)
+		}
+		if fp, _ := latest(t, src); fp != "sha256:new" {
+			t.Errorf("LatestSnapshot(prod) = %s after recording dev, want sha256:new", fp)
+		}
+	})
+	t.Run("a snapshot not stored is not found and bad input is refused", func(t *testing.T) {
+		wantErr(t, "SetLatestSnapshot(not stored)", s.SetLatestSnapshot(ctx, src, "sha256:nope", t0.Add(2*time.Hour)), store.ErrNotFound)
+		wantErr(t, "SetLatestSnapshot(no source)", s.SetLatestSnapshot(ctx, "", "sha256:new", t0), store.ErrInvalid)
+		wantErr(t, "SetLatestSnapshot(no time)", s.SetLatestSnapshot(ctx, src, "sha256:new", time.Time{}), store.ErrInvalid)
+	})
 }
