@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/incident"
 	"github.com/orgguard/orgguard/internal/org/awsorg"
@@ -119,8 +121,18 @@ type remediator struct {
 }
 
 func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watch.RemediationResult, error) {
+	reason := fmt.Sprintf("automatic remediation of incident %s allowed by watch rule %q", rem.Incident.ID, rem.Rule)
+	// Undoing drift on Root (or a protected target) is itself a change
+	// there, which the protected-target rule refuses unless overridden.
+	// The rule's remediate: true is that override, recorded in the plan
+	// with its reason; it takes effect only when the pinned
+	// guardrails.overrides.allow permits it (the default), and is a
+	// notice ("has no effect") when the drift was elsewhere. A loss of
+	// access is never overridden here: the thresholds count only accounts
+	// losing access, and undoing a deny-all only restores it.
 	res, err := r.a.Plan(ctx, PlanRequest{Request: plan.Request{Operations: rem.Operations, Description: rem.Description,
-		Source: "watch:rule:" + rem.Rule}, Save: true})
+		Source:    "watch:rule:" + rem.Rule,
+		Overrides: []change.Override{{Rule: string(guard.RuleProtectedTarget), Reason: "undoing drift: " + reason}}}, Save: true})
 	if err != nil {
 		return watch.RemediationResult{Outcome: "not-planned"}, fmt.Errorf("planning the remediation: %w", err)
 	}
@@ -128,9 +140,13 @@ func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watc
 	out := watch.RemediationResult{PlanID: f.ID}
 	if f.Verdict == guard.Refused {
 		out.Outcome = "refused"
-		return out, fmt.Errorf("the guardrails refuse the remediation plan %s", f.ID)
+		var why []string
+		for _, rs := range f.Guard.Refusals() {
+			why = append(why, string(rs.Rule)+": "+rs.Message)
+		}
+		out.Detail = strings.Join(why, "; ")
+		return out, fmt.Errorf("the guardrails refuse the remediation plan %s: %s", f.ID, out.Detail)
 	}
-	reason := fmt.Sprintf("automatic remediation of incident %s allowed by watch rule %q", rem.Incident.ID, rem.Rule)
 	ap := &review.Approver{Store: r.x.st, Planner: r.x.planner, Pinned: r.x.pinned}
 	need := f.RequiredApprovals + r.x.pinned.Rules.Guardrails.Overrides.ExtraApprovals
 	for i := range need {

@@ -64,7 +64,16 @@ type Counts struct {
 	NewlyDenied      int `json:"newlyDenied"`
 	NewlyConditional int `json:"newlyConditional"`
 	NewlyAllowed     int `json:"newlyAllowed"`
+	// ConditionalFromDenied is the part of NewlyConditional that was
+	// denied before: access partly restored (detaching a deny-all leaves
+	// the actions a condition-bearing SCP denies outside its conditions),
+	// a gain, not a loss. NewlyConditional minus it were allowed before.
+	ConditionalFromDenied int `json:"conditionalFromDenied,omitempty"`
 }
+
+// Restricted is the number of actions that lose access: newly denied, or
+// newly conditional after being allowed.
+func (c Counts) Restricted() int { return c.NewlyDenied + c.NewlyConditional - c.ConditionalFromDenied }
 
 // IsZero reports whether no action changed class.
 func (c Counts) IsZero() bool { return c == Counts{} }
@@ -393,7 +402,9 @@ func (a *Analyzer) counts(b, af int32) Counts {
 		ab, pb, aa, pa := cb.allowed[i], cb.possible[i], ca.allowed[i], ca.possible[i]
 		c.NewlyDenied += popcount(pb &^ pa)
 		c.NewlyAllowed += popcount(aa &^ ab)
-		c.NewlyConditional += popcount((pa &^ aa) &^ (pb &^ ab))
+		cond := (pa &^ aa) &^ (pb &^ ab)
+		c.NewlyConditional += popcount(cond)
+		c.ConditionalFromDenied += popcount(cond &^ pb)
 	}
 	return c
 }

@@ -255,7 +255,7 @@ func guardImpact(x *org.Index, r *impact.Report) guard.Impact {
 	}
 	for _, a := range r.Accounts {
 		ga := guard.AccountImpact{ID: a.ID, Name: a.Name, NewlyDenied: a.NewlyDenied,
-			NewlyConditional: a.NewlyConditional, NewlyAllowed: a.NewlyAllowed}
+			NewlyConditional: a.NewlyConditional, NewlyAllowed: a.NewlyAllowed, ConditionalFromDenied: a.ConditionalFromDenied}
 		if path, err := x.Path(a.ID); err == nil {
 			for _, n := range path {
 				if n.Kind == org.KindOU {
