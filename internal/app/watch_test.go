@@ -11,6 +11,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/config"
+	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/incident"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/awsorg"
@@ -19,8 +20,6 @@ import (
 	"github.com/orgguard/orgguard/internal/org/simserver"
 	"github.com/orgguard/orgguard/internal/store"
 	"github.com/orgguard/orgguard/internal/watch"
-	"github.com/orgguard/orgguard/internal/plan"
-	"github.com/orgguard/orgguard/internal/change"
 )
 
 const denyAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`
@@ -213,7 +212,70 @@ func TestWatchRemediatesADenyAllOnRoot(t *testing.T) {
 		texts = append(texts, ev.Kind+": "+ev.Message)
 	}
 	t.Logf("timeline:\n%s", strings.Join(texts, "\n"))
-	_ = incident.KindMitigated
+	tl := timeline(t, a, in.ID)
+	if last := tl[len(tl)-1]; last.Kind != incident.KindMitigated || !strings.Contains(last.Message, "deny-all") {
+		t.Errorf("last timeline entry = %s %q, want mitigated naming the rule", last.Kind, last.Message)
+	}
+	st, _ := a.Store(context.Background())
+	plans, err := st.ListPlans(context.Background(), store.PlanFilter{})
+	if err != nil || len(plans) != 1 {
+		t.Fatalf("plans = %+v, %v; want the remediation plan", plans, err)
+	}
+	apps, err := st.ListApprovals(context.Background(), plans[0].ID)
+	if err != nil || len(apps) == 0 || !strings.HasPrefix(apps[0].Approver, "watch-rule:deny-all#") {
+		t.Errorf("approvals = %+v, %v; want standing approvals watch-rule:deny-all#n", apps, err)
+	}
+}
+
+// TestFailedRemediationLeavesTheIncidentOpen: when the pinned guardrails
+// do not let the protected-target rule be overridden, the detach from Root
+// is refused; the deny-all stays, the incident stays investigating and its
+// timeline says the remediation failed and why.
+func TestFailedRemediationLeavesTheIncidentOpen(t *testing.T) {
+	w := newWatchWorld(t, 40, remediatingRules())
+	w.cfg.Guardrails.Overrides.Allow = []guard.Rule{guard.RuleThreshold, guard.RuleWindow, guard.RuleFreeze}
+	a, _ := w.run(t)
+	waitUntil(t, 30*time.Second, "the watcher's baseline", func() bool {
+		st, err := a.Store(context.Background())
+		if err != nil {
+			return false
+		}
+		_, err = st.WatchState(context.Background(), "default")
+		return err == nil
+	})
+	pid, root := w.attachDenyAllToRoot(t)
+	var in store.Incident
+	waitUntil(t, 30*time.Second, "the remediation's failure on the timeline", func() bool {
+		ins := incidentsOf(t, a)
+		if len(ins) != 1 {
+			return false
+		}
+		in = ins[0]
+		for _, ev := range timeline(t, a, in.ID) {
+			if strings.Contains(ev.Message, "AUTOMATIC REMEDIATION FAILED") {
+				return true
+			}
+		}
+		return false
+	})
+	in = incidentsOf(t, a)[0]
+	if in.State != store.IncidentInvestigating || !in.MitigatedAt.IsZero() {
+		t.Errorf("incident state %s, mitigated at %v; want investigating and not mitigated", in.State, in.MitigatedAt)
+	}
+	if !attached(t, w.sim, pid, root) {
+		t.Errorf("the deny-all was detached although the remediation was refused")
+	}
+	var failure string
+	for _, ev := range timeline(t, a, in.ID) {
+		if strings.Contains(ev.Message, "AUTOMATIC REMEDIATION FAILED") {
+			failure = ev.Message
+		}
+	}
+	for _, want := range []string{"refused", "the incident stays open", "protected-target"} {
+		if !strings.Contains(failure, want) {
+			t.Errorf("failure entry %q does not say %q", failure, want)
+		}
+	}
 }
 
 // tWriter sends log lines to t.Log.
@@ -223,22 +285,4 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
-}
-
-func TestDebugRemediationPlan(t *testing.T) {
-	w := newWatchWorld(t, 60, remediatingRules())
-	pid, root := w.attachDenyAllToRoot(t)
-	a := w.app(t)
-	res, err := a.Plan(context.Background(), app.PlanRequest{Request: plan.Request{Operations: []change.Operation{{Op: change.OpDetachPolicy, Policy: pid, Target: root}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res.File.Reasons {
-		t.Log(r.Rule, r.Message)
-	}
-	for i, ac := range res.File.Impact.Accounts {
-		if i < 5 {
-			t.Logf("%+v", ac)
-		}
-	}
 }
