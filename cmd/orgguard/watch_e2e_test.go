@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -9,7 +13,9 @@ import (
 	"time"
 
 	"github.com/orgguard/orgguard/internal/incident"
+	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/store"
+	"github.com/orgguard/orgguard/internal/watch"
 )
 
 // e2eAccounts is the size of the organization of the end-to-end watch
@@ -91,4 +97,105 @@ func TestWatchEndToEnd(t *testing.T) {
 			t.Errorf("%d incidents, want 1 (the remediation is an own change, not drift)", n)
 		}
 	})
+}
+
+// TestWatchKill9 kills the watcher with SIGKILL at random moments around
+// critical changes (each attach or detach on Root opens one incident) and
+// restarts it: every change ends up with exactly one incident — none lost,
+// none twice — and an event EventBridge delivers again (posted to the
+// intake twice more, around the kill) opens nothing new.
+func TestWatchKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts orgguard processes")
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("ORGGUARD_E2E_SEED"); v != "" {
+		seed, _ = strconv.ParseUint(v, 10, 64)
+	}
+	t.Logf("seed %d (ORGGUARD_E2E_SEED=%d repeats this run)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	w := newWorld(t, worldOptions{accounts: 200, intake: true, interval: time.Second, sweep: time.Minute})
+	st := w.store(t)
+	p := w.watch(t)
+	w.ready(t, p)
+	ctx := context.Background()
+	pol, err := w.outside.CreatePolicy(ctx, org.PolicySpec{Name: "DenyEverything", Description: "deny all", Content: denyAll, Type: org.ServiceControlPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := w.outside.Parts(nil).Root(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 6
+	kills := []string{}
+	for r := 1; r <= rounds; r++ {
+		name := "AttachPolicy"
+		if r%2 == 1 {
+			err = w.outside.AttachPolicy(ctx, pol.ID, root.ID)
+		} else {
+			name = "DetachPolicy"
+			err = w.outside.DetachPolicy(ctx, pol.ID, root.ID)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := watch.EncodeEvent(fmt.Sprintf("dup-%d", r), name, time.Now(), "arn:aws:iam::111111111111:user/mallory", "111111111111",
+			map[string]any{"policyId": pol.ID, "targetId": root.ID}, fmt.Sprintf("req-%d", r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.post(t, ev) // EventBridge delivering again (the simulator posted it once)
+		delay := time.Duration(rng.IntN(1500)) * time.Millisecond
+		time.Sleep(delay)
+		p.kill()
+		when := "after"
+		if len(incidents(t, st)) < r {
+			when = "before"
+		}
+		kills = append(kills, fmt.Sprintf("%s (%s the incident was recorded)", delay, when))
+		p = w.watch(t)
+		p.waitLog(t, `msg="resumed from the stored state"`, 30*time.Second)
+		p.waitLog(t, `msg="event intake listening"`, 10*time.Second)
+		w.post(t, ev) // and once more to the restarted watcher
+		waitFor(t, time.Now(), 30*time.Second, fmt.Sprintf("incident %d after a kill %s after change %d", r, delay, r), func() bool {
+			return len(incidents(t, st)) >= r
+		})
+	}
+	// A few more reads: nothing new may appear.
+	reads := strings.Count(p.log.String(), "\n")
+	waitFor(t, time.Now(), 30*time.Second, "more watcher activity", func() bool {
+		return strings.Count(p.log.String(), "\n") > reads || len(incidents(t, st)) > rounds
+	})
+	time.Sleep(2500 * time.Millisecond)
+	ins := incidents(t, st)
+	if len(ins) != rounds {
+		for _, in := range ins {
+			t.Logf("incident %s %s %q", in.ID, in.Severity, in.Title)
+		}
+		t.Fatalf("%d incidents after %d changes and %d kills, want exactly %d", len(ins), rounds, rounds, rounds)
+	}
+	keys := map[string]bool{}
+	for _, in := range ins {
+		if keys[in.DedupKey] {
+			t.Errorf("two incidents share the dedup key %s", in.DedupKey)
+		}
+		keys[in.DedupKey] = true
+	}
+	t.Logf("%d changes, %d incidents, kills after %s", rounds, len(ins), strings.Join(kills, ", "))
+}
+
+// post delivers an event to the watcher's intake; the answer must be 202.
+func (w *world) post(t testing.TB, body []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+w.intake+"/", bytes.NewReader(body))
+	req.Header.Set(watch.DefaultHeader, intakeSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return // the watcher is down (being killed): EventBridge would retry
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("POST event = %d, want 202", resp.StatusCode)
+	}
 }
