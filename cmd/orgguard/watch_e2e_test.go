@@ -199,3 +199,70 @@ func (w *world) post(t testing.TB, body []byte) {
 		t.Errorf("POST event = %d, want 202", resp.StatusCode)
 	}
 }
+
+// TestWatchResumesAnInterruptedRemediation kills the watcher (SIGKILL)
+// within moments of opening a critical incident whose rule remediates —
+// while the remediation is pending, planning or applying — and restarts
+// it: the remediation is resumed (an interrupted apply is recovered
+// first), the deny-all is detached and the incident mitigated, once.
+func TestWatchResumesAnInterruptedRemediation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts orgguard processes")
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("ORGGUARD_E2E_SEED"); v != "" {
+		seed, _ = strconv.ParseUint(v, 10, 64)
+	}
+	rng := rand.New(rand.NewPCG(seed, 2))
+	w := newWorld(t, worldOptions{accounts: 200, intake: true, remediate: true, interval: time.Second, sweep: time.Minute})
+	st := w.store(t)
+	p := w.watch(t, "--lock-ttl", "3s")
+	w.ready(t, p)
+	pid, root, at := w.attachDenyAll(t)
+	var in store.Incident
+	waitFor(t, at, 10*time.Second, "the incident", func() bool {
+		var err error
+		in, err = critical(t, st)
+		return err == nil
+	})
+	delay := time.Duration(rng.IntN(400)) * time.Millisecond
+	time.Sleep(delay)
+	p.kill()
+	tl, err := st.IncidentTimeline(context.Background(), in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seed %d: killed %s after the incident appeared; last timeline entry then: %s %q", seed, delay, tl[len(tl)-1].Kind, tl[len(tl)-1].Message)
+	restarted := time.Now()
+	p = w.watch(t, "--lock-ttl", "3s")
+	took := waitFor(t, restarted, 90*time.Second, "the incident mitigated after the restart", func() bool {
+		in, _ = critical(t, st)
+		return !in.MitigatedAt.IsZero()
+	})
+	if w.attached(t, pid, root) {
+		t.Errorf("the deny-all is still attached to Root")
+	}
+	// One drift incident. When the kill interrupted the apply, recovery
+	// opens its own (minor) incident about the interrupted apply, as for
+	// any interrupted apply.
+	drift := 0
+	for _, in := range incidents(t, st) {
+		t.Logf("incident %s %s %s %q", in.ID, in.Source, in.Severity, in.Title)
+		if in.Source == store.SourceDrift {
+			drift++
+		}
+	}
+	if drift != 1 {
+		t.Errorf("%d drift incidents, want 1", drift)
+	}
+	unfinished, err := st.UnfinishedChanges(context.Background())
+	if err != nil || len(unfinished) != 0 {
+		t.Errorf("unfinished changes = %v, %v; want none", unfinished, err)
+	}
+	tl, _ = st.IncidentTimeline(context.Background(), in.ID)
+	var lines []string
+	for _, ev := range tl {
+		lines = append(lines, ev.Kind+": "+ev.Message)
+	}
+	t.Logf("mitigated %s after the restart; timeline:\n%s", took.Round(10*time.Millisecond), strings.Join(lines, "\n"))
+}

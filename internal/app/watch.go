@@ -13,6 +13,7 @@ import (
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/incident"
+	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/awsorg"
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/org/simserver"
@@ -121,6 +122,33 @@ type remediator struct {
 }
 
 func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watch.RemediationResult, error) {
+	if rem.Resumed {
+		// The watcher stopped while this remediation was pending or
+		// running: settle an apply it interrupted (recovery waits for the
+		// dead process's lock to expire), then apply only what the
+		// organization, read afresh, still needs.
+		recs, err := r.x.Recover(ctx)
+		if err != nil {
+			return watch.RemediationResult{Outcome: "not-planned"}, fmt.Errorf("recovering an interrupted apply before resuming the remediation: %w", err)
+		}
+		snap, err := r.a.Snapshot(ctx, "")
+		if err != nil {
+			return watch.RemediationResult{Outcome: "not-planned"}, err
+		}
+		x, err := org.NewIndex(snap)
+		if err != nil {
+			return watch.RemediationResult{Outcome: "not-planned"}, err
+		}
+		rem.Operations = watch.Outstanding(x, rem.Operations)
+		if len(rem.Operations) == 0 {
+			out := watch.RemediationResult{Outcome: watch.OutcomeUndone}
+			for _, rc := range recs {
+				out.ChangeID, out.PlanID = rc.ChangeID, rc.PlanID
+				out.Detail = "recovered " + rc.String()
+			}
+			return out, nil
+		}
+	}
 	reason := fmt.Sprintf("automatic remediation of incident %s allowed by watch rule %q", rem.Incident.ID, rem.Rule)
 	// Undoing drift on Root (or a protected target) is itself a change
 	// there, which the protected-target rule refuses unless overridden.
