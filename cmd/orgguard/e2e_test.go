@@ -177,6 +177,8 @@ type worldOptions struct {
 	remediate bool // the deny-all rule remediates
 	interval  time.Duration
 	sweep     time.Duration
+	budget    int  // watch.callBudget; 0 = 100000 (no limit in practice)
+	listen    bool // the watcher has an intake, but sim serve posts no events
 }
 
 func newWorld(t testing.TB, o worldOptions) *world {
@@ -194,6 +196,9 @@ func newWorld(t testing.TB, o worldOptions) *world {
 		w.intake = freePort(t)
 		args = append(args, "--events-to", "http://"+w.intake+"/", "--events-secret", intakeSecret)
 	}
+	if o.listen && !o.intake {
+		w.intake = freePort(t)
+	}
 	w.sim = start(t, "sim serve", w.env, args...)
 	deadline := time.Now().Add(30 * time.Second)
 	for w.endpoint == "" {
@@ -205,6 +210,10 @@ func newWorld(t testing.TB, o worldOptions) *world {
 			t.Fatalf("sim serve printed no endpoint:\n%s", w.sim.log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	budget := o.budget
+	if budget == 0 {
+		budget = 100000
 	}
 	remediate := ""
 	if o.remediate {
@@ -220,7 +229,7 @@ identity:
 watch:
   interval: %s
   sweepPeriod: %s
-  callBudget: 100000
+  callBudget: %d
   rules:
     - name: deny-all
       when: deny-all
@@ -233,7 +242,7 @@ watch:
     secretEnv: ORGGUARD_INTAKE_SECRET
   customers:
     ouParent: /Customers
-`, w.endpoint, w.db, o.interval, o.sweep, remediate)
+`, w.endpoint, w.db, o.interval, o.sweep, budget, remediate)
 	if err := os.WriteFile(w.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
