@@ -65,8 +65,9 @@ func TestWatchSteadyCost(t *testing.T) {
 		return strings.Trim(m[1], `"`)
 	}
 	rate, _ := strconv.ParseFloat(field("calls_per_minute"), 64)
-	t.Logf("MEASURE accounts=%d steady calls_per_minute=%s budget=%s interval=%s cheap_tier_calls_per_read=%s sweep=%q",
-		n, field("calls_per_minute"), field("budget"), field("interval"), field("fast_calls"), field("sweep"))
+	t.Logf("MEASURE accounts=%d steady calls_per_minute=%s budget=%s interval=%s cheap_tier_calls_per_read=%s cheap_tier_read=%s sweep=%q last_sweep_calls=%s last_sweep_duration=%s",
+		n, field("calls_per_minute"), field("budget"), field("interval"), field("fast_calls"), field("fast_duration"), field("sweep"),
+		field("last_sweep_calls"), field("last_sweep_duration"))
 	if rate > 600*1.05 {
 		t.Errorf("steady rate %.0f calls per minute, over the budget of 600", rate)
 	}

@@ -231,7 +231,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-report.C:
 			st := w.Stats()
 			w.o.Log.Info("watching", "calls_per_minute", fmt.Sprintf("%.0f", st.CallsPerMinute), "budget", st.CallBudget,
-				"interval", st.EffectiveInterval, "fast_calls", st.LastFastCalls, "sweep", st.SweepProgress,
+				"interval", st.EffectiveInterval, "fast_calls", st.LastFastCalls, "fast_duration", st.LastFastDuration.Round(time.Millisecond),
+				"sweep", st.SweepProgress, "last_sweep_calls", st.LastSweepCalls, "last_sweep_duration", st.LastSweepDuration.Round(time.Second),
 				"drifts", st.Drifts, "incidents", st.IncidentsOpened, "read_errors", st.ReadErrors)
 		}
 	}
