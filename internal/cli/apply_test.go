@@ -96,29 +96,30 @@ func TestApplyCommands(t *testing.T) {
 				changeID = ch
 				return []string{"rollback", c, ch, "--out", undoFile}
 			}},
-		{name: "the rollback plan needs its own approvals", code: ExitRefused, want: "needs",
-			args: func() []string { return []string{"apply", c, undoFile, "--override-window", "incident closed"} }},
-		{name: "two people approve the rollback (one for the window override)", code: 0, want: "",
-			args: func() []string {
-				if code, _, stderr := orgRun(t, "approve", c, undoFile, "--by", "bob"); code != 0 {
-					t.Fatalf("approve: %s", stderr)
-				}
-				return []string{"approve", c, undoFile, "--by", "carol"}
-			}},
-		{name: "a wrong typed confirmation is refused", code: ExitRefused, want: "does not match",
-			args: func() []string {
-				return []string{"apply", c, undoFile, "--override-window", "incident closed", "--confirm", "yes"}
-			}},
-		{name: "the rollback applies with the override and the confirmation", code: 0, want: "health checks passed",
+		{name: "the rollback plan needs its own approval", code: ExitRefused, want: "needs",
+			args: func() []string { return []string{"apply", c, undoFile} }},
+		// Releasing accounts from quarantine only restores access: most
+		// actions go from denied (the quarantine deny-all) to conditional
+		// (the customer OU's condition-bearing SCPs), which is a gain
+		// (impact conditionalFromDenied), not a near-deny-all. So the
+		// rollback is a medium-risk change of 2 accounts: one approval, no
+		// maintenance window, no typed confirmation.
+		{name: "a second person approves the rollback", code: 0, want: "plan is approved",
+			args: func() []string { return []string{"approve", c, undoFile, "--by", "bob"} }},
+		{name: "the rollback applies without a window override or a typed confirmation", code: 0, want: "health checks passed",
 			args: func() []string {
 				var f struct {
 					Guard struct {
-						ConfirmationText string `json:"confirmationText"`
+						Risk                 string `json:"risk"`
+						RequiresConfirmation bool   `json:"requiresConfirmation"`
 					} `json:"guard"`
 				}
 				b, _ := os.ReadFile(undoFile)
 				_ = json.Unmarshal(b, &f)
-				return []string{"apply", c, undoFile, "--override-window", "incident closed", "--confirm", f.Guard.ConfirmationText}
+				if f.Guard.Risk != "medium" || f.Guard.RequiresConfirmation {
+					t.Errorf("rollback of the quarantine: risk %q, confirmation %v; want medium without confirmation (it only restores access)", f.Guard.Risk, f.Guard.RequiresConfirmation)
+				}
+				return []string{"apply", c, undoFile}
 			}},
 		{name: "the quarantine's plan is now rolled back", code: 0, want: "rolled-back",
 			args: func() []string { return []string{"plans", c, "--state", "rolled-back"} }},
