@@ -117,18 +117,6 @@ func (p *proc) kill() {
 	<-p.done
 }
 
-// stop sends SIGTERM and waits (up to 20 s) for a graceful exit.
-func (p *proc) stop(t testing.TB) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		t.Errorf("%s did not stop within 20s of SIGTERM", p.name)
-		p.kill()
-	}
-}
-
 // waitLog waits until the process's stderr contains s.
 func (p *proc) waitLog(t testing.TB, s string, limit time.Duration) {
 	t.Helper()

@@ -234,7 +234,7 @@ func TestWatchResumesAnInterruptedRemediation(t *testing.T) {
 	}
 	t.Logf("seed %d: killed %s after the incident appeared; last timeline entry then: %s %q", seed, delay, tl[len(tl)-1].Kind, tl[len(tl)-1].Message)
 	restarted := time.Now()
-	p = w.watch(t, "--lock-ttl", "3s")
+	w.watch(t, "--lock-ttl", "3s")
 	took := waitFor(t, restarted, 90*time.Second, "the incident mitigated after the restart", func() bool {
 		in, _ = critical(t, st)
 		return !in.MitigatedAt.IsZero()
