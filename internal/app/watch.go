@@ -177,8 +177,21 @@ func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watc
 	}
 	ap := &review.Approver{Store: r.x.st, Planner: r.x.planner, Pinned: r.x.pinned}
 	need := f.RequiredApprovals + r.x.pinned.Rules.Guardrails.Overrides.ExtraApprovals
+	// A resumed remediation planned within the same second as the one the
+	// crash interrupted makes the very same plan (same ID), which may hold
+	// some of these approvals already.
+	have := map[string]bool{}
+	if prev, err := r.x.st.ListApprovals(ctx, f.ID); err == nil {
+		for _, p := range prev {
+			have[p.Approver] = true
+		}
+	}
 	for i := range need {
-		if _, err := ap.Approve(ctx, f.ID, fmt.Sprintf("watch-rule:%s#%d", rem.Rule, i+1), "standing approval: "+reason); err != nil {
+		who := fmt.Sprintf("watch-rule:%s#%d", rem.Rule, i+1)
+		if have[who] {
+			continue
+		}
+		if _, err := ap.Approve(ctx, f.ID, who, "standing approval: "+reason); err != nil {
 			out.Outcome = "refused"
 			return out, fmt.Errorf("recording the standing approval of the remediation: %w", err)
 		}
