@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/incident"
+	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/org/awsorg"
 	"github.com/orgguard/orgguard/internal/org/sim"
 	"github.com/orgguard/orgguard/internal/org/simserver"
@@ -119,8 +122,45 @@ type remediator struct {
 }
 
 func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watch.RemediationResult, error) {
+	if rem.Resumed {
+		// The watcher stopped while this remediation was pending or
+		// running: settle an apply it interrupted (recovery waits for the
+		// dead process's lock to expire), then apply only what the
+		// organization, read afresh, still needs.
+		recs, err := r.x.Recover(ctx)
+		if err != nil {
+			return watch.RemediationResult{Outcome: "not-planned"}, fmt.Errorf("recovering an interrupted apply before resuming the remediation: %w", err)
+		}
+		snap, err := r.a.Snapshot(ctx, "")
+		if err != nil {
+			return watch.RemediationResult{Outcome: "not-planned"}, err
+		}
+		x, err := org.NewIndex(snap)
+		if err != nil {
+			return watch.RemediationResult{Outcome: "not-planned"}, err
+		}
+		rem.Operations = watch.Outstanding(x, rem.Operations)
+		if len(rem.Operations) == 0 {
+			out := watch.RemediationResult{Outcome: watch.OutcomeUndone}
+			for _, rc := range recs {
+				out.ChangeID, out.PlanID = rc.ChangeID, rc.PlanID
+				out.Detail = "recovered " + rc.String()
+			}
+			return out, nil
+		}
+	}
+	reason := fmt.Sprintf("automatic remediation of incident %s allowed by watch rule %q", rem.Incident.ID, rem.Rule)
+	// Undoing drift on Root (or a protected target) is itself a change
+	// there, which the protected-target rule refuses unless overridden.
+	// The rule's remediate: true is that override, recorded in the plan
+	// with its reason; it takes effect only when the pinned
+	// guardrails.overrides.allow permits it (the default), and is a
+	// notice ("has no effect") when the drift was elsewhere. A loss of
+	// access is never overridden here: the thresholds count only accounts
+	// losing access, and undoing a deny-all only restores it.
 	res, err := r.a.Plan(ctx, PlanRequest{Request: plan.Request{Operations: rem.Operations, Description: rem.Description,
-		Source: "watch:rule:" + rem.Rule}, Save: true})
+		Source:    "watch:rule:" + rem.Rule,
+		Overrides: []change.Override{{Rule: string(guard.RuleProtectedTarget), Reason: "undoing drift: " + reason}}}, Save: true})
 	if err != nil {
 		return watch.RemediationResult{Outcome: "not-planned"}, fmt.Errorf("planning the remediation: %w", err)
 	}
@@ -128,13 +168,30 @@ func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watc
 	out := watch.RemediationResult{PlanID: f.ID}
 	if f.Verdict == guard.Refused {
 		out.Outcome = "refused"
-		return out, fmt.Errorf("the guardrails refuse the remediation plan %s", f.ID)
+		var why []string
+		for _, rs := range f.Guard.Refusals() {
+			why = append(why, string(rs.Rule)+": "+rs.Message)
+		}
+		out.Detail = strings.Join(why, "; ")
+		return out, fmt.Errorf("the guardrails refuse the remediation plan %s: %s", f.ID, out.Detail)
 	}
-	reason := fmt.Sprintf("automatic remediation of incident %s allowed by watch rule %q", rem.Incident.ID, rem.Rule)
 	ap := &review.Approver{Store: r.x.st, Planner: r.x.planner, Pinned: r.x.pinned}
 	need := f.RequiredApprovals + r.x.pinned.Rules.Guardrails.Overrides.ExtraApprovals
+	// A resumed remediation planned within the same second as the one the
+	// crash interrupted makes the very same plan (same ID), which may hold
+	// some of these approvals already.
+	have := map[string]bool{}
+	if prev, err := r.x.st.ListApprovals(ctx, f.ID); err == nil {
+		for _, p := range prev {
+			have[p.Approver] = true
+		}
+	}
 	for i := range need {
-		if _, err := ap.Approve(ctx, f.ID, fmt.Sprintf("watch-rule:%s#%d", rem.Rule, i+1), "standing approval: "+reason); err != nil {
+		who := fmt.Sprintf("watch-rule:%s#%d", rem.Rule, i+1)
+		if have[who] {
+			continue
+		}
+		if _, err := ap.Approve(ctx, f.ID, who, "standing approval: "+reason); err != nil {
 			out.Outcome = "refused"
 			return out, fmt.Errorf("recording the standing approval of the remediation: %w", err)
 		}

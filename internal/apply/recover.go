@@ -213,7 +213,7 @@ func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, err
 		if !rec.Verified {
 			sev = store.SevCritical
 		}
-		in, err := tx.OpenIncident(ctx, store.Incident{Severity: sev, State: store.IncidentMitigated, ChangeID: ch.ID,
+		in, err := tx.OpenIncident(ctx, store.Incident{Source: store.SourceApply, Severity: sev, State: store.IncidentMitigated, ChangeID: ch.ID,
 			Title:  fmt.Sprintf("apply of plan %s was interrupted; recovery brought the organization to the state %s it", f.ID, rec.State),
 			Impact: mustJSON(map[string]any{"state": rec.State, "verified": rec.Verified, "detail": rec.Detail})})
 		if err != nil {

@@ -676,7 +676,7 @@ func (r *run) incident(ctx context.Context, why string, rb *Rollback) (string, e
 	title := fmt.Sprintf("apply of plan %s stopped: %s", r.f.ID, why)
 	var id string
 	err := e.o.Store.WithTx(ctx, func(tx store.Tx) error {
-		in, err := tx.OpenIncident(ctx, store.Incident{Severity: sev, Title: title, State: state, ChangeID: r.change, Impact: mustJSON(impact)})
+		in, err := tx.OpenIncident(ctx, store.Incident{Source: store.SourceApply, Severity: sev, Title: title, State: state, ChangeID: r.change, Impact: mustJSON(impact)})
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgguard/orgguard/internal/app"
+	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/watch"
 )
 
@@ -18,6 +19,7 @@ func newWatchCmd(e *env) *cobra.Command {
 		interval time.Duration
 		listen   string
 		logLevel string
+		af       = appFlags{by: watch.Actor}
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -44,7 +46,7 @@ SIGINT or SIGTERM. See docs/watch.md.`,
 				return badInput(fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel))
 			}
 			log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-			a, err := openApp(cmd, e, &appFlags{by: watch.Actor}, true)
+			a, err := openApp(cmd, e, &af, true)
 			if err != nil {
 				return err
 			}
@@ -56,6 +58,7 @@ SIGINT or SIGTERM. See docs/watch.md.`,
 	fl.DurationVar(&interval, "interval", 0, "how often the cheap surfaces are re-read (default: watch.interval, 10s)")
 	fl.StringVar(&listen, "listen", "", "serve the event intake on this address (e.g. 127.0.0.1:8787)")
 	fl.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
+	fl.DurationVar(&af.lockTTL, "lock-ttl", apply.DefaultLockTTL, "organization lock lifetime without a heartbeat, for remediations; for tests")
 	addConfigFlag(cmd)
 	addStoreFlag(cmd)
 	return cmd

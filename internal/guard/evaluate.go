@@ -46,12 +46,15 @@ func (g *Guard) Schedule() *Schedule { return g.schedule }
 // facts gathered from the input before reasons are written.
 type facts struct {
 	affected, total int
-	nearDenied      []string // account ids, sorted
-	maxShare        float64
-	exempt          bool   // quarantine on the quarantine OU
-	broadBecause    string // non-empty: why the scope is broad
-	protectedTgts   []Target
-	protectedAccts  []string
+	// restricting counts the affected accounts that lose access (some
+	// action newly denied or newly conditional); the others only gain.
+	restricting    int
+	nearDenied     []string // account ids, sorted
+	maxShare       float64
+	exempt         bool   // quarantine on the quarantine OU
+	broadBecause   string // non-empty: why the scope is broad
+	protectedTgts  []Target
+	protectedAccts []string
 }
 
 // Evaluate computes the verdict for a change. It returns an error wrapping
@@ -124,16 +127,30 @@ func (g *Guard) Evaluate(in Input) (Verdict, error) {
 	}
 
 	// Thresholds.
+	// A refusing tier guards against an outage: it counts the accounts
+	// that lose access. Accounts that only gain access (actions denied
+	// before, allowed after) cannot be cut off by the change, so a change
+	// that only restores access — detaching a deny-all someone attached to
+	// Root — is never refused as if it were the loss it undoes. Approval
+	// tiers count every account whose access changes: a broad grant still
+	// deserves more eyes.
 	share := shareOf(f.affected, f.total)
+	lossShare := shareOf(f.restricting, f.total)
 	tierApprovals := 0
 	var tierReason *Reason
 	for _, t := range g.cfg.Thresholds {
-		if !tierApplies(t, f.affected, share) {
+		if t.Refuse {
+			if !tierApplies(t, f.restricting, lossShare) {
+				continue
+			}
+			msg := fmt.Sprintf("the change affects %s of %s (%s), %s: refused", display.Thousands(f.affected), plural(f.total, "account"), pct(share), t)
+			if f.restricting != f.affected {
+				msg = fmt.Sprintf("the change restricts access in %s of %s (%s), %s: refused", display.Thousands(f.restricting), plural(f.total, "account"), pct(lossShare), t)
+			}
+			add(Reason{Rule: RuleThreshold, Effect: EffectRefuse, Message: msg})
 			continue
 		}
-		if t.Refuse {
-			add(Reason{Rule: RuleThreshold, Effect: EffectRefuse,
-				Message: fmt.Sprintf("the change affects %s of %s (%s), %s: refused", display.Thousands(f.affected), plural(f.total, "account"), pct(share), t)})
+		if !tierApplies(t, f.affected, share) {
 			continue
 		}
 		if t.Approvals > tierApprovals {
@@ -290,9 +307,15 @@ func (g *Guard) gather(in Input) facts {
 		if protected[a.ID] || slices.ContainsFunc(a.OUs, func(ou string) bool { return protected[ou] }) {
 			f.protectedAccts = append(f.protectedAccts, a.ID)
 		}
+		if a.NewlyDenied > 0 || a.lostConditional() > 0 {
+			f.restricting++
+		}
+		// Actions that go from denied to conditional are partly restored,
+		// not restricted: detaching a deny-all from an account that keeps a
+		// condition-bearing SCP is no near-deny-all.
 		restricted := a.NewlyDenied
 		if !d.IgnoreConditional {
-			restricted += a.NewlyConditional
+			restricted += a.lostConditional()
 		}
 		if in.Impact.CatalogActions > 0 {
 			s := float64(restricted) / float64(in.Impact.CatalogActions)
@@ -503,8 +526,11 @@ func validateInput(in Input) error {
 			add(p.String()+".id", "account %s is listed twice", a.ID)
 		}
 		seen[a.ID] = true
-		if a.NewlyDenied < 0 || a.NewlyConditional < 0 || a.NewlyAllowed < 0 {
+		if a.NewlyDenied < 0 || a.NewlyConditional < 0 || a.NewlyAllowed < 0 || a.ConditionalFromDenied < 0 {
 			add(p.String(), "negative action count")
+		}
+		if a.ConditionalFromDenied > a.NewlyConditional {
+			add(p.String(), "%s conditional from denied but only %s newly conditional", display.Thousands(a.ConditionalFromDenied), display.Thousands(a.NewlyConditional))
 		}
 		if a.NewlyDenied+a.NewlyConditional+a.NewlyAllowed > max(im.CatalogActions, 0) {
 			add(p.String(), "%s changed but the catalog has %s", plural(a.NewlyDenied+a.NewlyConditional+a.NewlyAllowed, "action"), plural(im.CatalogActions, "action"))

@@ -298,6 +298,75 @@ func TestEvaluate(t *testing.T) {
 			want: summary{NeedsApprovals, 2, RiskHigh, []string{"threshold approvals", "window schedule", "confirmation notice"}},
 		},
 		{
+			// The remediation of the 2023 accident: detaching the deny-all from
+			// Root gives every account its actions back. Nobody loses access,
+			// so the refusing tier (an outage guard) does not apply; the
+			// approval tier still does, and Root stays protected.
+			name: "a change that only restores access to the whole org is not refused by the thresholds",
+			in: func() Input {
+				in := Input{Now: friday0200, Impact: Impact{AccountsTotal: 100, CatalogActions: catalogSize}}
+				for i := range 100 {
+					in.Impact.Accounts = append(in.Impact.Accounts, AccountImpact{ID: acct(i), NewlyAllowed: catalogSize})
+				}
+				return in
+			},
+			want: summary{NeedsApprovals, 2, RiskCritical, []string{"threshold approvals", "window schedule", "confirmation notice"}},
+		},
+		{
+			name: "detaching a deny-all from Root is still refused as a change on Root, not as a loss",
+			in: func() Input {
+				in := Input{Now: friday0200, Targets: []Target{root(100)}, Impact: Impact{AccountsTotal: 100, CatalogActions: catalogSize}}
+				for i := range 100 {
+					in.Impact.Accounts = append(in.Impact.Accounts, AccountImpact{ID: acct(i), NewlyAllowed: catalogSize})
+				}
+				return in
+			},
+			want: summary{Refused, 2, RiskCritical, []string{"protected-target refuse", "threshold approvals", "window schedule", "confirmation notice"}},
+		},
+		{
+			// Detaching a deny-all where a condition-bearing SCP stays: most
+			// actions go from denied to conditional. Partly restored access is
+			// no near-deny-all and no loss.
+			name: "actions going from denied to conditional are neither a near-deny-all nor a loss",
+			in: func() Input {
+				in := Input{Now: friday0200, Impact: Impact{AccountsTotal: 100, CatalogActions: catalogSize}}
+				for i := range 100 {
+					in.Impact.Accounts = append(in.Impact.Accounts, AccountImpact{ID: acct(i), NewlyConditional: catalogSize - 10, ConditionalFromDenied: catalogSize - 10, NewlyAllowed: 10})
+				}
+				return in
+			},
+			want: summary{NeedsApprovals, 2, RiskCritical, []string{"threshold approvals", "window schedule", "confirmation notice"}},
+		},
+		{
+			name: "a change where 51 of 100 accounts lose access and the rest gain is refused, counting the losses",
+			in: func() Input {
+				in := Input{Now: friday0200, Impact: Impact{AccountsTotal: 100, CatalogActions: catalogSize, Accounts: affectedAccounts(51, 10)}}
+				for i := 51; i < 100; i++ {
+					in.Impact.Accounts = append(in.Impact.Accounts, AccountImpact{ID: acct(i), NewlyAllowed: 10})
+				}
+				return in
+			},
+			want: summary{Refused, 2, RiskCritical, []string{"threshold refuse", "threshold approvals", "window schedule", "confirmation notice"}},
+			checks: func(t *testing.T, v Verdict) {
+				for _, r := range v.Reasons {
+					if r.Rule == RuleThreshold && r.Effect == EffectRefuse && !strings.Contains(r.Message, "restricts access in 51 of 100 accounts") {
+						t.Errorf("refusal %q does not count the 51 accounts that lose access", r.Message)
+					}
+				}
+			},
+		},
+		{
+			name: "49 accounts losing access and 51 gaining is not refused (gains are not losses)",
+			in: func() Input {
+				in := Input{Now: friday0200, Impact: Impact{AccountsTotal: 100, CatalogActions: catalogSize, Accounts: affectedAccounts(49, 10)}}
+				for i := 49; i < 100; i++ {
+					in.Impact.Accounts = append(in.Impact.Accounts, AccountImpact{ID: acct(i), NewlyAllowed: 10})
+				}
+				return in
+			},
+			want: summary{NeedsApprovals, 2, RiskCritical, []string{"threshold approvals", "window schedule", "confirmation notice"}},
+		},
+		{
 			name: "more than half of the org is refused",
 			in: func() Input {
 				return Input{Now: friday0200, Impact: Impact{AccountsTotal: 100, CatalogActions: catalogSize, Accounts: affectedAccounts(51, 10)}}

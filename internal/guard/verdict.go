@@ -101,8 +101,15 @@ type AccountImpact struct {
 	NewlyDenied      int      `json:"newlyDenied"`
 	NewlyConditional int      `json:"newlyConditional"`
 	NewlyAllowed     int      `json:"newlyAllowed"`
-	CriticalLost     []string `json:"criticalLost,omitempty"`
+	// ConditionalFromDenied is the part of NewlyConditional that was
+	// denied before (access partly restored): not a loss.
+	ConditionalFromDenied int      `json:"conditionalFromDenied,omitempty"`
+	CriticalLost          []string `json:"criticalLost,omitempty"`
 }
+
+// lostConditional is the number of actions that were allowed and became
+// conditional.
+func (a AccountImpact) lostConditional() int { return a.NewlyConditional - a.ConditionalFromDenied }
 
 // Impact is the blast radius of the whole change.
 type Impact struct {

@@ -74,6 +74,11 @@ type Counts struct {
 	PartlyRestored   int `json:"partlyRestored"`
 }
 
+// Restricted is the number of actions that lose access: newly denied, or
+// newly conditional after being allowed (PartlyRestored, denied before and
+// conditional now, is a gain).
+func (c Counts) Restricted() int { return c.NewlyDenied + c.NewlyConditional }
+
 // IsZero reports whether no action changed class.
 func (c Counts) IsZero() bool { return c == Counts{} }
 

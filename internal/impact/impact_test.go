@@ -661,3 +661,53 @@ func TestInvalidInput(t *testing.T) {
 		}
 	})
 }
+
+// TestConditionalFromDeniedIsAGain: detaching a deny-all from Root while a
+// condition-bearing SCP stays on an OU turns the actions that SCP covers
+// from denied into conditional. That is access partly restored, not lost:
+// PartlyRestored counts it (not NewlyConditional) so that the guardrails
+// (thresholds, near-deny-all) do not refuse the remediation of a deny-all
+// as a loss.
+func TestConditionalFromDeniedIsAGain(t *testing.T) {
+	cat := testCatalog(t)
+	an, err := NewAnalyzer(cat, Options{})
+	if err != nil {
+		t.Fatalf("NewAnalyzer() = %v", err)
+	}
+	s3 := cat.Expand("s3:*").Count()
+	regionDeny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}`
+	base := apply(smallOrg(), addPolicy("p-s3region", org.ServiceControlPolicy, regionDeny), attach("p-s3region", ouDev))
+	withDenyAll := apply(base, addPolicy("p-denyall", org.ServiceControlPolicy, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`), attach("p-denyall", rootID))
+	for _, tc := range []struct {
+		name          string
+		before, after *org.Snapshot
+		want          Counts // of dev-a
+	}{
+		{"attaching the deny-all: s3 goes from conditional to denied, the rest from allowed to denied", base, withDenyAll,
+			Counts{NewlyDenied: cat.Len() - 1}},
+		{"detaching it: s3 goes from denied to conditional (a gain), the rest to allowed", withDenyAll, base,
+			Counts{NewlyAllowed: cat.Len() - 1 - s3, PartlyRestored: s3}},
+		{"attaching the region deny: s3 goes from allowed to conditional (a loss)", smallOrg(), base,
+			Counts{NewlyConditional: s3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			im, err := an.Compute(tc.before, tc.after)
+			if err != nil {
+				t.Fatalf("Compute() = %v", err)
+			}
+			for _, a := range im.Report.Accounts {
+				if a.ID != devA {
+					continue
+				}
+				if a.Counts != tc.want {
+					t.Errorf("dev-a counts = %+v, want %+v", a.Counts, tc.want)
+				}
+				if got, want := a.Counts.Restricted(), tc.want.NewlyDenied+tc.want.NewlyConditional; got != want {
+					t.Errorf("Restricted() = %d, want %d", got, want)
+				}
+				return
+			}
+			t.Errorf("dev-a is not in the report")
+		})
+	}
+}

@@ -312,7 +312,9 @@ func guardImpact(x *org.Index, r *impact.Report) guard.Impact {
 	}
 	for _, a := range r.Accounts {
 		ga := guard.AccountImpact{ID: a.ID, Name: a.Name, NewlyDenied: a.NewlyDenied,
-			NewlyConditional: a.NewlyConditional, NewlyAllowed: a.NewlyAllowed}
+			// guard counts every action that became conditional, and the
+			// part that was denied before (a gain) apart.
+			NewlyConditional: a.NewlyConditional + a.PartlyRestored, NewlyAllowed: a.NewlyAllowed, ConditionalFromDenied: a.PartlyRestored}
 		if path, err := x.Path(a.ID); err == nil {
 			for _, n := range path {
 				if n.Kind == org.KindOU {

@@ -231,7 +231,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-report.C:
 			st := w.Stats()
 			w.o.Log.Info("watching", "calls_per_minute", fmt.Sprintf("%.0f", st.CallsPerMinute), "budget", st.CallBudget,
-				"interval", st.EffectiveInterval, "fast_calls", st.LastFastCalls, "sweep", st.SweepProgress,
+				"interval", st.EffectiveInterval, "fast_calls", st.LastFastCalls, "fast_duration", st.LastFastDuration.Round(time.Millisecond),
+				"sweep", st.SweepProgress, "last_sweep_calls", st.LastSweepCalls, "last_sweep_duration", st.LastSweepDuration.Round(time.Second),
 				"drifts", st.Drifts, "incidents", st.IncidentsOpened, "read_errors", st.ReadErrors)
 		}
 	}
@@ -274,7 +275,7 @@ func (w *Watcher) load(ctx context.Context) error {
 	}
 	w.sampleCalls(w.o.Now())
 	w.startSweep()
-	return nil
+	return w.resume(ctx)
 }
 
 func (w *Watcher) setKnown(s *org.Snapshot) {
@@ -516,6 +517,11 @@ func (w *Watcher) commitAt(ctx context.Context, next *org.Snapshot, trigger stri
 	var opened store.Incident
 	created := false
 	var top *Finding
+	var rem *Remediation
+	if j != nil && len(j.Findings) > 0 && j.Findings[0].Remediate && w.o.Remediator != nil {
+		ops, not := inverse(prevX, nx, foreign)
+		rem = &Remediation{Rule: j.Findings[0].Rule, Operations: ops, NotUndone: not}
+	}
 	err = w.o.Store.WithTx(ctx, func(tx store.Tx) error {
 		created = false
 		if j != nil {
@@ -536,6 +542,16 @@ func (w *Watcher) commitAt(ctx context.Context, next *org.Snapshot, trigger stri
 				if c {
 					if err := audit(ctx, tx, "incident.opened", in.ID, map[string]any{"severity": in.Severity, "title": in.Title, "rule": in.Rule, "source": in.Source}); err != nil {
 						return err
+					}
+					if rem != nil {
+						// Recorded with the incident: a watcher killed before
+						// the remediation ran resumes it at its restart.
+						rem.Incident = in
+						rem.Description = fmt.Sprintf("automatic remediation of incident %s, allowed by watch rule %q", in.ID, rem.Rule)
+						msg := fmt.Sprintf("automatic remediation pending (allowed by rule %q): %d operation(s)", rem.Rule, len(rem.Operations))
+						if err := addRemEntry(ctx, tx, in.ID, msg, rem.record(RemPending, nil)); err != nil {
+							return err
+						}
 					}
 				}
 			}
@@ -568,16 +584,85 @@ func (w *Watcher) commitAt(ctx context.Context, next *org.Snapshot, trigger stri
 	}
 	w.o.Log.Warn("drift", "trigger", trigger, "changes", len(foreign), "severity", j.Severity(),
 		"accounts_affected", j.Impact.AccountsAffected, "incident", opened.ID, "new", created)
-	if created && top != nil && top.Remediate && w.o.Remediator != nil {
-		ops, not := inverse(prevX, nx, foreign)
-		rem := Remediation{Incident: opened, Rule: top.Rule, Operations: ops, NotUndone: not,
-			Description: fmt.Sprintf("automatic remediation of incident %s, allowed by watch rule %q", opened.ID, top.Rule)}
-		w.remWG.Add(1)
-		go func() {
-			defer w.remWG.Done()
-			w.remediate(context.WithoutCancel(ctx), rem)
-		}()
+	if created && rem != nil {
+		w.startRemediation(ctx, *rem)
 	}
+}
+
+func (w *Watcher) startRemediation(ctx context.Context, rem Remediation) {
+	w.remWG.Add(1)
+	go func() {
+		defer w.remWG.Done()
+		w.remediate(context.WithoutCancel(ctx), rem)
+	}()
+}
+
+func (r Remediation) record(state string, res *RemediationResult) remRecord {
+	return remRecord{State: state, Rule: r.Rule, Operations: r.Operations, NotUndone: r.NotUndone, Description: r.Description, Result: res}
+}
+
+func addRemEntry(ctx context.Context, tx store.Tx, id, msg string, rec remRecord) error {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	_, err = tx.AddIncidentEvent(ctx, store.IncidentEvent{IncidentID: id, Kind: incident.KindRemediation, Actor: Actor, Message: msg, Detail: raw})
+	return err
+}
+
+// resume restarts the remediations that were pending or running when the
+// watcher stopped: on every active drift incident not mitigated yet whose
+// last remediation entry is pending or started. A remediation whose rule
+// no longer remediates (or a watcher without a remediator) is recorded as
+// abandoned, and the incident stays open for a person.
+func (w *Watcher) resume(ctx context.Context) error {
+	ins, err := w.o.Store.ListIncidents(ctx, store.IncidentFilter{Active: true})
+	if err != nil {
+		return fmt.Errorf("listing open incidents for interrupted remediations: %w", err)
+	}
+	for _, in := range ins {
+		if in.Source != store.SourceDrift || !in.MitigatedAt.IsZero() {
+			continue
+		}
+		tl, err := w.o.Store.IncidentTimeline(ctx, in.ID)
+		if err != nil {
+			return fmt.Errorf("reading the timeline of incident %s: %w", in.ID, err)
+		}
+		var last *remRecord
+		for _, ev := range tl {
+			switch ev.Kind {
+			case incident.KindRemediation:
+				var rec remRecord
+				if json.Unmarshal(ev.Detail, &rec) == nil && rec.State != "" {
+					last = &rec
+				}
+			case incident.KindMitigated, incident.KindResolved:
+				last = nil
+			}
+		}
+		if last == nil || (last.State != RemPending && last.State != RemStarted) {
+			continue
+		}
+		rem := Remediation{Incident: in, Rule: last.Rule, Operations: last.Operations, NotUndone: last.NotUndone,
+			Description: last.Description, Resumed: true}
+		still := false
+		for _, r := range w.rules {
+			still = still || (r.Name == rem.Rule && r.Remediate)
+		}
+		if !still || w.o.Remediator == nil {
+			msg := fmt.Sprintf("automatic remediation %s when the watcher stopped, not resumed: rule %q no longer remediates; the incident stays open", last.State, rem.Rule)
+			if err := w.o.Store.WithTx(ctx, func(tx store.Tx) error {
+				return addRemEntry(ctx, tx, in.ID, msg, rem.record(RemAbandoned, nil))
+			}); err != nil {
+				return err
+			}
+			w.o.Log.Warn("interrupted remediation abandoned", "incident", in.ID, "rule", rem.Rule)
+			continue
+		}
+		w.o.Log.Warn("resuming an interrupted remediation", "incident", in.ID, "rule", rem.Rule, "was", last.State)
+		w.startRemediation(ctx, rem)
+	}
+	return nil
 }
 
 func changeStrings(cs []org.Change) []string {
@@ -638,37 +723,45 @@ func (w *Watcher) spec(j *Judgement, top *Finding, gen int64, nx *org.Index, imp
 func (w *Watcher) remediate(ctx context.Context, rem Remediation) {
 	id := rem.Incident.ID
 	log := w.o.Log.With("incident", id, "rule", rem.Rule)
-	note := func(msg string, detail any) {
+	note := func(msg string, rec remRecord) {
 		err := w.o.Store.WithTx(ctx, func(tx store.Tx) error {
-			raw, _ := json.Marshal(detail)
-			if _, err := tx.AddIncidentEvent(ctx, store.IncidentEvent{IncidentID: id, Kind: incident.KindRemediation, Actor: Actor, Message: msg, Detail: raw}); err != nil {
+			if err := addRemEntry(ctx, tx, id, msg, rec); err != nil {
 				return err
 			}
-			return audit(ctx, tx, "watch.remediation", id, map[string]any{"rule": rem.Rule, "message": msg, "detail": detail})
+			return audit(ctx, tx, "watch.remediation", id, map[string]any{"rule": rem.Rule, "message": msg, "detail": rec})
 		})
 		if err != nil {
 			log.Error("recording the remediation", "error", err)
 		}
 	}
 	if len(rem.Operations) == 0 {
-		note("automatic remediation not possible: nothing in this drift has an automatic inverse; the incident stays open", map[string]any{"notUndone": rem.NotUndone})
+		note("automatic remediation not possible: nothing in this drift has an automatic inverse; the incident stays open", rem.record(RemImpossible, nil))
 		return
 	}
-	note(fmt.Sprintf("automatic remediation started (allowed by rule %q): %d operation(s)", rem.Rule, len(rem.Operations)),
-		map[string]any{"operations": rem.Operations, "notUndone": rem.NotUndone})
+	verb := "started"
+	if rem.Resumed {
+		verb = "resumed after the watcher restarted"
+	}
+	note(fmt.Sprintf("automatic remediation %s (allowed by rule %q): %d operation(s)", verb, rem.Rule, len(rem.Operations)), rem.record(RemStarted, nil))
 	res, err := w.o.Remediator.Remediate(ctx, rem)
-	if err != nil || res.Outcome != "applied" {
+	if err != nil || (res.Outcome != "applied" && res.Outcome != OutcomeUndone) {
 		msg := fmt.Sprintf("AUTOMATIC REMEDIATION FAILED (%s): the incident stays open", res.Outcome)
 		if err != nil {
 			msg += ": " + err.Error()
 		}
 		log.Error("remediation failed", "outcome", res.Outcome, "error", err)
-		note(msg, res)
+		note(msg, rem.record(RemFailed, &res))
 		return
 	}
-	log.Info("remediation applied", "plan", res.PlanID, "change", res.ChangeID)
+	log.Info("remediation applied", "plan", res.PlanID, "change", res.ChangeID, "outcome", res.Outcome)
 	err = w.o.Store.WithTx(ctx, func(tx store.Tx) error {
 		msg := fmt.Sprintf("mitigated by automatic remediation (rule %q): plan %s, change %s applied and health-checked", rem.Rule, res.PlanID, res.ChangeID)
+		if res.Outcome == OutcomeUndone {
+			msg = fmt.Sprintf("mitigated: the automatic remediation (rule %q) resumed after a restart found the drift undone already", rem.Rule)
+			if res.Detail != "" {
+				msg += " (" + res.Detail + ")"
+			}
+		}
 		if len(rem.NotUndone) > 0 {
 			msg += fmt.Sprintf("; %d change(s) not undone: %s", len(rem.NotUndone), strings.Join(rem.NotUndone, "; "))
 		}

@@ -3,10 +3,13 @@ package watch_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,6 +182,9 @@ func TestDenyAllOnRootOpensOneCriticalIncident(t *testing.T) {
 	if err != nil || len(tl) != 2 || tl[0].Kind != incident.KindImpactStart || tl[1].Kind != incident.KindDetected {
 		t.Errorf("timeline = %+v, %v; want impact-start then detected", tl, err)
 	}
+	// The stats are updated just after the transaction that made the
+	// incident visible.
+	waitFor(t, "the drift counted", func() bool { return w.Stats().Drifts > 0 })
 	if st := w.Stats(); st.Calls == 0 || st.Drifts != 1 {
 		t.Errorf("stats = %+v, want calls counted and one drift", st)
 	}
@@ -323,5 +329,140 @@ func TestIntake(t *testing.T) {
 	tl, _ := r.st.IncidentTimeline(context.Background(), ins[0].ID)
 	if len(tl) == 0 || tl[0].Kind != incident.KindImpactStart || !strings.Contains(tl[0].Message, "time of the change") {
 		t.Errorf("timeline = %+v, want the impact start from the event time", tl)
+	}
+}
+
+// fakeRemediator records the remediations it is asked for and reports them
+// applied.
+type fakeRemediator struct {
+	mu   sync.Mutex
+	got  []watch.Remediation
+	fail error
+}
+
+func (f *fakeRemediator) Remediate(_ context.Context, r watch.Remediation) (watch.RemediationResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, r)
+	if f.fail != nil {
+		return watch.RemediationResult{Outcome: "rolled-back"}, f.fail
+	}
+	return watch.RemediationResult{Outcome: "applied", PlanID: "plan-1", ChangeID: "change-1"}, nil
+}
+
+func (f *fakeRemediator) calls() []watch.Remediation {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.got)
+}
+
+// pendingIncident records what a watcher killed right after opening an
+// incident leaves: the incident and its "remediation pending" entry (the
+// format of the entry's detail is what the watcher writes and reads back).
+func (r *rig) pendingIncident(t *testing.T, state string) store.Incident {
+	t.Helper()
+	ctx := context.Background()
+	svc := &incident.Service{Store: r.st}
+	var in store.Incident
+	err := r.st.WithTx(ctx, func(tx store.Tx) error {
+		var err error
+		in, _, err = svc.Open(ctx, tx, incident.Spec{Title: "deny-all on Root", Severity: store.SevCritical, Source: store.SourceDrift,
+			By: watch.Actor, Rule: "deny-all", DedupKey: "drift:test"})
+		if err != nil {
+			return err
+		}
+		_, err = tx.AddIncidentEvent(ctx, store.IncidentEvent{IncidentID: in.ID, Kind: incident.KindRemediation, Actor: watch.Actor,
+			Message: "automatic remediation " + state,
+			Detail:  []byte(`{"state":"` + state + `","rule":"deny-all","operations":[{"op":"detach-policy","policy":"p-x","target":"r-x"}]}`)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func TestInterruptedRemediationIsResumedAtRestart(t *testing.T) {
+	for _, state := range []string{watch.RemPending, watch.RemStarted} {
+		t.Run("a remediation "+state+" when the watcher stopped is resumed once", func(t *testing.T) {
+			r := newRig(t, 20, simserver.Options{})
+			in := r.pendingIncident(t, state)
+			c := r.config()
+			c.Rules = watch.DefaultRules()
+			c.Rules[0].Remediate = true
+			rem := &fakeRemediator{}
+			_, stop1 := r.start(t, c, rem)
+			waitFor(t, "the resumed remediation", func() bool { return len(rem.calls()) > 0 })
+			got := rem.calls()[0]
+			if !got.Resumed || got.Rule != "deny-all" || got.Incident.ID != in.ID || len(got.Operations) != 1 || got.Operations[0].Policy != "p-x" {
+				t.Errorf("Remediate(%+v), want the recorded operation resumed for incident %s", got, in.ID)
+			}
+			waitFor(t, "the mitigation", func() bool {
+				in, _ := r.st.Incident(context.Background(), in.ID)
+				return !in.MitigatedAt.IsZero()
+			})
+			stop1()
+			// A second restart finds nothing to resume.
+			rem2 := &fakeRemediator{}
+			_, stop2 := r.start(t, c, rem2)
+			stop2()
+			if n := len(rem2.calls()); n != 0 {
+				t.Errorf("a restart after the mitigation resumed %d remediations, want 0", n)
+			}
+		})
+	}
+	t.Run("a pending remediation whose rule no longer remediates is abandoned, the incident stays open", func(t *testing.T) {
+		r := newRig(t, 20, simserver.Options{})
+		in := r.pendingIncident(t, watch.RemPending)
+		rem := &fakeRemediator{}
+		r.start(t, r.config(), rem) // default rules: none remediates
+		waitFor(t, "the abandoned entry", func() bool {
+			tl, _ := r.st.IncidentTimeline(context.Background(), in.ID)
+			return strings.Contains(tl[len(tl)-1].Message, "not resumed")
+		})
+		if n := len(rem.calls()); n != 0 {
+			t.Errorf("%d remediations run, want 0", n)
+		}
+		if got, _ := r.st.Incident(context.Background(), in.ID); got.State != store.IncidentInvestigating {
+			t.Errorf("incident state %s, want investigating", got.State)
+		}
+	})
+}
+
+func TestFailedRemediationSaysSoAndLeavesTheIncidentOpen(t *testing.T) {
+	r := newRig(t, 50, simserver.Options{})
+	c := r.config()
+	c.Rules = watch.DefaultRules()
+	c.Rules[0].Remediate = true
+	rem := &fakeRemediator{fail: errors.New("probe p3 failed: rolled back")}
+	r.start(t, c, rem)
+	r.attachDenyAll(t)
+	var in store.Incident
+	waitFor(t, "the failure on the timeline", func() bool {
+		ins := r.incidents(t)
+		if len(ins) != 1 {
+			return false
+		}
+		in = ins[0]
+		tl, _ := r.st.IncidentTimeline(context.Background(), in.ID)
+		return strings.Contains(tl[len(tl)-1].Message, "AUTOMATIC REMEDIATION FAILED")
+	})
+	tl, _ := r.st.IncidentTimeline(context.Background(), in.ID)
+	var kinds []string
+	for _, ev := range tl {
+		kinds = append(kinds, ev.Kind)
+	}
+	want := []string{incident.KindImpactStart, incident.KindDetected, incident.KindRemediation, incident.KindRemediation, incident.KindRemediation}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("timeline kinds = %v, want %v (pending, started, failed)", kinds, want)
+	}
+	last := tl[len(tl)-1].Message
+	for _, s := range []string{"rolled-back", "the incident stays open", "probe p3 failed"} {
+		if !strings.Contains(last, s) {
+			t.Errorf("failure entry %q does not say %q", last, s)
+		}
+	}
+	if got, _ := r.st.Incident(context.Background(), in.ID); got.State != store.IncidentInvestigating || !got.MitigatedAt.IsZero() {
+		t.Errorf("incident %+v, want investigating, not mitigated", got)
 	}
 }
