@@ -377,6 +377,9 @@ type Incident struct {
 	DetectedAt      time.Time `json:"detected_at,omitzero"`
 	AcknowledgedAt  time.Time `json:"acknowledged_at,omitzero"`
 	MitigatedAt     time.Time `json:"mitigated_at,omitzero"`
+	// FirstNoticeAt is when the first public notice was published (set
+	// once, by PublishNotice): the end of the time to notify.
+	FirstNoticeAt time.Time `json:"first_notice_at,omitzero"`
 
 	Accounts  []string `json:"accounts,omitempty"`  // affected account IDs
 	Customers []string `json:"customers,omitempty"` // affected customers, through the configured mapping
