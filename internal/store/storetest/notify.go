@@ -79,8 +79,14 @@ func testOutbox(t *testing.T, s store.Store) {
 			t.Errorf("EnqueueMessage(same key) in a transaction = %v", err)
 		}
 	})
-	must[store.OutboxMessage](t, "EnqueueMessage")(func() (store.OutboxMessage, error) { m, _, err := s.EnqueueMessage(ctx, msg("k2", "ops")); return m, err }())
-	must[store.OutboxMessage](t, "EnqueueMessage")(func() (store.OutboxMessage, error) { m, _, err := s.EnqueueMessage(ctx, msg("k3", "mail")); return m, err }())
+	must[store.OutboxMessage](t, "EnqueueMessage")(func() (store.OutboxMessage, error) {
+		m, _, err := s.EnqueueMessage(ctx, msg("k2", "ops"))
+		return m, err
+	}())
+	must[store.OutboxMessage](t, "EnqueueMessage")(func() (store.OutboxMessage, error) {
+		m, _, err := s.EnqueueMessage(ctx, msg("k3", "mail"))
+		return m, err
+	}())
 	t.Run("bad messages are refused", func(t *testing.T) {
 		for name, m := range map[string]store.OutboxMessage{
 			"no key":       {Channel: "c", Kind: "k", Payload: json.RawMessage(`{}`)},
