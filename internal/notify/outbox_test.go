@@ -44,7 +44,9 @@ func enqueue(t testing.TB, s store.Store, channel, prefix string, n int) {
 	}
 }
 
-func fastRetry() Retry { return Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond, MaxAttempts: 1000} }
+func fastRetry() Retry {
+	return Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond, MaxAttempts: 1000}
+}
 
 // waitSent waits until no message of the store is pending.
 func waitSent(t testing.TB, s store.Store, within time.Duration) {
@@ -199,3 +201,5 @@ func BenchmarkOutboxThroughput(b *testing.B) {
 		b.Fatalf("receiver got %d, sender recorded %d", total, sent.Load())
 	}
 }
+
+func newClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
