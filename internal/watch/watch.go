@@ -56,6 +56,8 @@ type Options struct {
 	// Name keys the state in the store; "" = "default".
 	Name       string
 	Remediator Remediator // nil: no remediation
+	// OnOpen runs in the transaction that opens an incident (notices).
+	OnOpen func(ctx context.Context, tx store.Tx, in store.Incident) error
 	Now        func() time.Time
 	Log        *slog.Logger
 }
@@ -132,7 +134,7 @@ func New(o Options) (*Watcher, error) {
 		o.Name = "default"
 	}
 	w := &Watcher{o: o, rules: o.Config.EffectiveRules(), events: make(chan Event, 1024), interval: o.Config.Interval}
-	w.inc = &incident.Service{Store: o.Store, Now: o.Now}
+	w.inc = &incident.Service{Store: o.Store, Now: o.Now, OnOpen: o.OnOpen}
 	w.stats.CallBudget = o.Config.CallBudget
 	return w, nil
 }
