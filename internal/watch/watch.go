@@ -58,8 +58,8 @@ type Options struct {
 	Remediator Remediator // nil: no remediation
 	// OnOpen runs in the transaction that opens an incident (notices).
 	OnOpen func(ctx context.Context, tx store.Tx, in store.Incident) error
-	Now        func() time.Time
-	Log        *slog.Logger
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // Watcher watches one organization. Run it once; Notify and Stats may be
