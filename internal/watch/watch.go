@@ -56,10 +56,11 @@ type Options struct {
 	// Name keys the state in the store; "" = "default".
 	Name       string
 	Remediator Remediator // nil: no remediation
+	Now        func() time.Time
+	Log        *slog.Logger
+
 	// OnOpen runs in the transaction that opens an incident (notices).
 	OnOpen func(ctx context.Context, tx store.Tx, in store.Incident) error
-	Now    func() time.Time
-	Log    *slog.Logger
 }
 
 // Watcher watches one organization. Run it once; Notify and Stats may be
