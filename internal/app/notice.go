@@ -231,3 +231,13 @@ func (a *App) Notify(ctx context.Context, o NotifyOptions) (NotifyResult, error)
 		}
 	}
 }
+
+// Outbox lists outbox messages (their payloads hold no secrets: channel
+// secrets are added when sending).
+func (a *App) Outbox(ctx context.Context, f store.OutboxFilter) ([]store.OutboxMessage, error) {
+	st, err := a.incidentStore(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return st.ListMessages(ctx, f)
+}

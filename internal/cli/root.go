@@ -158,6 +158,7 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newGuardrailsCmd,
 		newWatchCmd,
 		newIncidentCmd,
+		newNoticeCmd, newPostmortemCmd, newNotifyCmd,
 	}
 }
 

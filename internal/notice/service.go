@@ -278,7 +278,12 @@ func (s *Service) tellCustomers(ctx context.Context, tx store.Tx, in store.Incid
 
 // TickResult counts what one tick of the clock did.
 type TickResult struct {
-	Drafted, Reminded, Escalated, AutoPublished, Told, Resolved int
+	Drafted       int `json:"drafted"`
+	Reminded      int `json:"reminded"`
+	Escalated     int `json:"escalated"`
+	AutoPublished int `json:"autoPublished"`
+	Told          int `json:"told"`
+	Resolved      int `json:"resolved"`
 }
 
 // Tick runs the notice clock once over the active incidents and the

@@ -1,0 +1,2 @@
+-- placeholder for 0004 (another branch); never committed
+SELECT 1;
