@@ -165,7 +165,8 @@ func SlackPayload(d Delivery) map[string]any {
 }
 
 func headline(m Message) string {
-	if m.Severity == "" {
+	if m.Severity == "" || m.Kind == KindCustomerNotice || m.Kind == KindNoticePublished {
+		// These titles are notices, written with their severity.
 		return m.Title
 	}
 	return "[" + strings.ToUpper(m.Severity) + "] " + m.Title
