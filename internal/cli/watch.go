@@ -18,6 +18,7 @@ func newWatchCmd(e *env) *cobra.Command {
 		interval time.Duration
 		listen   string
 		logLevel string
+		notify   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -49,13 +50,14 @@ SIGINT or SIGTERM. See docs/watch.md.`,
 				return err
 			}
 			defer a.Close()
-			return appError(a.Watch(cmd.Context(), app.WatchOptions{Interval: interval, Listen: listen, Log: log, Getenv: os.Getenv}))
+			return appError(a.Watch(cmd.Context(), app.WatchOptions{Interval: interval, Listen: listen, Log: log, Getenv: os.Getenv, Notify: notify}))
 		},
 	}
 	fl := cmd.Flags()
 	fl.DurationVar(&interval, "interval", 0, "how often the cheap surfaces are re-read (default: watch.interval, 10s)")
 	fl.StringVar(&listen, "listen", "", "serve the event intake on this address (e.g. 127.0.0.1:8787)")
 	fl.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
+	fl.BoolVar(&notify, "notify", false, "also run the notice clock and the outbox sender (as orgguard notify run does)")
 	addConfigFlag(cmd)
 	addStoreFlag(cmd)
 	return cmd

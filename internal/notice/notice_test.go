@@ -300,3 +300,30 @@ func TestAutoPublishAtTheDeadline(t *testing.T) {
 		t.Errorf("published = %+v, want ja and en by orgguard", pub)
 	}
 }
+
+// BenchmarkOpenWithDrafts measures opening an incident with its ja and en
+// drafts and the first outbox message, in one transaction (SQLite,
+// synchronous=FULL).
+func BenchmarkOpenWithDrafts(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "orgguard.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ts, err := LoadTemplates("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	nc := notify.DefaultConfig()
+	nc.IncidentChannels = []string{"ops"}
+	ns := &Service{Store: st, Config: testConfig(), Notify: nc, Templates: ts}
+	inc := &incident.Service{Store: st, OnOpen: ns.OnOpen}
+	in := sampleIncident()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := inc.OpenManual(ctx, incident.Spec{Title: in.Title, Severity: in.Severity, By: "watch", Accounts: in.Accounts, Customers: in.Customers, Impact: json.RawMessage(in.Impact)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
