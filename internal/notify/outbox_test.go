@@ -3,7 +3,9 @@ package notify
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -132,10 +134,10 @@ func TestPermanentFailuresDieAndRetriesStop(t *testing.T) {
 	}
 }
 
-// TestReceiverOutage: the receiver answers 503 (and then refuses
-// connections) for a while, then comes back; every message arrives
-// exactly once. ORGGUARD_OUTAGE sets the outage (default 2s; the
-// documented run uses 30s).
+// TestReceiverOutage: the receiver answers 503 for the first half of the
+// outage and is gone (connections refused) for the second, then comes back
+// on the same address; every message arrives exactly once.
+// ORGGUARD_OUTAGE sets the outage (default 2s; the documented run uses 30s).
 func TestReceiverOutage(t *testing.T) {
 	outage := 2 * time.Second
 	if v := os.Getenv("ORGGUARD_OUTAGE"); v != "" {
@@ -146,22 +148,38 @@ func TestReceiverOutage(t *testing.T) {
 	}
 	s := openStore(t)
 	rcv := newReceiver(t, []byte("k"))
+	addr := rcv.srv.Listener.Addr().String()
 	rcv.down.Store(true)
 	const n = 300
 	enqueue(t, s, "hook", "o", n)
 	snd := &Sender{Store: s, Owner: "test", Retry: Retry{Initial: 100 * time.Millisecond, Max: time.Second, MaxAttempts: 1000}, Lease: 5 * time.Second, Poll: 10 * time.Millisecond,
-		Channels: map[string]Channel{"hook": &Webhook{ChannelName: "hook", URL: rcv.srv.URL, Secret: []byte("k"), Client: rcv.srv.Client(), InFlight: 8}}}
+		Channels: map[string]Channel{"hook": &Webhook{ChannelName: "hook", URL: rcv.srv.URL, Secret: []byte("k"), Client: newClient(), InFlight: 8}}}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go snd.Run(ctx)
-	time.Sleep(outage)
-	back := time.Now()
+	time.Sleep(outage / 2)
+	rcv.srv.Close() // now connections are refused
+	time.Sleep(outage / 2)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listening again on %s: %v", addr, err)
+	}
+	back := httptest.NewUnstartedServer(http.HandlerFunc(rcv.serve))
+	back.Listener.Close()
+	back.Listener = ln
 	rcv.down.Store(false)
+	back.Start()
+	t.Cleanup(back.Close)
+	up := time.Now()
 	waitSent(t, s, 60*time.Second)
-	t.Logf("outage %v: all %d messages delivered %v after the receiver came back", outage, n, time.Since(back).Round(time.Millisecond))
+	t.Logf("outage %v: all %d messages delivered %v after the receiver came back", outage, n, time.Since(up).Round(time.Millisecond))
 	byKey, total, bad := rcv.snapshot()
 	if len(bad) > 0 || len(byKey) != n || total != n {
 		t.Errorf("after the outage: %d keys, %d deliveries, bad %v; want %d keys exactly once", len(byKey), total, bad, n)
+	}
+	failed, _ := s.ListMessages(t.Context(), store.OutboxFilter{State: store.OutboxSent, Limit: 1})
+	if len(failed) == 0 || failed[0].Attempts < 2 {
+		t.Errorf("the first message = %+v, want it sent after failed attempts", failed)
 	}
 }
 
