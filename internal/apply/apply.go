@@ -314,7 +314,16 @@ type Rollback struct {
 }
 
 // audit appends an audit entry; failures to audit are returned.
-func audit(ctx context.Context, tx store.Tx, actor, action, subject string, detail any) error {
+// audit appends an audit entry recording, with detail, the hash of the
+// pinned guardrails the engine runs under.
+func (e *Engine) audit(ctx context.Context, tx store.Tx, actor, action, subject string, detail map[string]any) error {
+	if h := e.o.Pinned.Hash(); h != "" {
+		detail["guardrails"] = h
+	}
+	return appendAudit(ctx, tx, actor, action, subject, detail)
+}
+
+func appendAudit(ctx context.Context, tx store.Tx, actor, action, subject string, detail any) error {
 	var raw json.RawMessage
 	if detail != nil {
 		b, err := json.Marshal(detail)

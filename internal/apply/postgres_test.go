@@ -2,16 +2,12 @@ package apply
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/orgguard/orgguard/internal/store"
 	"github.com/orgguard/orgguard/internal/store/sqlstore"
+	"github.com/orgguard/orgguard/internal/store/storetest"
 )
 
 // usePostgres replaces w's store with a PostgreSQL one in a fresh schema of
@@ -19,34 +15,9 @@ import (
 // CI=true), dropped afterwards.
 func usePostgres(t *testing.T, w *world) {
 	t.Helper()
-	base := os.Getenv("ORGGUARD_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ORGGUARD_TEST_POSTGRES is not set and CI=true")
-		}
-		t.Skip("ORGGUARD_TEST_POSTGRES is not set")
-	}
 	ctx := context.Background()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "og_apply_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("creating schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() { admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := sqlstore.Open(ctx, u.String(), sqlstore.WithClock(w.clk.Now))
+	u := storetest.PostgresSchemaURL(t, "og_apply")
+	st, err := sqlstore.Open(ctx, u, sqlstore.WithClock(w.clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,7 +223,7 @@ func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, err
 		if _, err := tx.AddIncidentEvent(ctx, store.IncidentEvent{IncidentID: in.ID, Kind: "mitigation", Actor: e.o.Actor, Message: rec.String()}); err != nil {
 			return err
 		}
-		return audit(ctx, tx, e.o.Actor, "change.recovered", ch.ID, map[string]any{"plan": f.ID, "state": rec.State,
+		return e.audit(ctx, tx, e.o.Actor, "change.recovered", ch.ID, map[string]any{"plan": f.ID, "state": rec.State,
 			"verified": rec.Verified, "detail": rec.Detail, "incident": in.ID})
 	})
 	if err != nil {

@@ -218,7 +218,7 @@ func (e *Engine) acquire(ctx context.Context) (*lockHolder, error) {
 	if lk.TakenOverFrom != "" {
 		e.logf("took over the expired organization lock of %s", lk.TakenOverFrom)
 		if err := e.o.Store.WithTx(ctx, func(tx store.Tx) error {
-			return audit(ctx, tx, e.o.Actor, "lock.taken-over", LockName, map[string]any{"from": lk.TakenOverFrom, "by": e.o.Holder})
+			return e.audit(ctx, tx, e.o.Actor, "lock.taken-over", LockName, map[string]any{"from": lk.TakenOverFrom, "by": e.o.Holder})
 		}); err != nil {
 			_ = e.o.Store.ReleaseLock(ctx, LockName, lk.Token)
 			return nil, fmt.Errorf("recording the lock takeover: %w", err)
@@ -349,9 +349,8 @@ func (e *Engine) Apply(ctx context.Context, req Request) (rep *Report, err error
 			return err
 		}
 		r.change = ch.ID
-		return audit(ctx, tx, e.o.Actor, "apply.started", f.ID, map[string]any{"change": ch.ID, "hash": f.PlanHash,
-			"approvers": approvers, "steps": len(steps), "canary": canaryIDs, "overrideWindow": req.OverrideWindow,
-			"guardrails": e.o.Pinned.Hash()})
+		return e.audit(ctx, tx, e.o.Actor, "apply.started", f.ID, map[string]any{"change": ch.ID, "hash": f.PlanHash,
+			"approvers": approvers, "steps": len(steps), "canary": canaryIDs, "overrideWindow": req.OverrideWindow})
 	})
 	if err != nil {
 		return rep, fmt.Errorf("starting the change: %w", err)
@@ -462,7 +461,7 @@ func (r *run) execute(ctx context.Context, canaryAt int, canaryWait time.Duratio
 		if _, err := tx.SetPlanState(ctx, r.f.ID, store.PlanApplying, store.PlanApplied); err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, e.o.Actor, "apply.finished", r.f.ID, map[string]any{"change": r.change, "outcome": Applied,
+		if err := e.audit(ctx, tx, e.o.Actor, "apply.finished", r.f.ID, map[string]any{"change": r.change, "outcome": Applied,
 			"bindings": r.bind, "checks": len(r.rep.Checks)}); err != nil {
 			return err
 		}
@@ -475,7 +474,7 @@ func (r *run) execute(ctx context.Context, canaryAt int, canaryWait time.Duratio
 			if _, err := tx.SetPlanState(ctx, ch.PlanID, store.PlanApplied, store.PlanRolledBack); err != nil {
 				return err
 			}
-			return audit(ctx, tx, e.o.Actor, "change.rolled-back", undone, map[string]any{"plan": ch.PlanID, "by": r.change, "rollbackPlan": r.f.ID})
+			return e.audit(ctx, tx, e.o.Actor, "change.rolled-back", undone, map[string]any{"plan": ch.PlanID, "by": r.change, "rollbackPlan": r.f.ID})
 		}
 		return nil
 	})
@@ -600,7 +599,7 @@ func (r *run) fail(ctx context.Context, k int, why string) (*Report, error) {
 		if _, err := tx.SetPlanState(ctx, r.f.ID, store.PlanApplying, pstate); err != nil {
 			return err
 		}
-		return audit(ctx, tx, e.o.Actor, "apply."+string(outcome), r.f.ID, map[string]any{"change": r.change, "failure": why,
+		return e.audit(ctx, tx, e.o.Actor, "apply."+string(outcome), r.f.ID, map[string]any{"change": r.change, "failure": why,
 			"verified": rb.Verified, "undone": rb.Undone, "incident": r.rep.Incident})
 	})
 	errs := []error{ierr, ferr}
@@ -653,7 +652,7 @@ func (r *run) incident(ctx context.Context, why string, rb *Rollback) (string, e
 				return err
 			}
 		}
-		return audit(ctx, tx, e.o.Actor, "incident.opened", id, map[string]any{"change": r.change, "plan": r.f.ID, "severity": sev, "title": title})
+		return e.audit(ctx, tx, e.o.Actor, "incident.opened", id, map[string]any{"change": r.change, "plan": r.f.ID, "severity": sev, "title": title})
 	})
 	return id, err
 }

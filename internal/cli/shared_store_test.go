@@ -1,51 +1,14 @@
 package cli
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// postgresSchemaURL returns ORGGUARD_TEST_POSTGRES with a fresh schema as
-// its search path (dropped after the test), skipping the test when the
-// variable is unset — unless CI=true, where that is a failure.
-func postgresSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("ORGGUARD_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ORGGUARD_TEST_POSTGRES is not set and CI=true")
-		}
-		t.Skip("ORGGUARD_TEST_POSTGRES is not set")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "og_cli_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(context.Background(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("creating schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() { admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+	"github.com/orgguard/orgguard/internal/store/storetest"
+)
 
 // TestPlanOnOneMachineApplyOnAnother: the plan, its base snapshot and the
 // pinned guardrails live wholly in the shared PostgreSQL store. Operator A
@@ -53,7 +16,7 @@ func postgresSchemaURL(t *testing.T) string {
 // another, with nothing of A's on disk — the organization (a simulated
 // state file both reach) and the store are all they share.
 func TestPlanOnOneMachineApplyOnAnother(t *testing.T) {
-	dsn := postgresSchemaURL(t)
+	dsn := storetest.PostgresSchemaURL(t, "og_cli")
 	shared := t.TempDir()
 	state := filepath.Join(shared, "sim-state.json")
 	machine := func(user string) string {

@@ -75,7 +75,8 @@ func (ap *Approver) Approve(ctx context.Context, id, approver, comment string) (
 	if err != nil {
 		return Approval{}, err
 	}
-	author, need := sp.Author, sp.RequiredApprovals
+	// The number required is derived again, never read from the record.
+	author, need := sp.Author, 0
 	switch sp.Kind {
 	case store.PlanGuardrails:
 		gp, err := loadGuardrailsPlan(sp, ap.Pinned)

@@ -74,7 +74,9 @@ func Save(ctx context.Context, st store.Store, f *plan.File, base *org.Snapshot,
 // encodeSnapshot is a snapshot as the store keeps it: compact JSON, gzipped
 // (a 10,000-account organization is about 7 MB of JSON, 1 MB gzipped).
 func encodeSnapshot(s *org.Snapshot) ([]byte, error) {
-	raw, err := org.MarshalSnapshotCompact(s.Clone())
+	// The base is the snapshot the plan was computed on: normalised, with
+	// its fingerprint, so encoding it in place changes nothing in it.
+	raw, err := org.MarshalSnapshotCompact(s)
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +134,9 @@ func Load(ctx context.Context, st store.Store, id string) (*plan.File, store.Pla
 	if err != nil {
 		return nil, p, err
 	}
-	if f.PlanHash != p.Hash {
-		return nil, p, fmt.Errorf("stored plan %s: its body has hash %s but the record says %s: %w", id, f.PlanHash, p.Hash, plan.ErrTampered)
+	if f.PlanHash != p.Hash || f.ID != p.ID || f.Author != p.Author {
+		return nil, p, fmt.Errorf("stored plan %s: its body (hash %s, ID %s, author %s) does not match its record (hash %s, author %s): %w",
+			id, f.PlanHash, f.ID, f.Author, p.Hash, p.Author, plan.ErrTampered)
 	}
 	return f, p, nil
 }
