@@ -222,8 +222,15 @@ func (s *Sender) round(ctx context.Context, ch Channel) (int, bool, error) {
 	var firstErr error
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
+	until := now.Add(s.Lease)
 	for _, m := range msgs {
 		sem <- struct{}{}
+		if !s.now().Before(until) {
+			// The lease ran out while earlier messages were slow: another
+			// sender may hold this one now. Leave it to the lease.
+			<-sem
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
