@@ -28,6 +28,7 @@ import (
 	"time"
 	_ "time/tzdata" // notices name their time zone whatever the host has
 
+	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -172,6 +173,16 @@ const (
 // Funcs are the functions templates may call.
 var funcs = template.FuncMap{
 	"join": strings.Join,
+	// md escapes a name or text from the record for Markdown (postmortems);
+	// mdjoin escapes each item and joins them.
+	"md": display.Markdown,
+	"mdjoin": func(items []string, sep string) string {
+		out := make([]string, len(items))
+		for i, s := range items {
+			out[i] = display.Markdown(s)
+		}
+		return strings.Join(out, sep)
+	},
 	"lines": func(s string) []string {
 		if strings.TrimSpace(s) == "" {
 			return nil

@@ -95,3 +95,33 @@ func TestPostmortemGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesAreEscapedInTheMarkdown: titles, actors and timeline text come
+// from the organization and people; they cannot add markup, HTML or
+// mentions, nor break the timeline table (ADR 0008).
+func TestNamesAreEscapedInTheMarkdown(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "orgguard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	inc := &incident.Service{Store: st}
+	in, err := inc.OpenManual(ctx, incident.Spec{Title: "OU | <img src=x onerror=alert(1)> @team *now*", Severity: store.SevMajor, By: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc.Note(ctx, in.ID, "carol", "cell | breaker <script>")
+	ts, _ := notice.LoadTemplates("")
+	for _, lang := range notice.Languages {
+		md, err := Render(ctx, st, ts, in.ID, lang, time.UTC, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range []string{"<img", "<script>", " @team", "*now*", "OU | <", "cell | breaker"} {
+			if strings.Contains(md, raw) {
+				t.Errorf("the %s postmortem holds %q unescaped", lang, raw)
+			}
+		}
+	}
+}
