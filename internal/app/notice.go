@@ -241,3 +241,15 @@ func (a *App) Outbox(ctx context.Context, f store.OutboxFilter) ([]store.OutboxM
 	}
 	return st.ListMessages(ctx, f)
 }
+
+// RetryMessage makes a dead (or waiting) outbox message due now.
+func (a *App) RetryMessage(ctx context.Context, id int64) error {
+	st, err := a.incidentStore(ctx, true)
+	if err != nil {
+		return err
+	}
+	if err := st.RetryMessage(ctx, id); err != nil {
+		return classify(err)
+	}
+	return nil
+}

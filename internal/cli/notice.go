@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -273,7 +274,8 @@ func newNotifyCmd(e *env) *cobra.Command {
 		Short: "Run the notice clock and the outbox sender; list the outbox",
 		Example: `  orgguard notify run
   orgguard notify run --once --json
-  orgguard notify list --state pending`,
+  orgguard notify list --state pending
+  orgguard notify retry 42`,
 	}
 	var once, asJSON bool
 	var logLevel string
@@ -342,6 +344,28 @@ func newNotifyCmd(e *env) *cobra.Command {
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	addConfigFlag(list)
 	addStoreFlag(list)
-	cmd.AddCommand(run, list)
+	retry := &cobra.Command{
+		Use: "retry MESSAGE-ID", Short: "Make a dead or waiting outbox message due now (the sender picks it up)", Args: cobra.ExactArgs(1),
+		Example: "  orgguard notify retry 42",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return badInput(fmt.Errorf("message ID %q: want a number (orgguard notify list shows them)", args[0]))
+			}
+			a, err := openApp(cmd, e, &appFlags{}, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if err := a.RetryMessage(cmd.Context(), id); err != nil {
+				return appError(err)
+			}
+			fmt.Fprintf(e.stdout, "Message %d is due now.\n", id)
+			return nil
+		},
+	}
+	addConfigFlag(retry)
+	addStoreFlag(retry)
+	cmd.AddCommand(run, list, retry)
 	return cmd
 }

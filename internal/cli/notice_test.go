@@ -46,6 +46,8 @@ func TestNoticeAndPostmortemCommands(t *testing.T) {
 		{"--out writes a file", []string{"postmortem", id, "--out", md}, 0, ""},
 		{"an unknown incident is bad input", []string{"postmortem", "incident-nope"}, 2, ""},
 		{"the outbox is empty without channels", []string{"notify", "list", "--json"}, 0, "[]"},
+		{"retrying a message that is not there is bad input", []string{"notify", "retry", "7"}, 2, ""},
+		{"a message ID is a number", []string{"notify", "retry", "seven"}, 2, ""},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
