@@ -1,2 +1,0 @@
--- placeholder for 0004 (another branch); never committed
-SELECT 1;
