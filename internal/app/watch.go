@@ -31,6 +31,8 @@ type WatchOptions struct {
 	Log    *slog.Logger
 	// Getenv reads the intake secret's environment variable; nil = none.
 	Getenv func(string) string
+	// Notify also runs the notice clock and the outbox sender.
+	Notify bool
 }
 
 // Watch runs the watcher until ctx ends: drift detection over the
@@ -71,8 +73,12 @@ func (a *App) Watch(ctx context.Context, o WatchOptions) error {
 			break
 		}
 	}
+	ns, err := a.noticeService(x.st)
+	if err != nil {
+		return err
+	}
 	w, err := watch.New(watch.Options{Config: cfg, Reader: reader, Store: x.st, Analyzer: x.planner.Analyzer,
-		Baseline: b.Snapshot, Protected: x.pinned.Rules.Guardrails.Protected.Targets, Remediator: rem, Log: o.Log})
+		Baseline: b.Snapshot, Protected: x.pinned.Rules.Guardrails.Protected.Targets, Remediator: rem, Log: o.Log, OnOpen: ns.OnOpen})
 	if err != nil {
 		return BadInput(err)
 	}
@@ -98,6 +104,14 @@ func (a *App) Watch(ctx context.Context, o WatchOptions) error {
 	o.Log.Info("watching", "backend", a.cfg.Backend.Type, "interval", cfg.Interval, "sweep_period", cfg.SweepPeriod,
 		"call_budget_per_minute", cfg.CallBudget, "remediation", rem != nil)
 	go func() { errc <- w.Run(ctx) }()
+	if o.Notify {
+		go func() {
+			_, err := a.Notify(ctx, NotifyOptions{Log: o.Log, Getenv: o.Getenv})
+			if err != nil {
+				errc <- err
+			}
+		}()
+	}
 	err = <-errc
 	cancel()
 	switch {
@@ -211,20 +225,13 @@ func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watc
 // Incidents returns the incident service on the store. With mustExist a
 // missing store is ErrBadInput.
 func (a *App) Incidents(ctx context.Context, mustExist bool) (*incident.Service, error) {
-	if mustExist {
-		st, err := a.existingStore(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if st == nil {
-			_, err := OpenStore(ctx, a.storeDSN(), true) // for its message
-			return nil, err
-		}
-		return &incident.Service{Store: st, Now: a.o.Now}, nil
-	}
-	st, err := a.Store(ctx)
+	st, err := a.incidentStore(ctx, mustExist)
 	if err != nil {
 		return nil, err
 	}
-	return &incident.Service{Store: st, Now: a.o.Now}, nil
+	ns, err := a.noticeService(st)
+	if err != nil {
+		return nil, err
+	}
+	return &incident.Service{Store: st, Now: a.o.Now, OnOpen: ns.OnOpen}, nil
 }

@@ -194,7 +194,7 @@ TTA, TTM, TTR), measured from the impact start.`,
 				for _, r := range []struct {
 					name string
 					st   incident.Stat
-				}{{"time to detect", s.TTD}, {"time to acknowledge", s.TTA}, {"time to mitigate", s.TTM}, {"time to resolve", s.TTR}} {
+				}{{"time to detect", s.TTD}, {"time to acknowledge", s.TTA}, {"time to first notice", s.TTN}, {"time to mitigate", s.TTM}, {"time to resolve", s.TTR}} {
 					fmt.Fprintf(e.stdout, "  %-20s n=%-4d mean %-10s median %-10s p90 %-10s max %s\n", r.name, r.st.N,
 						r.st.Mean.Round(time.Second), r.st.Median.Round(time.Second), r.st.P90.Round(time.Second), r.st.Max.Round(time.Second))
 				}
@@ -226,7 +226,7 @@ func incidentError(err error) error {
 
 func clockJSON(c incident.Clock) map[string]string {
 	out := map[string]string{}
-	for k, d := range map[string]*time.Duration{"ttd": c.TTD, "tta": c.TTA, "ttm": c.TTM, "ttr": c.TTR} {
+	for k, d := range map[string]*time.Duration{"ttd": c.TTD, "tta": c.TTA, "ttn": c.TTN, "ttm": c.TTM, "ttr": c.TTR} {
 		if d != nil {
 			out[k] = d.String()
 		}
@@ -257,7 +257,7 @@ func writeIncident(e *env, in store.Incident, tl []store.IncidentEvent) {
 		}
 		return d.Round(time.Second).String()
 	}
-	fmt.Fprintf(w, "  clock:      TTD %s  TTA %s  TTM %s  TTR %s\n", dur(c.TTD), dur(c.TTA), dur(c.TTM), dur(c.TTR))
+	fmt.Fprintf(w, "  clock:      TTD %s  TTA %s  TTN %s  TTM %s  TTR %s\n", dur(c.TTD), dur(c.TTA), dur(c.TTN), dur(c.TTM), dur(c.TTR))
 	fmt.Fprintln(w, "  timeline:")
 	for _, ev := range tl {
 		actor := ""

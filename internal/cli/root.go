@@ -189,6 +189,7 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newWatchCmd,
 		newIncidentCmd,
 		newCompletionCmd,
+		newNoticeCmd, newPostmortemCmd, newNotifyCmd,
 	}
 }
 

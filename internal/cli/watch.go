@@ -20,6 +20,7 @@ func newWatchCmd(e *env) *cobra.Command {
 		listen   string
 		logLevel string
 		af       = appFlags{by: watch.Actor}
+		notify   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -51,7 +52,7 @@ SIGINT or SIGTERM. See docs/watch.md.`,
 				return err
 			}
 			defer a.Close()
-			return appError(a.Watch(cmd.Context(), app.WatchOptions{Interval: interval, Listen: listen, Log: log, Getenv: os.Getenv}))
+			return appError(a.Watch(cmd.Context(), app.WatchOptions{Interval: interval, Listen: listen, Log: log, Getenv: os.Getenv, Notify: notify}))
 		},
 	}
 	fl := cmd.Flags()
@@ -59,6 +60,7 @@ SIGINT or SIGTERM. See docs/watch.md.`,
 	fl.StringVar(&listen, "listen", "", "serve the event intake on this address (e.g. 127.0.0.1:8787)")
 	fl.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
 	fl.DurationVar(&af.lockTTL, "lock-ttl", apply.DefaultLockTTL, "organization lock lifetime without a heartbeat, for remediations; for tests")
+	fl.BoolVar(&notify, "notify", false, "also run the notice clock and the outbox sender (as orgguard notify run does)")
 	addConfigFlag(cmd)
 	addStoreFlag(cmd)
 	return cmd

@@ -25,6 +25,8 @@ import (
 	"github.com/orgguard/orgguard/internal/decode"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/inputfile"
+	"github.com/orgguard/orgguard/internal/notice"
+	"github.com/orgguard/orgguard/internal/notify"
 	"github.com/orgguard/orgguard/internal/probe"
 	"github.com/orgguard/orgguard/internal/source"
 	"github.com/orgguard/orgguard/internal/watch"
@@ -67,6 +69,11 @@ type Config struct {
 
 	// Watch configures `orgguard watch` (see docs/watch.md).
 	Watch watch.Config `yaml:"watch"`
+
+	// Notices configures incident notices and the notice clock, Notify
+	// the channels and the outbox (see docs/notify.md).
+	Notices notice.Config `yaml:"notices"`
+	Notify  notify.Config `yaml:"notify"`
 
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
@@ -129,6 +136,8 @@ func Defaults() Config {
 		Quarantine: change.DefaultQuarantine(),
 		Probes:     probe.DefaultConfig(),
 		Watch:      watch.DefaultConfig(),
+		Notices:    notice.DefaultConfig(),
+		Notify:     notify.DefaultConfig(),
 	}
 }
 
@@ -182,6 +191,7 @@ func (c *Config) resolvePaths(dir string) {
 	if p := c.Watch.Intake.SecretFile; p != "" && !filepath.IsAbs(p) {
 		c.Watch.Intake.SecretFile = filepath.Join(dir, p)
 	}
+	c.resolveNotifyPaths(dir)
 }
 
 // Parse decodes and validates a configuration document. name labels
@@ -414,6 +424,7 @@ func (c *Config) validate(v *validator) {
 			v.errorf(v.nearest(strings.NewReplacer("[", ".[").Replace(key)), "%v", e)
 		}
 	}
+	c.validateNotify(v)
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {
 			v.errorf("impact.critical", "impact.critical[%d]: %q is not an action pattern (service:action)", i, pat)

@@ -44,6 +44,10 @@ type Service struct {
 	Store store.Store
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
+	// OnOpen, when set, runs in the transaction that opens an incident,
+	// after its first timeline entries (the notice drafts and the first
+	// message to the incident channel); its error undoes the opening.
+	OnOpen func(ctx context.Context, tx store.Tx, in store.Incident) error
 }
 
 func (s *Service) now() time.Time {
@@ -141,6 +145,11 @@ func (s *Service) Open(ctx context.Context, tx store.Tx, spec Spec) (in store.In
 		ev.IncidentID = in.ID
 		if _, err := tx.AddIncidentEvent(ctx, ev); err != nil {
 			return store.Incident{}, false, err
+		}
+	}
+	if s.OnOpen != nil {
+		if err := s.OnOpen(ctx, tx, in); err != nil {
+			return store.Incident{}, false, fmt.Errorf("opening incident %s: %w", in.ID, err)
 		}
 	}
 	return in, true, nil

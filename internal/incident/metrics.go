@@ -9,10 +9,12 @@ import (
 
 // Clock is an incident's durations, each measured from the impact start
 // (or, when it is unknown, from detection): time to detect, acknowledge,
-// mitigate and resolve. A milestone not reached yet is nil.
+// mitigate and resolve, and time to the first published notice (TTN). A
+// milestone not reached yet is nil.
 type Clock struct {
 	TTD *time.Duration `json:"ttd,omitempty"`
 	TTA *time.Duration `json:"tta,omitempty"`
+	TTN *time.Duration `json:"ttn,omitempty"`
 	TTM *time.Duration `json:"ttm,omitempty"`
 	TTR *time.Duration `json:"ttr,omitempty"`
 }
@@ -33,7 +35,7 @@ func ClockOf(in store.Incident) Clock {
 		d := max(t.Sub(start), 0)
 		return &d
 	}
-	return Clock{TTD: since(in.DetectedAt), TTA: since(in.AcknowledgedAt), TTM: since(in.MitigatedAt), TTR: since(in.ResolvedAt)}
+	return Clock{TTD: since(in.DetectedAt), TTA: since(in.AcknowledgedAt), TTN: since(in.FirstNoticeAt), TTM: since(in.MitigatedAt), TTR: since(in.ResolvedAt)}
 }
 
 // Stat summarises one duration over many incidents.
@@ -51,6 +53,7 @@ type Summary struct {
 	Open      int  `json:"open"`
 	TTD       Stat `json:"ttd"`
 	TTA       Stat `json:"tta"`
+	TTN       Stat `json:"ttn"`
 	TTM       Stat `json:"ttm"`
 	TTR       Stat `json:"ttr"`
 }
@@ -58,7 +61,7 @@ type Summary struct {
 // Summarize aggregates the clocks of ins.
 func Summarize(ins []store.Incident) Summary {
 	s := Summary{Incidents: len(ins)}
-	var ttd, tta, ttm, ttr []time.Duration
+	var ttd, tta, ttn, ttm, ttr []time.Duration
 	for _, in := range ins {
 		if in.State.Active() {
 			s.Open++
@@ -67,13 +70,13 @@ func Summarize(ins []store.Incident) Summary {
 		for _, p := range []struct {
 			d  *time.Duration
 			to *[]time.Duration
-		}{{c.TTD, &ttd}, {c.TTA, &tta}, {c.TTM, &ttm}, {c.TTR, &ttr}} {
+		}{{c.TTD, &ttd}, {c.TTA, &tta}, {c.TTN, &ttn}, {c.TTM, &ttm}, {c.TTR, &ttr}} {
 			if p.d != nil {
 				*p.to = append(*p.to, *p.d)
 			}
 		}
 	}
-	s.TTD, s.TTA, s.TTM, s.TTR = stat(ttd), stat(tta), stat(ttm), stat(ttr)
+	s.TTD, s.TTA, s.TTN, s.TTM, s.TTR = stat(ttd), stat(tta), stat(ttn), stat(ttm), stat(ttr)
 	return s
 }
 

@@ -377,6 +377,9 @@ type Incident struct {
 	DetectedAt      time.Time `json:"detectedAt,omitzero"`
 	AcknowledgedAt  time.Time `json:"acknowledgedAt,omitzero"`
 	MitigatedAt     time.Time `json:"mitigatedAt,omitzero"`
+	// FirstNoticeAt is when the first public notice was published (set
+	// once, by PublishNotice): the end of the time to notify.
+	FirstNoticeAt time.Time `json:"firstNoticeAt,omitzero"`
 
 	Accounts  []string `json:"accounts,omitempty"`  // affected account IDs
 	Customers []string `json:"customers,omitempty"` // affected customers, through the configured mapping

@@ -48,6 +48,9 @@ type Tx interface {
 	Snapshots
 	Guardrails
 	Watches
+	Notices
+	Outbox
+	Postmortems
 }
 
 // Snapshots keeps the organization snapshots plans were made against,

@@ -58,6 +58,9 @@ type Options struct {
 	Remediator Remediator // nil: no remediation
 	Now        func() time.Time
 	Log        *slog.Logger
+
+	// OnOpen runs in the transaction that opens an incident (notices).
+	OnOpen func(ctx context.Context, tx store.Tx, in store.Incident) error
 }
 
 // Watcher watches one organization. Run it once; Notify and Stats may be
@@ -132,7 +135,7 @@ func New(o Options) (*Watcher, error) {
 		o.Name = "default"
 	}
 	w := &Watcher{o: o, rules: o.Config.EffectiveRules(), events: make(chan Event, 1024), interval: o.Config.Interval}
-	w.inc = &incident.Service{Store: o.Store, Now: o.Now}
+	w.inc = &incident.Service{Store: o.Store, Now: o.Now, OnOpen: o.OnOpen}
 	w.stats.CallBudget = o.Config.CallBudget
 	return w, nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const incidentColumns = `id, opened_at, closed_at, severity, title, state, change_id, impact,
-	source, opened_by, rule, dedup_key, impact_started_at, detected_at, acknowledged_at, mitigated_at, accounts, customers`
+	source, opened_by, rule, dedup_key, impact_started_at, detected_at, acknowledged_at, mitigated_at, accounts, customers, first_notice_at`
 
 func scanIncident(row interface{ Scan(...any) error }) (store.Incident, error) {
 	var in store.Incident
@@ -22,7 +22,7 @@ func scanIncident(row interface{ Scan(...any) error }) (store.Incident, error) {
 	err := row.Scan(&in.ID, timeScan{&in.OpenedAt}, timeScan{&in.ResolvedAt}, &in.Severity, &in.Title, &in.State,
 		&change, bytesScan{(*[]byte)(&in.Impact)},
 		&in.Source, &in.OpenedBy, &in.Rule, &key, timeScan{&in.ImpactStartedAt}, timeScan{&in.DetectedAt},
-		timeScan{&in.AcknowledgedAt}, timeScan{&in.MitigatedAt}, bytesScan{&accounts}, bytesScan{&customers})
+		timeScan{&in.AcknowledgedAt}, timeScan{&in.MitigatedAt}, bytesScan{&accounts}, bytesScan{&customers}, timeScan{&in.FirstNoticeAt})
 	if err != nil {
 		return in, err
 	}
@@ -90,7 +90,7 @@ func (o ops) OpenIncident(ctx context.Context, in store.Incident) (store.Inciden
 		in.OpenedAt = o.now()
 	}
 	in.OpenedAt = utcMicro(in.OpenedAt)
-	for _, t := range []*time.Time{&in.ResolvedAt, &in.ImpactStartedAt, &in.DetectedAt, &in.AcknowledgedAt, &in.MitigatedAt} {
+	for _, t := range []*time.Time{&in.ResolvedAt, &in.ImpactStartedAt, &in.DetectedAt, &in.AcknowledgedAt, &in.MitigatedAt, &in.FirstNoticeAt} {
 		*t = utcMicro(*t)
 	}
 	if in.DetectedAt.IsZero() {
@@ -107,11 +107,11 @@ func (o ops) OpenIncident(ctx context.Context, in store.Incident) (store.Inciden
 	}
 	d := o.s.d
 	err := o.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, o.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err := q.ExecContext(ctx, o.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			in.ID, d.timeArg(in.OpenedAt), d.nullTimeArg(in.ResolvedAt), string(in.Severity), in.Title, string(in.State),
 			nullString(in.ChangeID), jsonArg(in.Impact),
 			in.Source, in.OpenedBy, in.Rule, nullString(in.DedupKey), d.nullTimeArg(in.ImpactStartedAt), d.nullTimeArg(in.DetectedAt),
-			d.nullTimeArg(in.AcknowledgedAt), d.nullTimeArg(in.MitigatedAt), listArg(in.Accounts), listArg(in.Customers))
+			d.nullTimeArg(in.AcknowledgedAt), d.nullTimeArg(in.MitigatedAt), listArg(in.Accounts), listArg(in.Customers), d.nullTimeArg(in.FirstNoticeAt))
 		return err
 	})
 	switch {

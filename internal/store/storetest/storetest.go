@@ -45,6 +45,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("racing to pin guardrails", func(t *testing.T) { testGuardrailsRace(t, open(t)) })
 	t.Run("incident clock and dedup key", func(t *testing.T) { testIncidentClock(t, open(t)) })
 	t.Run("watch state", func(t *testing.T) { testWatchState(t, open(t)) })
+	t.Run("notice drafts and published notices", func(t *testing.T) { testNotices(t, open(t)) })
+	t.Run("outbox", func(t *testing.T) { testOutbox(t, open(t)) })
+	t.Run("racing outbox claimers", func(t *testing.T) { testOutboxRace(t, open(t)) })
+	t.Run("postmortems", func(t *testing.T) { testPostmortems(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
