@@ -244,12 +244,12 @@ func TestPinnedGuardrails(t *testing.T) {
 func TestValidApprovals(t *testing.T) {
 	f := &plan.File{PlanHash: "sha256:h", Author: "alice"}
 	as := []store.Approval{
-		{Approver: "ALICE", PlanHash: "sha256:h"},    // the author, in capitals
-		{Approver: "аӏісе", PlanHash: "sha256:h"},    // the author, in Cyrillic look-alikes
-		{Approver: "bob", PlanHash: "sha256:other"},  // another plan hash
-		{Approver: "bob", PlanHash: "sha256:h"},      // counts
-		{Approver: "Bob", PlanHash: "sha256:h"},      // bob again
-		{Approver: "ｃａｒｏｌ", PlanHash: "sha256:h"}, // counts (fullwidth carol)
+		{Approver: "ALICE", PlanHash: "sha256:h"},   // the author, in capitals
+		{Approver: "аӏісе", PlanHash: "sha256:h"},   // the author, in Cyrillic look-alikes
+		{Approver: "bob", PlanHash: "sha256:other"}, // another plan hash
+		{Approver: "bob", PlanHash: "sha256:h"},     // counts
+		{Approver: "Bob", PlanHash: "sha256:h"},     // bob again
+		{Approver: "ｃａｒｏｌ", PlanHash: "sha256:h"},   // counts (fullwidth carol)
 	}
 	got := ValidApprovals(as, f)
 	if len(got) != 2 || got[0].Approver != "bob" || got[1].Approver != "ｃａｒｏｌ" {

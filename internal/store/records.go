@@ -366,9 +366,9 @@ type Incident struct {
 	ChangeID   string          `json:"changeId,omitempty"`
 	Impact     json.RawMessage `json:"impact,omitempty"`
 
-	Source   string `json:"source,omitempty"`    // SourceDrift, SourceApply, SourceManual
+	Source   string `json:"source,omitempty"`   // SourceDrift, SourceApply, SourceManual
 	OpenedBy string `json:"openedBy,omitempty"` // who or what opened it
-	Rule     string `json:"rule,omitempty"`      // the watch rule that classified the drift
+	Rule     string `json:"rule,omitempty"`     // the watch rule that classified the drift
 	// DedupKey, when set, is unique among incidents: opening a second
 	// incident with the same key is ErrAlreadyExists (see IncidentByKey).
 	DedupKey string `json:"dedupKey,omitempty"`
