@@ -2,18 +2,11 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"errors"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/orgguard/orgguard/internal/store"
 	"github.com/orgguard/orgguard/internal/store/storetest"
@@ -32,84 +25,19 @@ func openSQLite(t testing.TB, opts ...Option) *Store {
 
 // postgresURL returns ORGGUARD_TEST_POSTGRES, skipping the test when it is
 // unset — unless CI=true, where a missing PostgreSQL is a failure.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("ORGGUARD_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ORGGUARD_TEST_POSTGRES is not set and CI=true: the PostgreSQL store tests must run in CI (scripts/test-env.sh prints it)")
-		}
-		t.Skip("ORGGUARD_TEST_POSTGRES is not set; skipping the PostgreSQL store tests")
-	}
-	return u
-}
+func postgresURL(t testing.TB) string { return storetest.PostgresURL(t) }
 
 // openPostgres opens a store in a fresh schema og_test_<random> of the
 // PostgreSQL database at ORGGUARD_TEST_POSTGRES and drops the schema after.
 func openPostgres(t testing.TB, opts ...Option) *Store {
 	t.Helper()
-	base := postgresURL(t)
-	ctx := context.Background()
-	admin := postgresAdmin(t, base)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "og_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("creating schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
+	u := storetest.PostgresSchemaURL(t, "og_test")
+	s, err := Open(context.Background(), u, opts...)
 	if err != nil {
-		t.Fatalf("parsing ORGGUARD_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := Open(ctx, u.String(), opts...)
-	if err != nil {
-		t.Fatalf("Open(postgres, schema %s): %v", schema, err)
+		t.Fatalf("Open(postgres): %v", err)
 	}
 	t.Cleanup(func() { s.Close() }) // runs before the schema is dropped
 	return s
-}
-
-// postgresAdmin connects to the test database, creating it first when the
-// server does not have it yet (a fresh CI machine).
-func postgresAdmin(t testing.TB, base string) *sql.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", base, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	err = db.PingContext(ctx)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name: no such database
-		u, perr := url.Parse(base)
-		if perr != nil {
-			t.Fatalf("parsing ORGGUARD_TEST_POSTGRES: %v", perr)
-		}
-		name := strings.TrimPrefix(u.Path, "/")
-		u.Path = "/postgres"
-		server, serr := sql.Open("pgx", u.String())
-		if serr != nil {
-			t.Fatalf("connecting to %s: %v", u.Redacted(), serr)
-		}
-		defer server.Close()
-		if _, cerr := server.ExecContext(ctx, `CREATE DATABASE "`+strings.ReplaceAll(name, `"`, `""`)+`"`); cerr != nil && !errors.As(cerr, &pe) {
-			t.Fatalf("creating database %s: %v", name, cerr)
-		}
-		err = db.PingContext(ctx)
-	}
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", base, err)
-	}
-	return db
 }
 
 // dialects lists the stores to run dialect-independent tests against.
