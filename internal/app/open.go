@@ -293,6 +293,13 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 	ev := probe.NewEvaluator(cat.RCPSupported)
 	o := apply.Options{Store: st, Backend: b, Planner: planner, Pinned: pinned, Evaluator: ev,
 		Probes: a.cfg.Probes, Now: a.o.Now, Actor: a.actor, LockTTL: a.o.LockTTL, Progress: a.o.Progress}
+	// An incident a failed apply or a recovery opens gets its notice
+	// drafts in the same transaction, as the watcher's do.
+	ns, err := a.noticeService(st)
+	if err != nil {
+		return nil, err
+	}
+	o.OnIncident = ns.OnOpen
 	x := &engine{st: st, planner: planner, pinned: pinned}
 	if ab, ok := b.(*awsorg.Backend); ok {
 		// Health checks re-read only what the plan touches (a few dozen

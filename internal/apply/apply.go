@@ -84,6 +84,9 @@ type Options struct {
 	// apply starts with (its stale-plan check); the application layer
 	// keeps it as the latest read for the next plans.
 	Fresh func(ctx context.Context, s *org.Snapshot)
+	// OnIncident, when set, runs in the transaction that opens an incident
+	// (a failed apply, a recovery): the notice drafts are written with it.
+	OnIncident func(ctx context.Context, tx store.Tx, in store.Incident) error
 	// Crash is a test hook called at every journal point (n counts from 1
 	// over the whole run): when it returns an error the engine stops at
 	// once, as if the process had died there — no rollback, no journal

@@ -171,9 +171,18 @@ func TestFailingChecksRollBack(t *testing.T) {
 		w.approve(f, "bob", "carol")
 		o := w.options("alice")
 		o.Prober = &failingProber{inner: o.Prober, failAt: 6}
+		var hooked []string // OnIncident runs in the transaction opening the incident
+		o.OnIncident = func(ctx context.Context, tx store.Tx, in store.Incident) error {
+			_, err := tx.AddIncidentEvent(ctx, store.IncidentEvent{IncidentID: in.ID, Kind: "note", Actor: "test", Message: "drafts written"})
+			hooked = append(hooked, in.ID)
+			return err
+		}
 		rep, err := New(o).Apply(context.Background(), Request{Plan: f})
 		if !errors.Is(err, ErrFailed) {
 			t.Fatalf("Apply = %v, want ErrFailed", err)
+		}
+		if len(hooked) != 1 || hooked[0] != rep.Incident {
+			t.Errorf("OnIncident ran for %v, want once for incident %s", hooked, rep.Incident)
 		}
 		if rep.Outcome != RolledBack || rep.Rollback == nil || !rep.Rollback.Verified {
 			t.Fatalf("outcome %s, rollback %+v", rep.Outcome, rep.Rollback)

@@ -219,6 +219,11 @@ func (e *Engine) recoverOne(ctx context.Context, ch store.Change) (Recovery, err
 		if err != nil {
 			return err
 		}
+		if e.o.OnIncident != nil {
+			if err := e.o.OnIncident(ctx, tx, in); err != nil {
+				return err
+			}
+		}
 		rec.Incident = in.ID
 		if _, err := tx.AddIncidentEvent(ctx, store.IncidentEvent{IncidentID: in.ID, Kind: "mitigation", Actor: e.o.Actor, Message: rec.String()}); err != nil {
 			return err

@@ -680,6 +680,11 @@ func (r *run) incident(ctx context.Context, why string, rb *Rollback) (string, e
 		if err != nil {
 			return err
 		}
+		if e.o.OnIncident != nil {
+			if err := e.o.OnIncident(ctx, tx, in); err != nil {
+				return err
+			}
+		}
 		id = in.ID
 		events := []store.IncidentEvent{{Kind: "detected", Actor: e.o.Actor, Message: why, Detail: mustJSON(last)}}
 		for _, s := range r.rep.Steps {
