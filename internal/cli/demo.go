@@ -40,10 +40,21 @@ then runs the real commands: the deny-all SCP attached to Root is refused with
 its blast radius, and the intended quarantine of three accounts is planned with
 exactly those three affected. A second person approves it; it is applied with
 health checks before and after every step; then it is rolled back — as a new
-plan through the guardrails, approved and applied the same way.`,
+plan through the guardrails, approved and applied the same way.
+
+Then the same organization is served over the AWS Organizations API and a
+console user attaches the deny-all to Root out of band, with the AWS SDK: the
+watcher (events, a remediating rule, notices, a webhook channel to a receiver
+the demo starts on 127.0.0.1) detects it, opens a critical incident with its
+blast radius and customers, drafts the ja and en notices at once, detaches
+the SCP through the checked apply path; the notice is published, the incident
+resolved, and the measured timeline printed beside the 2023 accident's. The
+postmortem is written to postmortem.{ja,en}.md and the clock to
+timeline.json in the demo directory.`,
 		Example: "  orgguard demo\n  orgguard demo --dir ./demo-state --accounts 2000",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			keep := dir
 			if dir == "" {
 				d, err := os.MkdirTemp("", "orgguard-demo-")
 				if err != nil {
@@ -117,7 +128,13 @@ plan through the guardrails, approved and applied the same way.`,
 					return withCode(ExitFailure, fmt.Errorf("demo step %d exited %d, expected %d", i+1, code, s.wantCode))
 				}
 			}
-			fmt.Fprintln(e.stdout, "\nThe accident is refused before it happens; the quarantine touches exactly the accounts it names,\nis approved by a second person, applied with health checks, and undone the same careful way.")
+			if _, err := demoDay(cmd.Context(), e, dir, len(steps)+1); err != nil {
+				return withCode(ExitFailure, fmt.Errorf("demo, out of band: %w", err))
+			}
+			fmt.Fprintln(e.stdout, "The accident is refused before it happens; the quarantine touches exactly the accounts it names,\nis approved by a second person, applied with health checks, and undone the same careful way.\nDone out of band anyway, it is detected in seconds, told at once in Japanese and English, undone\nthrough the same checks, and written up from the record.")
+			if keep == "" {
+				fmt.Fprintln(e.stdout, "\n(The demo directory is removed now; run with --dir to keep its files.)")
+			}
 			return nil
 		},
 	}

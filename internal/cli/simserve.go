@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -70,9 +69,6 @@ docs/simulator.md.`,
 			if pageCacheMiB < 1 {
 				return badInput(fmt.Errorf("--page-cache-mib %d: want 1 or more", pageCacheMiB))
 			}
-			if err := simserver.CheckListenAddress(cmd.Context(), listen, allowRemote); err != nil {
-				return badInput(err)
-			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return badInput(fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel))
@@ -83,39 +79,24 @@ docs/simulator.md.`,
 			if err != nil {
 				return err
 			}
-			o, state, err := app.OpenSimState(state, c.Backend.Sim, e.stderr)
+			srv, err := app.ServeSim(cmd.Context(), app.ServeSimOptions{
+				State: state, Sim: c.Backend.Sim, Listen: listen, AllowRemote: allowRemote, AllowHosts: allowHosts,
+				Server: simserver.Options{Latency: latency, ThrottleRate: throttleRate, ConflictRate: conflictRate,
+					FaultSeed: faultSeed, PageSize: pageSize, PageCacheBytes: int64(pageCacheMiB) << 20},
+				EventsTo: eventsTo, EventsSecret: eventsSecret, Log: log, Notices: e.stderr,
+			})
 			if err != nil {
 				return appError(err)
 			}
-			so := simserver.Options{
-				Logger: log, Latency: latency, ThrottleRate: throttleRate, ConflictRate: conflictRate,
-				FaultSeed: faultSeed, PageSize: pageSize, PageCacheBytes: int64(pageCacheMiB) << 20,
+			log.Info("serving the simulated organization", "endpoint", srv.Endpoint, "state", srv.State,
+				"latency", latency, "throttle_rate", throttleRate, "conflict_rate", conflictRate, "fault_seed", faultSeed)
+			if asJSON {
+				b, _ := json.Marshal(map[string]string{"endpoint": srv.Endpoint, "state": srv.State})
+				fmt.Fprintln(e.stdout, string(b))
+			} else {
+				fmt.Fprintln(e.stdout, srv.Endpoint)
 			}
-			if eventsTo != "" {
-				p, err := newEventPoster(cmd.Context(), o, eventsTo, eventsSecret, log)
-				if err != nil {
-					return err
-				}
-				defer p.Close()
-				so.Events = p
-			}
-			srv := simserver.New(o, so)
-			handler := simserver.HostGuard(srv, listen, allowHosts...)
-			ready := func(addr string) {
-				endpoint := "http://" + addr
-				log.Info("serving the simulated organization", "endpoint", endpoint, "state", state,
-					"latency", latency, "throttle_rate", throttleRate, "conflict_rate", conflictRate, "fault_seed", faultSeed)
-				if asJSON {
-					b, _ := json.Marshal(map[string]string{"endpoint": endpoint, "state": state})
-					fmt.Fprintln(e.stdout, string(b))
-				} else {
-					fmt.Fprintln(e.stdout, endpoint)
-				}
-			}
-			if err := simserver.Serve(cmd.Context(), listen, handler, log, ready); err != nil {
-				if errors.Is(err, simserver.ErrListen) {
-					return badInput(err)
-				}
+			if err := srv.Wait(); err != nil {
 				return withCode(ExitInternal, err)
 			}
 			log.Info("stopped")
