@@ -203,7 +203,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		Intent:           req.Intent,
 		Overrides:        req.Overrides,
 		BaseFingerprint:  org.ComputeFingerprint(base),
-		AfterFingerprint: org.ComputeFingerprint(cplan.After),
+		AfterFingerprint: afterFingerprint(cplan.After),
 		Steps:            cplan.Steps,
 		Impact:           imp.Report,
 		Warnings:         cplan.Warnings,
@@ -247,6 +247,16 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		return nil, err
 	}
 	return &Result{File: f, After: cplan.After, Impact: imp, Unprotected: unmatched}, nil
+}
+
+// afterFingerprint is the fingerprint of the planned after-state: the
+// simulated copy computed it when it made the snapshot (change.Plan only
+// sets its Source afterwards, which the fingerprint leaves out).
+func afterFingerprint(after *org.Snapshot) string {
+	if after.Fingerprint != "" {
+		return after.Fingerprint
+	}
+	return org.ComputeFingerprint(after)
 }
 
 func operationName(req Request) string {
