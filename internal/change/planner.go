@@ -179,7 +179,8 @@ func (o Operation) where() string {
 // the same IDs — the ones behind a plan's afterFingerprint. Every replay of
 // a plan must go through here.
 func Replica(base *org.Snapshot) (*sim.Org, error) {
-	return sim.New(base.Clone(), sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	// sim.New copies what it keeps and does not change base.
+	return sim.New(base, sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
 }
 
 // Planner expands operations into steps against a base snapshot.

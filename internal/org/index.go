@@ -136,17 +136,26 @@ func NewIndex(s *Snapshot) (*Index, error) {
 	for _, a := range s.Accounts {
 		x.children[a.ParentID] = append(x.children[a.ParentID], a.ID)
 	}
+	var keys []childKey
 	for id, kids := range x.children {
-		slices.SortFunc(kids, func(a, b string) int {
-			na, nb := x.nodes[a], x.nodes[b]
-			if na.Kind != nb.Kind {
-				return int(na.Kind) - int(nb.Kind)
+		// Sort keys are made once per child, not per comparison.
+		keys = keys[:0]
+		for _, c := range kids {
+			n := x.nodes[c]
+			keys = append(keys, childKey{kind: n.Kind, lower: strings.ToLower(n.Name), id: c})
+		}
+		slices.SortFunc(keys, func(a, b childKey) int {
+			if a.kind != b.kind {
+				return int(a.kind) - int(b.kind)
 			}
-			if c := strings.Compare(strings.ToLower(na.Name), strings.ToLower(nb.Name)); c != 0 {
+			if c := strings.Compare(a.lower, b.lower); c != 0 {
 				return c
 			}
-			return strings.Compare(a, b)
+			return strings.Compare(a.id, b.id)
 		})
+		for i, k := range keys {
+			kids[i] = k.id
+		}
 		x.children[id] = kids
 	}
 	for _, at := range s.Attachments {
@@ -175,6 +184,14 @@ func NewIndex(s *Snapshot) (*Index, error) {
 	}
 	walk(s.Root.ID, "")
 	return x, nil
+}
+
+// childKey orders a parent's children: OUs before accounts, then by
+// lower-case name, then by ID.
+type childKey struct {
+	kind  NodeKind
+	lower string
+	id    string
 }
 
 // MustIndex is NewIndex for snapshots known to be valid (tests, generated

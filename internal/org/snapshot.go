@@ -84,13 +84,15 @@ func Validate(s *Snapshot) error {
 		add("formatVersion", "unsupported format version %d (this orgguard reads %d)", s.FormatVersion, FormatVersion)
 	}
 	kinds := make(map[string]NodeKind, 1+len(s.OUs)+len(s.Accounts))
-	seen := make(map[string]string, 1+len(s.OUs)+len(s.Accounts)+len(s.Policies))
-	claim := func(id, path string) bool {
+	// Paths are formatted only for problems: a valid snapshot of 10,000
+	// accounts is validated several times per command.
+	seen := make(map[string]elemPath, 1+len(s.OUs)+len(s.Accounts)+len(s.Policies))
+	claim := func(id string, at elemPath) bool {
 		if prev, ok := seen[id]; ok {
-			add(path, "ID %s is already used at %s", id, prev)
+			add(at.field("id"), "ID %s is already used at %s", id, prev.field("id"))
 			return false
 		}
-		seen[id] = path
+		seen[id] = at
 		return true
 	}
 	switch {
@@ -99,7 +101,7 @@ func Validate(s *Snapshot) error {
 	case !strings.HasPrefix(s.Root.ID, "r-"):
 		add("root.id", "%q is not a root ID (r-...)", s.Root.ID)
 	default:
-		claim(s.Root.ID, "root.id")
+		claim(s.Root.ID, elemPath{list: "root", i: -1})
 		kinds[s.Root.ID] = KindRoot
 	}
 	for i, t := range s.Root.PolicyTypes {
@@ -108,54 +110,53 @@ func Validate(s *Snapshot) error {
 		}
 	}
 	for i, o := range s.OUs {
-		path := fmt.Sprintf("organizationalUnits[%d]", i)
+		at := elemPath{list: "organizationalUnits", i: i}
 		switch {
 		case o.ID == "":
-			add(path+".id", "missing")
+			add(at.field("id"), "missing")
 		case !strings.HasPrefix(o.ID, "ou-"):
-			add(path+".id", "%q is not an OU ID (ou-...)", o.ID)
-		case claim(o.ID, path+".id"):
+			add(at.field("id"), "%q is not an OU ID (ou-...)", o.ID)
+		case claim(o.ID, at):
 			kinds[o.ID] = KindOU
 		}
 		if o.Name == "" {
-			add(path+".name", "missing")
+			add(at.field("name"), "missing")
 		}
 	}
 	for i, a := range s.Accounts {
-		path := fmt.Sprintf("accounts[%d]", i)
+		at := elemPath{list: "accounts", i: i}
 		switch {
 		case a.ID == "":
-			add(path+".id", "missing")
+			add(at.field("id"), "missing")
 		case !IsAccountID(a.ID):
-			add(path+".id", "%q is not a 12-digit account ID", a.ID)
-		case claim(a.ID, path+".id"):
+			add(at.field("id"), "%q is not a 12-digit account ID", a.ID)
+		case claim(a.ID, at):
 			kinds[a.ID] = KindAccount
 		}
 	}
 	pols := make(map[string]bool, len(s.Policies))
 	for i, p := range s.Policies {
-		path := fmt.Sprintf("policies[%d]", i)
+		at := elemPath{list: "policies", i: i}
 		switch {
 		case p.ID == "":
-			add(path+".id", "missing")
+			add(at.field("id"), "missing")
 		case !strings.HasPrefix(p.ID, "p-"):
-			add(path+".id", "%q is not a policy ID (p-...)", p.ID)
-		case claim(p.ID, path+".id"):
+			add(at.field("id"), "%q is not a policy ID (p-...)", p.ID)
+		case claim(p.ID, at):
 			pols[p.ID] = true
 		}
 		if p.Type == "" {
-			add(path+".type", "missing")
+			add(at.field("type"), "missing")
 		}
 	}
 	isParent := func(id string) bool { k := kinds[id]; return k == KindRoot || k == KindOU }
 	ouParent := make(map[string]string, len(s.OUs))
 	for i, o := range s.OUs {
-		path := fmt.Sprintf("organizationalUnits[%d].parentId", i)
 		switch {
 		case o.ParentID == "":
-			add(path, "missing")
+			add(elemPath{list: "organizationalUnits", i: i}.field("parentId"), "missing")
 		case !isParent(o.ParentID):
-			add(path, "OU %s has parent %s, which is not the root or an OU in the snapshot", o.ID, o.ParentID)
+			add(elemPath{list: "organizationalUnits", i: i}.field("parentId"), "OU %s has parent %s, which is not the root or an OU in the snapshot", o.ID, o.ParentID)
 		default:
 			ouParent[o.ID] = o.ParentID
 		}
@@ -178,12 +179,11 @@ func Validate(s *Snapshot) error {
 		}
 	}
 	for i, a := range s.Accounts {
-		path := fmt.Sprintf("accounts[%d].parentId", i)
 		switch {
 		case a.ParentID == "":
-			add(path, "missing")
+			add(elemPath{list: "accounts", i: i}.field("parentId"), "missing")
 		case !isParent(a.ParentID):
-			add(path, "account %s has parent %s, which is not the root or an OU in the snapshot", a.ID, a.ParentID)
+			add(elemPath{list: "accounts", i: i}.field("parentId"), "account %s has parent %s, which is not the root or an OU in the snapshot", a.ID, a.ParentID)
 		}
 	}
 	if m := s.Organization.ManagementAccountID; m != "" && kinds[m] != KindAccount {
@@ -191,15 +191,15 @@ func Validate(s *Snapshot) error {
 	}
 	dup := make(map[Attachment]int, len(s.Attachments))
 	for i, at := range s.Attachments {
-		path := fmt.Sprintf("attachments[%d]", i)
+		where := elemPath{list: "attachments", i: i}
 		if !pols[at.PolicyID] {
-			add(path+".policyId", "no policy with ID %q", at.PolicyID)
+			add(where.field("policyId"), "no policy with ID %q", at.PolicyID)
 		}
 		if kinds[at.TargetID] == 0 {
-			add(path+".targetId", "no root, OU or account with ID %q", at.TargetID)
+			add(where.field("targetId"), "no root, OU or account with ID %q", at.TargetID)
 		}
 		if j, ok := dup[at]; ok {
-			add(path, "duplicate of attachments[%d]", j)
+			add(where.String(), "duplicate of attachments[%d]", j)
 		} else {
 			dup[at] = i
 		}
@@ -209,6 +209,23 @@ func Validate(s *Snapshot) error {
 	}
 	return nil
 }
+
+// elemPath is a JSON path to one element of a snapshot list
+// ("accounts[3]"), or to the root ("root", i < 0), formatted only when a
+// problem is reported.
+type elemPath struct {
+	list string
+	i    int
+}
+
+func (p elemPath) String() string {
+	if p.i < 0 {
+		return p.list
+	}
+	return p.list + "[" + strconv.Itoa(p.i) + "]"
+}
+
+func (p elemPath) field(name string) string { return p.String() + "." + name }
 
 // ComputeFingerprint returns "sha256:" and the hex SHA-256 of the canonical
 // encoding of s (described in docs/snapshot-format.md): every list in ID
@@ -221,7 +238,7 @@ func ComputeFingerprint(s *Snapshot) string {
 		s.Normalize()
 	}
 	h := sha256.New()
-	e := canonicalWriter{w: h}
+	e := canonicalWriter{w: h, buf: make([]byte, 0, canonicalChunk+4<<10)}
 	e.str("orgguard-snapshot-v1")
 	o := s.Organization
 	e.str(o.ID, o.ARN, o.FeatureSet, o.ManagementAccountID, o.ManagementAccountARN, o.ManagementAccountEmail)
@@ -243,7 +260,8 @@ func ComputeFingerprint(s *Snapshot) string {
 		if a.JoinedAt.IsZero() {
 			e.str("")
 		} else {
-			e.str(a.JoinedAt.UTC().Format(time.RFC3339Nano))
+			e.stamp = a.JoinedAt.UTC().AppendFormat(e.stamp[:0], time.RFC3339Nano)
+			e.bytes(e.stamp)
 		}
 		e.tags(a.Tags)
 	}
@@ -256,30 +274,53 @@ func ComputeFingerprint(s *Snapshot) string {
 	for _, a := range s.Attachments {
 		e.str(a.PolicyID, a.TargetID)
 	}
+	e.flush()
 	return digest.Format(h.Sum(nil))
 }
 
 // canonicalWriter writes length-prefixed fields: a decimal length, a
-// colon, the bytes.
+// colon, the bytes. It collects them in buf and hands the hash large
+// chunks (a 10,000-account snapshot is ~100,000 fields).
 type canonicalWriter struct {
-	w   io.Writer
-	buf []byte
+	w     io.Writer
+	buf   []byte
+	keys  []string
+	stamp []byte
 }
+
+func (c *canonicalWriter) bytes(b []byte) {
+	c.buf = strconv.AppendInt(c.buf, int64(len(b)), 10)
+	c.buf = append(c.buf, ':')
+	c.buf = append(c.buf, b...)
+	if len(c.buf) >= canonicalChunk {
+		c.flush()
+	}
+}
+
+const canonicalChunk = 64 << 10
 
 func (c *canonicalWriter) str(ss ...string) {
 	for _, s := range ss {
-		c.buf = strconv.AppendInt(c.buf[:0], int64(len(s)), 10)
+		c.buf = strconv.AppendInt(c.buf, int64(len(s)), 10)
 		c.buf = append(c.buf, ':')
 		c.buf = append(c.buf, s...)
-		c.w.Write(c.buf)
+		if len(c.buf) >= canonicalChunk {
+			c.flush()
+		}
 	}
+}
+
+// flush writes what is buffered to the hash.
+func (c *canonicalWriter) flush() {
+	c.w.Write(c.buf)
+	c.buf = c.buf[:0]
 }
 
 func (c *canonicalWriter) num(n int) { c.str(strconv.Itoa(n)) }
 
 func (c *canonicalWriter) tags(m map[string]string) {
 	c.num(len(m))
-	keys := make([]string, 0, len(m))
+	keys := c.keys[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -287,6 +328,8 @@ func (c *canonicalWriter) tags(m map[string]string) {
 	for _, k := range keys {
 		c.str(k, m[k])
 	}
+	clear(keys)
+	c.keys = keys[:0]
 }
 
 // MarshalSnapshot normalizes s, sets its format version and fingerprint,

@@ -203,7 +203,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		Intent:           req.Intent,
 		Overrides:        req.Overrides,
 		BaseFingerprint:  org.ComputeFingerprint(base),
-		AfterFingerprint: org.ComputeFingerprint(cplan.After),
+		AfterFingerprint: afterFingerprint(cplan.After),
 		Steps:            cplan.Steps,
 		Impact:           imp.Report,
 		Warnings:         cplan.Warnings,
@@ -247,6 +247,16 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		return nil, err
 	}
 	return &Result{File: f, After: cplan.After, Impact: imp, Unprotected: unmatched}, nil
+}
+
+// afterFingerprint is the fingerprint of the planned after-state: the
+// simulated copy computed it when it made the snapshot (change.Plan only
+// sets its Source afterwards, which the fingerprint leaves out).
+func afterFingerprint(after *org.Snapshot) string {
+	if after.Fingerprint != "" {
+		return after.Fingerprint
+	}
+	return org.ComputeFingerprint(after)
 }
 
 func operationName(req Request) string {
@@ -315,19 +325,40 @@ func guardImpact(x *org.Index, r *impact.Report) guard.Impact {
 			// guard counts every action that became conditional, and the
 			// part that was denied before (a gain) apart.
 			NewlyConditional: a.NewlyConditional + a.PartlyRestored, NewlyAllowed: a.NewlyAllowed, ConditionalFromDenied: a.PartlyRestored}
-		if path, err := x.Path(a.ID); err == nil {
-			for _, n := range path {
-				if n.Kind == org.KindOU {
-					ga.OUs = append(ga.OUs, n.ID)
-				}
-			}
-		}
+		ga.OUs = ouAncestors(x, a.ID)
 		for _, c := range a.CriticalLost {
 			ga.CriticalLost = append(ga.CriticalLost, c.Pattern)
 		}
 		gi.Accounts = append(gi.Accounts, ga)
 	}
 	return gi
+}
+
+// ouAncestors returns the OUs above node id, the root's child first (nil
+// when there are none): Index.Path without the slice of nodes per account.
+func ouAncestors(x *org.Index, id string) []string {
+	n, ok := x.Node(id)
+	if !ok {
+		return nil
+	}
+	var buf [16]string
+	up := buf[:0]
+	for n.Kind != org.KindRoot {
+		if n.Kind == org.KindOU {
+			up = append(up, n.ID)
+		}
+		if n, ok = x.Node(n.ParentID); !ok {
+			break
+		}
+	}
+	if len(up) == 0 {
+		return nil
+	}
+	ous := make([]string, len(up))
+	for i, o := range up {
+		ous[len(up)-1-i] = o
+	}
+	return ous
 }
 
 // resolveIntent turns declared account names into IDs.

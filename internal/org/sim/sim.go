@@ -100,7 +100,8 @@ func (cryptoIDs) Uint64() uint64 {
 
 // New returns a simulated organization starting from s (which must be
 // valid; see org.Validate). If opts.StatePath is set, s is written there
-// at once.
+// at once. The organization keeps deep copies of what it needs: s is
+// neither changed nor kept.
 func New(s *org.Snapshot, opts Options) (*Org, error) {
 	if err := org.Validate(s); err != nil {
 		return nil, fmt.Errorf("starting the simulated organization: %w", err)
@@ -240,7 +241,12 @@ func (o *Org) reset(s *org.Snapshot) {
 		addTo(o.attached, at.TargetID, at.PolicyID)
 		addTo(o.targets, at.PolicyID, at.TargetID)
 	}
-	c := s.Clone() // the service lists, deep
+	// The service lists, deep (cloning the whole snapshot would copy every
+	// account and policy a second time).
+	c := (&org.Snapshot{
+		ServiceAccess: s.ServiceAccess, DelegatedAdministrators: s.DelegatedAdministrators, ResourcePolicy: s.ResourcePolicy,
+		CreateAccountStatuses: s.CreateAccountStatuses, Handshakes: s.Handshakes,
+	}).Clone()
 	o.serviceAccess = c.ServiceAccess
 	o.delegated = c.DelegatedAdministrators
 	o.resourcePolicy = c.ResourcePolicy
