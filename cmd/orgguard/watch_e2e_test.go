@@ -162,12 +162,10 @@ func TestWatchKill9(t *testing.T) {
 			return len(incidents(t, st)) >= r
 		})
 	}
-	// A few more reads: nothing new may appear.
-	reads := strings.Count(p.log.String(), "\n")
-	waitFor(t, time.Now(), 30*time.Second, "more watcher activity", func() bool {
-		return strings.Count(p.log.String(), "\n") > reads || len(incidents(t, st)) > rounds
-	})
-	time.Sleep(2500 * time.Millisecond)
+	// A few more reads (the cheap tier every second): nothing new may
+	// appear. (The watcher logs nothing while nothing changes, so there is
+	// no log line to wait for.)
+	time.Sleep(5 * time.Second)
 	ins := incidents(t, st)
 	if len(ins) != rounds {
 		for _, in := range ins {

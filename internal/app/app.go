@@ -212,7 +212,8 @@ func (a *App) catalog() (*catalog.Catalog, error) {
 
 // localRules are the decision rules of the configuration in hand.
 func (a *App) localRules() review.Rules {
-	return review.Rules{Guardrails: a.cfg.Guardrails, Quarantine: a.cfg.Quarantine, Critical: a.cfg.Impact.Critical}
+	return review.Rules{Guardrails: a.cfg.Guardrails, Quarantine: a.cfg.Quarantine, Critical: a.cfg.Impact.Critical,
+		Watch: a.cfg.Watch.Rules}
 }
 
 // rulesSource names where the local rules came from, for messages.

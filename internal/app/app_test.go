@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/store"
+	"github.com/orgguard/orgguard/internal/watch"
 )
 
 // testConfig is a 40-account simulated organization and an SQLite store in
@@ -159,5 +161,23 @@ func TestErrorKinds(t *testing.T) {
 				t.Errorf("error = %v, want %v", err, tt.kind)
 			}
 		})
+	}
+}
+
+// TestRemediationRulesArePinned: a watch rule with remediate: true lets the
+// watcher apply the undo of drift on its standing approval, so a local
+// configuration that adds one to pinned rules without it is refused, like
+// any weaker guardrail.
+func TestRemediationRulesArePinned(t *testing.T) {
+	ctx := context.Background()
+	c := testConfig(t)
+	if _, err := open(t, c, "alice").PinGuardrails(ctx); err != nil {
+		t.Fatalf("PinGuardrails = %v", err)
+	}
+	lax := *c
+	lax.Watch.Rules = []watch.Rule{{Name: "undo-everything", When: watch.WhenAnyChange, Severity: store.SevCritical, Remediate: true}}
+	err := open(t, &lax, "mallory").Watch(ctx, WatchOptions{})
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "differ from those pinned") {
+		t.Fatalf("Watch with an unpinned remediation rule = %v, want refused as not the pinned guardrails", err)
 	}
 }

@@ -48,6 +48,9 @@ func (a *App) Watch(ctx context.Context, o WatchOptions) error {
 		return err
 	}
 	cfg := a.cfg.Watch
+	// The rules (remediation among them) are the pinned ones: a local
+	// configuration with other rules was refused when the engine opened.
+	cfg.Rules = x.pinned.Rules.Watch
 	if o.Interval > 0 {
 		cfg.Interval = o.Interval
 		cfg.SweepPeriod = max(cfg.SweepPeriod, o.Interval)

@@ -30,6 +30,7 @@ import (
 	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/store"
+	"github.com/orgguard/orgguard/internal/watch"
 )
 
 // ErrRefused marks every refusal (errors.Is); the error is a *RefusedError.
@@ -56,6 +57,11 @@ type Rules struct {
 	// Critical are the action patterns whose loss is named per account
 	// (impact.critical); empty means the built-in list.
 	Critical []string `json:"critical"`
+	// Watch are the watch rules (watch.rules; empty means the defaults).
+	// They are pinned because a rule with remediate: true lets the watcher
+	// apply the undo of drift on its own standing approval: who may change
+	// that is decided like any guardrail.
+	Watch []watch.Rule `json:"watch,omitempty"`
 }
 
 // Encode returns the rules' canonical JSON and its hash ("sha256:…").
