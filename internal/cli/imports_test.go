@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"go/parser"
-	"go/token"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/orgguard/orgguard/internal/importcheck"
 )
 
 // TestCommandsGoThroughTheApplicationLayer: the command line keeps flags,
@@ -21,25 +17,8 @@ func TestCommandsGoThroughTheApplicationLayer(t *testing.T) {
 		"github.com/orgguard/orgguard/internal/org/awsorg":     "the AWS backend",
 		"github.com/orgguard/orgguard/internal/probe/awsprobe": "the AWS prober",
 	}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := parser.ParseFile(fset, name, src, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
+	for name, paths := range importcheck.Imports(t) {
+		for _, path := range paths {
 			if what, ok := forbidden[path]; ok {
 				t.Errorf("%s imports %s (%s); call internal/app instead", name, path, what)
 			}
