@@ -75,7 +75,7 @@ timeline.json in the demo directory.`,
 				return withCode(ExitInternal, err)
 			}
 			cfgPath := filepath.Join(dir, "orgguard.yaml")
-			cfg := fmt.Sprintf("backend:\n  sim:\n    state: sim-state.json\n    accounts: %d\n    seed: 1\nstore: orgguard.db\nidentity:\n  user: alice\n", accounts)
+			cfg := fmt.Sprintf("backend:\n  sim:\n    state: sim-state.json\n    accounts: %d\n    seed: 1\nstore: orgguard.db\nidentity:\n  user: alice\nwatch:\n%s", accounts, demoWatchRules)
 			if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 				return withCode(ExitInternal, err)
 			}

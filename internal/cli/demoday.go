@@ -100,6 +100,9 @@ func demoDay(ctx context.Context, e *env, dir string, first int) (dayClock, erro
 	}
 	defer srv.Close()
 	cfgPath := filepath.Join(dir, "orgguard-watch.yaml")
+	// The watch rules are pinned with the guardrails (a remediate rule acts
+	// on a standing approval): the demo's first configuration carries the
+	// same ones, so the first plan pinned them.
 	cfgText := fmt.Sprintf(`backend:
   type: aws
   aws:
@@ -110,11 +113,7 @@ identity:
 watch:
   interval: %s
   sweepPeriod: 1m
-  rules:
-    - {name: deny-all, when: deny-all, accounts: 3, share: 0.9, severity: critical, remediate: true}
-    - {name: root-or-protected, when: protected-target, severity: critical}
-    - {name: any-change, when: any-change, severity: minor}
-  intake:
+%s  intake:
     secretEnv: ORGGUARD_INTAKE_SECRET
   customers:
     ouParent: /Customers
@@ -123,7 +122,7 @@ notify:
     - {name: ops-hook, type: webhook, url: %s, secret: env:ORGGUARD_WEBHOOK_SECRET}
   incidentChannels: [ops-hook]
   poll: 100ms
-`, srv.Endpoint, strconv.Quote(filepath.Join(dir, "orgguard.db")), demoWatchInterval, hook.url)
+`, srv.Endpoint, strconv.Quote(filepath.Join(dir, "orgguard.db")), demoWatchInterval, demoWatchRules, hook.url)
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		return clk, err
 	}
@@ -482,3 +481,12 @@ func demoFirst(names []string, n int) string {
 	}
 	return strings.Join(names[:n], ", ") + fmt.Sprintf(", and %d more", len(names)-n)
 }
+
+// demoWatchRules are the demo's watch rules (the watch: section's rules,
+// indented under it), in both of its configurations: they are pinned with
+// the guardrails when the first plan is saved.
+const demoWatchRules = `  rules:
+    - {name: deny-all, when: deny-all, accounts: 3, share: 0.9, severity: critical, remediate: true}
+    - {name: root-or-protected, when: protected-target, severity: critical}
+    - {name: any-change, when: any-change, severity: minor}
+`
