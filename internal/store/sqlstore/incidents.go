@@ -172,23 +172,7 @@ func (o ops) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	rows, err := o.reader().QueryContext(ctx, o.q(query+` ORDER BY opened_at DESC, id DESC`+limitClause(f.Limit)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing incidents: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Incident
-	for rows.Next() {
-		in, err := scanIncident(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing incidents: %w", err)
-		}
-		out = append(out, in)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing incidents: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, o.reader(), "listing incidents", o.q(query+` ORDER BY opened_at DESC, id DESC`+limitClause(f.Limit)), args, scanIncident)
 }
 
 // SetIncidentState implements store.Incidents.

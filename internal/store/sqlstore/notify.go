@@ -293,23 +293,7 @@ func (o ops) ListMessages(ctx context.Context, f store.OutboxFilter) ([]store.Ou
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	rows, err := o.reader().QueryContext(ctx, o.q(query+` ORDER BY id`+limitClause(f.Limit)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing outbox messages: %w", err)
-	}
-	defer rows.Close()
-	var out []store.OutboxMessage
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing outbox messages: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing outbox messages: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, o.reader(), "listing outbox messages", o.q(query+` ORDER BY id`+limitClause(f.Limit)), args, scanMessage)
 }
 
 // RetryMessage implements store.Outbox.

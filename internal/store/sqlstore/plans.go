@@ -87,23 +87,7 @@ func (o ops) ListPlans(ctx context.Context, f store.PlanFilter) ([]store.Plan, e
 		args = append(args, string(f.State))
 	}
 	query += ` ORDER BY created_at DESC, id DESC` + limitClause(f.Limit)
-	rows, err := o.reader().QueryContext(ctx, o.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing plans: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Plan
-	for rows.Next() {
-		p, err := scanPlan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing plans: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing plans: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, o.reader(), "listing plans", o.q(query), args, scanPlan)
 }
 
 // SetPlanState implements store.Plans.

@@ -115,21 +115,5 @@ func (o ops) PinnedGuardrails(ctx context.Context) (store.GuardrailsVersion, err
 
 // ListGuardrails implements store.Guardrails.
 func (o ops) ListGuardrails(ctx context.Context) ([]store.GuardrailsVersion, error) {
-	rows, err := o.reader().QueryContext(ctx, `SELECT `+guardrailsColumns+` FROM guardrails ORDER BY seq`)
-	if err != nil {
-		return nil, fmt.Errorf("listing guardrails versions: %w", err)
-	}
-	defer rows.Close()
-	var out []store.GuardrailsVersion
-	for rows.Next() {
-		v, err := scanGuardrails(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing guardrails versions: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing guardrails versions: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, o.reader(), "listing guardrails versions", `SELECT `+guardrailsColumns+` FROM guardrails ORDER BY seq`, nil, scanGuardrails)
 }

@@ -263,3 +263,25 @@ func limitClause(n int) string {
 	}
 	return fmt.Sprintf(" LIMIT %d", n)
 }
+
+// queryAll runs query on q and scans every row with scan; what names the
+// work in errors ("listing plans").
+func queryAll[T any](ctx context.Context, q querier, what, query string, args []any, scan func(row interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
