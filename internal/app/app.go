@@ -119,7 +119,12 @@ type App struct {
 	o     Options
 	cfg   *config.Config
 	actor string
+	*shared
+}
 
+// shared is what every view of an App (As) opens once and shares: the
+// store, the backend and the catalog.
+type shared struct {
 	mu      sync.Mutex
 	st      store.Store
 	backend org.Backend
@@ -145,7 +150,7 @@ func New(o Options) (*App, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{o: o, cfg: o.Config}
+	a := &App{o: o, cfg: o.Config, shared: &shared{}}
 	who, src := o.Actor, "--by/--author"
 	if who == "" {
 		who, src = o.Config.Identity.User, "identity.user"
@@ -169,6 +174,24 @@ func osUser() string {
 		return v
 	}
 	return "unknown"
+}
+
+// As returns a view of the App acting as actor (normalised with
+// identity.Parse), sharing its store, backend and catalog: the server acts
+// for each authenticated user through one opened App. progress, when not
+// nil, receives that view's apply progress. Close the original App, never
+// a view.
+func (a *App) As(actor string, progress io.Writer) (*App, error) {
+	name, err := identity.Parse(actor)
+	if err != nil {
+		return nil, BadInput(fmt.Errorf("user %q: %w", actor, err))
+	}
+	v := *a
+	v.actor = name
+	if progress != nil {
+		v.o.Progress = progress
+	}
+	return &v, nil
 }
 
 // Config returns the configuration.
