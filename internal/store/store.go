@@ -51,6 +51,7 @@ type Tx interface {
 	Notices
 	Outbox
 	Postmortems
+	Tallies
 }
 
 // Snapshots keeps the organization snapshots plans were made against,

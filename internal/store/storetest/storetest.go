@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("racing outbox claimers", func(t *testing.T) { testOutboxRace(t, open(t)) })
 	t.Run("postmortems", func(t *testing.T) { testPostmortems(t, open(t)) })
+	t.Run("tallies for the metrics", func(t *testing.T) { testTally(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
