@@ -43,6 +43,8 @@ func (s *Server) publicRoutes() []route {
 func (s *Server) teamRoutes() []teamRoute {
 	return []teamRoute{
 		{route{"GET /api/me", s.me}, ""},
+		// Prometheus scrapes with an API token (bearer) of a viewer.
+		{route{"GET /metrics", s.metrics}, "viewer"},
 	}
 }
 
@@ -65,4 +67,10 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 			s.fail(w, r, err)
 		}
 	})
+}
+
+// metrics serves the Prometheus metrics (docs/metrics.md).
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	s.o.App.Metrics().Handler().ServeHTTP(w, r)
+	return nil
 }
