@@ -78,6 +78,9 @@ type Config struct {
 	// Server configures `orgguard serve` (see docs/server.md).
 	Server Server `yaml:"server"`
 
+	// Status configures the public status page (see docs/server.md).
+	Status Status `yaml:"status"`
+
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
 	File string `yaml:"-"`
@@ -142,6 +145,7 @@ func Defaults() Config {
 		Notices:    notice.DefaultConfig(),
 		Notify:     notify.DefaultConfig(),
 		Server:     DefaultServer(),
+		Status:     DefaultStatus(),
 	}
 }
 
@@ -285,6 +289,7 @@ func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
 			if err := n.Decode(u); err != nil {
 				p.decodeError(n, path, err)
 			}
+			p.recordPositions(n, path)
 			return
 		}
 	}
@@ -302,6 +307,7 @@ func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.Set(target.Elem())
+		p.recordPositions(n, path)
 		return
 	}
 	if v.Kind() != reflect.Struct {
@@ -431,6 +437,7 @@ func (c *Config) validate(v *validator) {
 	}
 	c.validateNotify(v)
 	c.Server.validate(v, "server")
+	c.validateStatus(v, "status")
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {
 			v.errorf("impact.critical", "impact.critical[%d]: %q is not an action pattern (service:action)", i, pat)
