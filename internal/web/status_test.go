@@ -557,8 +557,11 @@ type fakeStatus struct {
 
 func (f *fakeStatus) PublicStatusVersion(ctx context.Context) (string, error) {
 	f.versions.Add(1)
-	if f.block != nil {
-		<-f.block
+	f.mu.Lock()
+	block := f.block
+	f.mu.Unlock()
+	if block != nil {
+		<-block
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -580,7 +583,8 @@ func (f *fakeStatus) set(version string, err error) {
 
 func TestStatusCacheReadsTheStoreOncePerInterval(t *testing.T) {
 	ctx := context.Background()
-	src := &fakeStatus{version: "v1", block: make(chan struct{})}
+	first := make(chan struct{})
+	src := &fakeStatus{version: "v1", block: first}
 	c := newStatusCache(src, time.Second, slog.New(slog.DiscardHandler))
 	now := time.Date(2025, 6, 2, 3, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
@@ -604,7 +608,10 @@ func TestStatusCacheReadsTheStoreOncePerInterval(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(20 * time.Millisecond) // let the others queue behind it
-	close(src.block)
+	src.mu.Lock()
+	src.block = nil
+	src.mu.Unlock()
+	close(first)
 	wg.Wait()
 	close(versions)
 	for v := range versions {
@@ -629,6 +636,42 @@ func TestStatusCacheReadsTheStoreOncePerInterval(t *testing.T) {
 		}
 	}
 
+	t.Run("while one request checks, the others get the last status without waiting", func(t *testing.T) {
+		block := make(chan struct{})
+		src.mu.Lock()
+		src.block = block
+		src.mu.Unlock()
+		advance(time.Second)
+		before := src.versions.Load()
+		leader := make(chan string)
+		go func() {
+			s, _ := c.get(ctx)
+			leader <- s.page.Version
+		}()
+		for src.versions.Load() == before {
+			time.Sleep(time.Millisecond)
+		}
+		done := make(chan string)
+		go func() {
+			s, _ := c.get(ctx)
+			done <- s.page.Version
+		}()
+		select {
+		case v := <-done:
+			if v != "v2" {
+				t.Errorf("a request during the check got %q, want the last status (v2)", v)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a request during the check waited for it")
+		}
+		src.mu.Lock()
+		src.block = nil
+		src.mu.Unlock()
+		close(block)
+		if v := <-leader; v != "v2" {
+			t.Errorf("the checking request got %q, want v2", v)
+		}
+	})
 	t.Run("a failing store serves the last status and retries after the interval", func(t *testing.T) {
 		src.set("v3", fmt.Errorf("database is locked"))
 		advance(time.Second)

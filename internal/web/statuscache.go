@@ -20,8 +20,9 @@ import (
 // never read the store themselves: at most once per refresh interval one
 // of them asks the application layer for the status's version (three
 // small reads); only when the version moved is the model read again, and
-// the responses rendered again, once each. Other requests meanwhile wait
-// for that one check instead of making their own (a single flight), and
+// the responses rendered again, once each. Other requests meanwhile do not
+// make checks of their own (a single flight): they are answered with the
+// status as it was before the check (or, at start-up, wait for it), and
 // requests within the interval are answered without waiting at all.
 
 // statusSource reads the public status: the application layer, or a
@@ -108,6 +109,13 @@ func (c *statusCache) get(ctx context.Context) (*statusSnapshot, error) {
 		c.flight = f
 	}
 	c.mu.Unlock()
+	if !leader {
+		// Another request is checking: answer with the status as it was
+		// a moment ago rather than wait (there is none at start-up).
+		if s := c.cur.Load(); s != nil {
+			return s, nil
+		}
+	}
 	if leader {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusReadTimeout)
 		f.snap, f.err = c.check(rctx, c.cur.Load())
