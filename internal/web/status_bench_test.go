@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -197,4 +198,36 @@ func loadApp(b *testing.B) (*app.App, func()) {
 		notice("incident-bench-open", store.IncidentInvestigating, now.Add(-time.Duration(50-10*i)*time.Minute))
 	}
 	return a, func() { notice("incident-bench-open", store.IncidentIdentified, time.Now()) }
+}
+
+// BenchmarkStatusPageHandler is the server's own cost of one status page
+// request, in process (no network, no client): what the open-loop load
+// above spends on the server side of each request.
+//
+//	go test ./internal/web -run '^$' -bench StatusPageHandler -benchmem
+func BenchmarkStatusPageHandler(b *testing.B) {
+	a, _ := loadApp(b)
+	s, err := New(Options{App: a, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	for _, path := range []string{"/", "/api/v2/summary.json", "/history.atom"} {
+		name := strings.TrimPrefix(path, "/api/v2/")
+		if path == "/" {
+			name = "page"
+		}
+		b.Run(strings.TrimPrefix(name, "/"), func(b *testing.B) {
+			req := httptest.NewRequest("GET", path, nil)
+			req.Header.Set("Accept-Language", "ja,en;q=0.8")
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("GET %s = %d", path, rec.Code)
+				}
+			}
+		})
+	}
 }
