@@ -1,5 +1,6 @@
 // Package store defines orgguard's durable state: plans, approvals, changes
-// and their journal, named locks, the hash-chained audit log and incidents.
+// and their journal, named locks, the hash-chained audit log, incidents,
+// and the users, API tokens, sessions and login throttling of server mode.
 //
 // The package holds the interfaces and the domain records only; the SQL
 // implementation for SQLite and PostgreSQL lives in package sqlstore, and
@@ -51,6 +52,10 @@ type Tx interface {
 	Notices
 	Outbox
 	Postmortems
+	Users
+	Tokens
+	Sessions
+	Logins
 }
 
 // Snapshots keeps the organization snapshots plans were made against,

@@ -49,6 +49,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("racing outbox claimers", func(t *testing.T) { testOutboxRace(t, open(t)) })
 	t.Run("postmortems", func(t *testing.T) { testPostmortems(t, open(t)) })
+	t.Run("users", func(t *testing.T) { testUsers(t, open(t)) })
+	t.Run("API tokens", func(t *testing.T) { testTokens(t, open(t)) })
+	t.Run("sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("login failures and locks", func(t *testing.T) { testLogins(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
