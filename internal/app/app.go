@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/identity"
@@ -119,6 +120,13 @@ type App struct {
 	o     Options
 	cfg   *config.Config
 	actor string
+	// aws, when set, resolves the actor from the caller's AWS identity
+	// on first need (backend.type aws without --by or identity.user).
+	aws *awsActor
+	// principal, when set, is the authenticated user the server acts for
+	// (AsPrincipal): use cases check its role. Nil is the command line's
+	// local authority: whoever can open the store.
+	principal *auth.Principal
 	*shared
 }
 
@@ -155,6 +163,11 @@ func New(o Options) (*App, error) {
 	if who == "" {
 		who, src = o.Config.Identity.User, "identity.user"
 	}
+	if who == "" && o.Config.Backend.Type == config.BackendAWS {
+		// The caller's AWS identity, asked on first need (actor.go).
+		a.aws = &awsActor{}
+		return a, nil
+	}
 	if who == "" {
 		who, src = osUser(), "the OS user"
 	}
@@ -187,7 +200,7 @@ func (a *App) As(actor string, progress io.Writer) (*App, error) {
 		return nil, BadInput(fmt.Errorf("user %q: %w", actor, err))
 	}
 	v := *a
-	v.actor = name
+	v.actor, v.aws, v.principal = name, nil, nil
 	if progress != nil {
 		v.o.Progress = progress
 	}
@@ -197,8 +210,16 @@ func (a *App) As(actor string, progress io.Writer) (*App, error) {
 // Config returns the configuration.
 func (a *App) Config() *config.Config { return a.cfg }
 
-// Actor returns who acts, normalised.
-func (a *App) Actor() string { return a.actor }
+// Actor returns who acts, normalised. When the actor is the caller's AWS
+// identity it is known only once a command that records who acted has
+// asked for it (ResolveActor); before that Actor returns "".
+func (a *App) Actor() string {
+	if a.aws != nil {
+		name, _ := a.aws.resolved()
+		return name
+	}
+	return a.actor
+}
 
 // Now returns the app's clock reading.
 func (a *App) Now() time.Time { return a.o.Now() }
@@ -251,6 +272,13 @@ func (a *App) rulesSource() string {
 // local configuration (a difference is refused). With pinFirst, nothing
 // pinned yet pins the local rules.
 func (a *App) pinned(ctx context.Context, st store.Store, pinFirst bool) (review.Pinned, error) {
-	p, err := review.Check(ctx, st, a.localRules(), a.rulesSource(), a.actor, pinFirst)
+	actor := a.Actor()
+	if pinFirst {
+		var err error
+		if actor, err = a.ResolveActor(ctx); err != nil {
+			return review.Pinned{}, err
+		}
+	}
+	p, err := review.Check(ctx, st, a.localRules(), a.rulesSource(), actor, pinFirst)
 	return p, classify(err)
 }

@@ -63,8 +63,12 @@ func (a *App) Approve(ctx context.Context, ref, comment string) (review.Approval
 	if err != nil {
 		return review.Approval{}, err
 	}
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return review.Approval{}, err
+	}
 	ap := &review.Approver{Store: st, Planner: planner, Pinned: pinned}
-	out, err := ap.Approve(ctx, sp.ID, a.actor, comment)
+	out, err := ap.Approve(ctx, sp.ID, actor, comment)
 	return out, classify(err)
 }
 
@@ -109,7 +113,11 @@ func (a *App) Apply(ctx context.Context, r ApplyRequest) (*ApplyResult, error) {
 		if _, err := a.pinned(ctx, st, false); err != nil {
 			return nil, err
 		}
-		p, err := review.ApplyGuardrails(ctx, st, sp.ID, a.actor)
+		actor, err := a.ResolveActor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p, err := review.ApplyGuardrails(ctx, st, sp.ID, actor)
 		if err != nil {
 			return nil, classify(err)
 		}

@@ -76,6 +76,10 @@ func (a *App) PlanGuardrails(ctx context.Context, description string) (review.Gu
 	if _, err := a.planner(a.localRules()); err != nil {
 		return review.GuardrailsPlan{}, err
 	}
-	gp, err := review.PlanGuardrails(ctx, st, a.localRules(), a.actor, description, a.o.Now())
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return review.GuardrailsPlan{}, err
+	}
+	gp, err := review.PlanGuardrails(ctx, st, a.localRules(), actor, description, a.o.Now())
 	return gp, classify(err)
 }

@@ -138,7 +138,11 @@ func (a *App) EditNotice(ctx context.Context, id, lang, title, body string) (sto
 	if err != nil {
 		return store.NoticeDraft{}, err
 	}
-	d, err := ns.Edit(ctx, id, lang, title, body, a.actor)
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return store.NoticeDraft{}, err
+	}
+	d, err := ns.Edit(ctx, id, lang, title, body, actor)
 	return d, noticeErr(err)
 }
 
@@ -149,7 +153,11 @@ func (a *App) PublishNotice(ctx context.Context, id string, langs []string) ([]s
 	if err != nil {
 		return nil, err
 	}
-	out, err := ns.Publish(ctx, id, langs, a.actor)
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ns.Publish(ctx, id, langs, actor)
 	return out, noticeErr(err)
 }
 

@@ -290,9 +290,13 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ev := probe.NewEvaluator(cat.RCPSupported)
 	o := apply.Options{Store: st, Backend: b, Planner: planner, Pinned: pinned, Evaluator: ev,
-		Probes: a.cfg.Probes, Now: a.o.Now, Actor: a.actor, LockTTL: a.o.LockTTL, Progress: a.o.Progress}
+		Probes: a.cfg.Probes, Now: a.o.Now, Actor: actor, LockTTL: a.o.LockTTL, Progress: a.o.Progress}
 	// An incident a failed apply or a recovery opens gets its notice
 	// drafts in the same transaction, as the watcher's do.
 	ns, err := a.noticeService(st)

@@ -48,7 +48,17 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 	if err := checkText("--description", r.Description, plan.MaxDescription); err != nil {
 		return nil, err
 	}
-	r.Author = a.actor
+	author, err := a.ResolveActor(ctx)
+	if err != nil && !r.Save {
+		// Nothing is recorded: the author of a plan only shown may be
+		// the OS user when AWS cannot say who the caller is (planning
+		// offline on a snapshot file).
+		author = osUser()
+		fmt.Fprintf(a.o.Notices, "orgguard: %v; the plan shows %s as its author and cannot be saved\n", err, author)
+	} else if err != nil {
+		return nil, err
+	}
+	r.Author = author
 	if r.Now.IsZero() {
 		r.Now = a.o.Now()
 	}
@@ -97,7 +107,7 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 		"baseFingerprint", res.File.BaseFingerprint, "afterFingerprint", res.File.AfterFingerprint)
 	out := &PlanResult{Result: res, Base: base, Pinned: pinned}
 	if r.Save {
-		if _, err := review.Save(ctx, st, res.File, base, a.actor); err != nil {
+		if _, err := review.Save(ctx, st, res.File, base, author); err != nil {
 			return nil, classify(err)
 		}
 		out.Saved = true
@@ -168,7 +178,7 @@ func (a *App) Rollback(ctx context.Context, changeID, description string, now ti
 	if err != nil {
 		return nil, err
 	}
-	if err := review.RecordRollbackPlan(ctx, st, a.actor, changeID, res.File.ID); err != nil {
+	if err := review.RecordRollbackPlan(ctx, st, res.File.Author, changeID, res.File.ID); err != nil {
 		return res, fmt.Errorf("recording the rollback plan in the audit log: %w", err)
 	}
 	return res, nil

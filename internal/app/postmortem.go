@@ -50,7 +50,11 @@ func (a *App) EditPostmortem(ctx context.Context, id string, fields map[string]s
 	if err != nil {
 		return store.Postmortem{}, err
 	}
-	pm, err := postmortem.Edit(ctx, st, id, fields, state, a.actor, a.o.Now().UTC())
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return store.Postmortem{}, err
+	}
+	pm, err := postmortem.Edit(ctx, st, id, fields, state, actor, a.o.Now().UTC())
 	return pm, pmErr(err)
 }
 

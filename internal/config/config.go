@@ -21,6 +21,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/decode"
 	"github.com/orgguard/orgguard/internal/guard"
@@ -74,6 +75,10 @@ type Config struct {
 	// the channels and the outbox (see docs/notify.md).
 	Notices notice.Config `yaml:"notices"`
 	Notify  notify.Config `yaml:"notify"`
+
+	// Auth configures users, sessions, login throttling and OIDC login
+	// of server mode (see docs/auth.md).
+	Auth auth.Config `yaml:"auth"`
 
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
@@ -138,6 +143,7 @@ func Defaults() Config {
 		Watch:      watch.DefaultConfig(),
 		Notices:    notice.DefaultConfig(),
 		Notify:     notify.DefaultConfig(),
+		Auth:       auth.DefaultConfig(),
 	}
 }
 
@@ -425,6 +431,12 @@ func (c *Config) validate(v *validator) {
 		}
 	}
 	c.validateNotify(v)
+	if err := c.Auth.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			key, _, _ := strings.Cut(e.Error(), ":")
+			v.errorf(v.nearest(strings.NewReplacer("[", ".[").Replace(key)), "%v", e)
+		}
+	}
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {
 			v.errorf("impact.critical", "impact.critical[%d]: %q is not an action pattern (service:action)", i, pat)
