@@ -23,6 +23,7 @@ import (
 
 	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/auth"
+	"github.com/orgguard/orgguard/internal/auth/oidc"
 	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/identity"
@@ -137,6 +138,10 @@ type shared struct {
 	st      store.Store
 	backend org.Backend
 	cat     *catalog.Catalog
+
+	authMu sync.Mutex
+	hash   *auth.Hasher   // password hashing, made on first use (users.go)
+	oidc   *oidc.Provider // OIDC login, set up on first use (login.go)
 }
 
 // New returns an App. The actor is normalised (identity.Parse); a name that

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/notice"
 	"github.com/orgguard/orgguard/internal/notify"
 	"github.com/orgguard/orgguard/internal/org"
@@ -134,6 +135,9 @@ func (a *App) ShowNotice(ctx context.Context, id string) (NoticeView, error) {
 
 // EditNotice replaces the draft of incident id in lang.
 func (a *App) EditNotice(ctx context.Context, id, lang, title, body string) (store.NoticeDraft, error) {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return store.NoticeDraft{}, err
+	}
 	ns, err := a.Notices(ctx, false)
 	if err != nil {
 		return store.NoticeDraft{}, err
@@ -149,6 +153,9 @@ func (a *App) EditNotice(ctx context.Context, id, lang, title, body string) (sto
 // PublishNotice publishes the drafts of incident id in langs (all when
 // empty), tells the incident channels and the affected customers.
 func (a *App) PublishNotice(ctx context.Context, id string, langs []string) ([]store.Notice, error) {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return nil, err
+	}
 	ns, err := a.Notices(ctx, false)
 	if err != nil {
 		return nil, err
@@ -252,6 +259,9 @@ func (a *App) Outbox(ctx context.Context, f store.OutboxFilter) ([]store.OutboxM
 
 // RetryMessage makes a dead (or waiting) outbox message due now.
 func (a *App) RetryMessage(ctx context.Context, id int64) error {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return err
+	}
 	st, err := a.incidentStore(ctx, true)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/impact"
@@ -45,6 +46,9 @@ type PlanResult struct {
 // Save the local rules decide (nothing is recorded, and a plan that is not
 // stored can never be approved or applied).
 func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
+	if err := a.authorize(auth.ActionPlan); err != nil {
+		return nil, err
+	}
 	if err := checkText("--description", r.Description, plan.MaxDescription); err != nil {
 		return nil, err
 	}
@@ -162,6 +166,9 @@ func checkText(what, s string, limit int) error {
 // recorded inverses, last first — saves it and records the link in the
 // audit log.
 func (a *App) Rollback(ctx context.Context, changeID, description string, now time.Time) (*PlanResult, error) {
+	if err := a.authorize(auth.ActionPlan); err != nil {
+		return nil, err
+	}
 	st, err := a.Store(ctx)
 	if err != nil {
 		return nil, err

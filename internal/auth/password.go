@@ -134,6 +134,16 @@ func (h *Hasher) hash(password string) (string, error) {
 	return PHC{Params: p, Salt: salt, Hash: key}.String(), nil
 }
 
+// Rehash returns a new hash of a password that just verified, made with
+// the current parameters. It does not apply the policy: a password set
+// under an older, shorter minimum still logs in.
+func (h *Hasher) Rehash(password string) (string, error) {
+	if len(password) > MaxPasswordBytes {
+		return "", &PasswordError{Reason: fmt.Sprintf("it is longer than %d bytes", MaxPasswordBytes)}
+	}
+	return h.hash(password)
+}
+
 // Verify reports whether password matches the PHC string encoded, and
 // whether the hash should be replaced by a new one made with the current
 // parameters (rehash: they differ from those it was made with). A hash

@@ -51,9 +51,12 @@ type User struct {
 // it is.
 type UserUpdate struct {
 	PasswordHash *string
-	Role         *string
-	Disabled     *bool
-	Email        *string
+	// Rehashed says PasswordHash is the same password hashed again with
+	// new parameters: PasswordChangedAt stays as it is.
+	Rehashed bool
+	Role     *string
+	Disabled *bool
+	Email    *string
 }
 
 // Tokens keeps API tokens: only the SHA-256 of each token is stored.

@@ -126,7 +126,10 @@ func (o ops) UpdateUser(ctx context.Context, name string, ch store.UserUpdate) (
 		if err := checkText(*ch.PasswordHash); err != nil {
 			return store.User{}, fmt.Errorf("updating user %q: %w", name, err)
 		}
-		sets, args = append(sets, `password_hash = ?`, `password_changed_at = ?`), append(args, *ch.PasswordHash, now)
+		sets, args = append(sets, `password_hash = ?`), append(args, *ch.PasswordHash)
+		if !ch.Rehashed {
+			sets, args = append(sets, `password_changed_at = ?`), append(args, now)
+		}
 	}
 	if ch.Role != nil {
 		if err := checkRole(*ch.Role); err != nil {

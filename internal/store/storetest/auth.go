@@ -69,6 +69,11 @@ func testUsers(t *testing.T, s store.Store) {
 		if got.PasswordHash != "$argon2id$y" || !got.Disabled || !got.PasswordChangedAt.After(alice.PasswordChangedAt) || got.Role != "admin" {
 			t.Errorf("UpdateUser(password, disabled) = %+v", got)
 		}
+		changed := got.PasswordChangedAt
+		got = must[store.User](t, "UpdateUser")(s.UpdateUser(ctx, "alice", store.UserUpdate{PasswordHash: ptr("$argon2id$z"), Rehashed: true}))
+		if got.PasswordHash != "$argon2id$z" || !got.PasswordChangedAt.Equal(changed) {
+			t.Errorf("UpdateUser(rehashed) = %+v, want the new hash and PasswordChangedAt kept at %v", got, changed)
+		}
 		got = must[store.User](t, "UpdateUser")(s.UpdateUser(ctx, "alice", store.UserUpdate{Disabled: ptr(false), Email: ptr("A@Example.org")}))
 		if got.Disabled || got.Email != "a@example.org" {
 			t.Errorf("UpdateUser(enable, e-mail) = %+v", got)
