@@ -67,7 +67,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 		u, f, err := p.Start()
 		if err != nil {
-			http.Error(w, err.Error(), 500)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		mu.Lock()
@@ -79,7 +79,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
 		ck, err := r.Cookie("flow")
 		if err != nil {
-			http.Error(w, "no flow", 400)
+			http.Error(w, "no flow", http.StatusBadRequest)
 			return
 		}
 		mu.Lock()
@@ -88,7 +88,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		mu.Unlock()
 		c, err := p.Finish(r.Context(), f, r.URL.Query().Get("state"), r.URL.Query().Get("code"))
 		if err != nil {
-			http.Error(w, err.Error(), 401)
+			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
 		got = c
