@@ -195,8 +195,9 @@ func osUser() string {
 }
 
 // As returns a view of the App acting as actor (normalised with
-// identity.Parse), sharing its store, backend and catalog: the server acts
-// for each authenticated user through one opened App. progress, when not
+// identity.Parse), sharing its store, backend and catalog, with no role
+// checks: the server uses AsPrincipal (users.go), which also holds the
+// view to the authenticated user's role. progress, when not
 // nil, receives that view's apply progress. Close the original App, never
 // a view.
 func (a *App) As(actor string, progress io.Writer) (*App, error) {
