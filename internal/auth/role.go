@@ -75,6 +75,16 @@ func (r Role) Min(other Role) Role {
 	return r
 }
 
+// Implied returns the roles r includes, least first and r last (nil for
+// an unknown role): what a check by role name, rather than by rank, needs
+// to hold.
+func (r Role) Implied() []Role {
+	if !r.Valid() {
+		return nil
+	}
+	return Roles()[:r.rank()]
+}
+
 // ParseRole reads a role name, ignoring case and surrounding spaces.
 func ParseRole(s string) (Role, error) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))

@@ -68,6 +68,12 @@ func TestRolesAreOrdered(t *testing.T) {
 			}
 		}
 	}
+	if got := RoleApprover.Implied(); len(got) != 3 || got[0] != RoleViewer || got[2] != RoleApprover {
+		t.Errorf("approver.Implied() = %v, want viewer, operator, approver", got)
+	}
+	if got := Role("root").Implied(); got != nil {
+		t.Errorf(`Role("root").Implied() = %v, want nil`, got)
+	}
 	if got := RoleAdmin.Min("root"); got != "" {
 		t.Errorf(`admin.Min("root") = %q, want ""`, got)
 	}
