@@ -27,9 +27,11 @@ import (
 	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/identity"
+	"github.com/orgguard/orgguard/internal/metrics"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
+	"github.com/orgguard/orgguard/internal/watch"
 )
 
 // The kinds of error the application layer returns (errors.Is).
@@ -139,9 +141,11 @@ type shared struct {
 	backend org.Backend
 	cat     *catalog.Catalog
 
-	authMu sync.Mutex
-	hash   *auth.Hasher   // password hashing, made on first use (users.go)
-	oidc   *oidc.Provider // OIDC login, set up on first use (login.go)
+	authMu  sync.Mutex
+	hash    *auth.Hasher   // password hashing, made on first use (users.go)
+	oidc    *oidc.Provider // OIDC login, set up on first use (login.go)
+	metrics *metrics.Metrics
+	watcher *watch.Watcher // the one running in this process, for the metrics
 }
 
 // New returns an App. The actor is normalised (identity.Parse); a name that

@@ -191,6 +191,7 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newCompletionCmd,
 		newNoticeCmd, newPostmortemCmd, newNotifyCmd,
 		newUserCmd, newTokenCmd,
+		newServeCmd,
 	}
 }
 

@@ -79,6 +79,8 @@ type Config struct {
 	// Auth configures users, sessions, login throttling and OIDC login
 	// of server mode (see docs/auth.md).
 	Auth auth.Config `yaml:"auth"`
+	// Server configures `orgguard serve` (see docs/server.md).
+	Server Server `yaml:"server"`
 
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
@@ -144,6 +146,7 @@ func Defaults() Config {
 		Notices:    notice.DefaultConfig(),
 		Notify:     notify.DefaultConfig(),
 		Auth:       auth.DefaultConfig(),
+		Server:     DefaultServer(),
 	}
 }
 
@@ -198,6 +201,7 @@ func (c *Config) resolvePaths(dir string) {
 		c.Watch.Intake.SecretFile = filepath.Join(dir, p)
 	}
 	c.resolveNotifyPaths(dir)
+	c.Server.resolvePaths(dir)
 }
 
 // Parse decodes and validates a configuration document. name labels
@@ -437,6 +441,7 @@ func (c *Config) validate(v *validator) {
 			v.errorf(v.nearest(strings.NewReplacer("[", ".[").Replace(key)), "%v", e)
 		}
 	}
+	c.Server.validate(v, "server")
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {
 			v.errorf("impact.critical", "impact.critical[%d]: %q is not an action pattern (service:action)", i, pat)

@@ -56,6 +56,7 @@ type Tx interface {
 	Tokens
 	Sessions
 	Logins
+	Tallies
 }
 
 // Snapshots keeps the organization snapshots plans were made against,

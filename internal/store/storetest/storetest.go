@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("API tokens", func(t *testing.T) { testTokens(t, open(t)) })
 	t.Run("sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("login failures and locks", func(t *testing.T) { testLogins(t, open(t)) })
+	t.Run("tallies for the metrics", func(t *testing.T) { testTally(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
