@@ -49,6 +49,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("racing outbox claimers", func(t *testing.T) { testOutboxRace(t, open(t)) })
 	t.Run("postmortems", func(t *testing.T) { testPostmortems(t, open(t)) })
+	t.Run("leases", func(t *testing.T) { testLeases(t, open(t)) })
+	t.Run("racing for a lease", func(t *testing.T) { testLeaseRace(t, open(t)) })
+	t.Run("fenced writes", func(t *testing.T) { testFencedWrites(t, open(t)) })
+	t.Run("a take-over waits for the old tenure's open transaction", func(t *testing.T) { testFenceOrdersTenures(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
