@@ -400,7 +400,6 @@ func TestElectorOnTheInjectedClock(t *testing.T) {
 	})
 }
 
-
 func names(rs []*replica) []string {
 	var out []string
 	for _, r := range rs {
