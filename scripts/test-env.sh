@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up what the test suite needs on this machine, idempotently:
-# PostgreSQL on 127.0.0.1:5432, the AWS CLI (Debian's awscli) and boto3
-# (Debian's python3-boto3).
+# PostgreSQL on 127.0.0.1:5432, the AWS CLI (Debian's awscli), boto3
+# (Debian's python3-boto3), and Chromium (Debian's chromium, with a Japanese
+# font for readable screenshots) for the browser tests of internal/web.
 # It prints the environment variables the tests read.
 set -euo pipefail
 
@@ -35,6 +36,22 @@ else
 fi
 
 need_pkg aws awscli || true
+
+# Chromium for internal/web/webtest: the browser tests skip without it,
+# except under CI=true, where they fail. Screenshots go to ORGGUARD_ARTIFACTS.
+if need_pkg chromium chromium; then
+	if command -v fc-list >/dev/null 2>&1 && ! fc-list :lang=ja | grep -q .; then
+		if [ "$(id -u)" = 0 ]; then
+			[ -n "$apt_updated" ] || { DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; apt_updated=1; }
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >&2 || true
+		else
+			echo "test-env: no Japanese font; install the Debian package fonts-noto-cjk for readable screenshots" >&2
+		fi
+	fi
+else
+	echo "test-env: the browser tests will be skipped (or fail under CI=true)" >&2
+fi
+echo "ORGGUARD_ARTIFACTS=${ORGGUARD_ARTIFACTS:-$PWD/.artifacts}"
 
 # boto3 for scripts/boto3-test.py: Debian's python3-boto3 when python3 lacks it.
 if ! python3 -c 'import boto3' >/dev/null 2>&1; then

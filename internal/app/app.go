@@ -25,9 +25,11 @@ import (
 	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/identity"
+	"github.com/orgguard/orgguard/internal/metrics"
 	"github.com/orgguard/orgguard/internal/org"
 	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
+	"github.com/orgguard/orgguard/internal/watch"
 )
 
 // The kinds of error the application layer returns (errors.Is).
@@ -129,6 +131,8 @@ type shared struct {
 	st      store.Store
 	backend org.Backend
 	cat     *catalog.Catalog
+	metrics *metrics.Metrics
+	watcher *watch.Watcher // the one running in this process, for the metrics
 }
 
 // New returns an App. The actor is normalised (identity.Parse); a name that

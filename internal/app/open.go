@@ -332,6 +332,9 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 	default:
 		x.Probes = "no prober for this backend: probes skipped (state and impact checks run)"
 	}
+	if o.Prober != nil {
+		o.Prober = countingProber{Prober: o.Prober, a: a}
+	}
 	x.Engine = apply.New(o)
 	return x, nil
 }

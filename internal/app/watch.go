@@ -85,6 +85,8 @@ func (a *App) Watch(ctx context.Context, o WatchOptions) error {
 	if err != nil {
 		return BadInput(err)
 	}
+	a.watching(w)
+	defer a.watching(nil)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)

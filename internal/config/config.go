@@ -75,6 +75,9 @@ type Config struct {
 	Notices notice.Config `yaml:"notices"`
 	Notify  notify.Config `yaml:"notify"`
 
+	// Server configures `orgguard serve` (see docs/server.md).
+	Server Server `yaml:"server"`
+
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
 	File string `yaml:"-"`
@@ -138,6 +141,7 @@ func Defaults() Config {
 		Watch:      watch.DefaultConfig(),
 		Notices:    notice.DefaultConfig(),
 		Notify:     notify.DefaultConfig(),
+		Server:     DefaultServer(),
 	}
 }
 
@@ -192,6 +196,7 @@ func (c *Config) resolvePaths(dir string) {
 		c.Watch.Intake.SecretFile = filepath.Join(dir, p)
 	}
 	c.resolveNotifyPaths(dir)
+	c.Server.resolvePaths(dir)
 }
 
 // Parse decodes and validates a configuration document. name labels
@@ -425,6 +430,7 @@ func (c *Config) validate(v *validator) {
 		}
 	}
 	c.validateNotify(v)
+	c.Server.validate(v, "server")
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {
 			v.errorf("impact.critical", "impact.critical[%d]: %q is not an action pattern (service:action)", i, pat)

@@ -62,6 +62,7 @@ type Tx interface {
 	Outbox
 	Postmortems
 	Leases
+	Tallies
 }
 
 // Snapshots keeps the organization snapshots plans were made against,

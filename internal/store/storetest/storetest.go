@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("racing for a lease", func(t *testing.T) { testLeaseRace(t, open(t)) })
 	t.Run("fenced writes", func(t *testing.T) { testFencedWrites(t, open(t)) })
 	t.Run("a take-over waits for the old tenure's open transaction", func(t *testing.T) { testFenceOrdersTenures(t, open(t)) })
+	t.Run("tallies for the metrics", func(t *testing.T) { testTally(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {

@@ -1,0 +1,76 @@
+package web
+
+import "net/http"
+
+// handlerFunc is a handler that returns its error instead of writing it:
+// fail maps it to a status and a page or JSON body, in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one line of the route table: a ServeMux pattern (method and
+// path, Go 1.22 syntax) and its handler.
+type route struct {
+	pattern string
+	handle  handlerFunc
+}
+
+// teamRoute is a route only signed-in users reach: role names the role
+// they need ("" for any signed-in user); see auth.go.
+type teamRoute struct {
+	route
+	role string
+}
+
+// publicRoutes are reachable by anyone: the status page, its fragment,
+// event stream and JSON, health checks and assets. Keep state-changing
+// routes out of here unless anonymous use is the point (a sign-in form).
+func (s *Server) publicRoutes() []route {
+	return []route{
+		{"GET /{$}", s.statusPage},
+		{"GET /status/fragment", s.statusFragment},
+		{"GET /status/events", s.statusEvents},
+		{"GET /api/status", s.statusJSON},
+		{"GET /healthz", s.healthz},
+		{"GET /readyz", s.readyz},
+		{"GET /assets/{name...}", s.asset},
+		// Anything else is a 404 page (methods not allowed on a known
+		// path still get the mux's 405 with its Allow header).
+		{"/", func(http.ResponseWriter, *http.Request) error { return errNotFound }},
+	}
+}
+
+// teamRoutes need a signed-in user (Options.Auth). The dashboard goes
+// here, under /team/ for pages and /api/ for JSON.
+func (s *Server) teamRoutes() []teamRoute {
+	return []teamRoute{
+		{route{"GET /api/me", s.me}, ""},
+		// Prometheus scrapes with an API token (bearer) of a viewer.
+		{route{"GET /metrics", s.metrics}, "viewer"},
+	}
+}
+
+// mux builds the route table.
+func (s *Server) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, rt := range s.publicRoutes() {
+		mux.Handle(rt.pattern, s.handle(rt.handle))
+	}
+	for _, rt := range s.teamRoutes() {
+		mux.Handle(rt.pattern, s.handle(s.requireUser(rt.role, rt.handle)))
+	}
+	return mux
+}
+
+// handle adapts a handlerFunc to http.Handler, sending its error to fail.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// metrics serves the Prometheus metrics (docs/metrics.md).
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	s.o.App.Metrics().Handler().ServeHTTP(w, r)
+	return nil
+}
