@@ -121,6 +121,9 @@ type App struct {
 	o     Options
 	cfg   *config.Config
 	actor string
+	// fence, when set (a leader's view, asLeader), fences every write
+	// through the store: see store.Store.Fenced.
+	fence *store.Fence
 	*shared
 }
 

@@ -39,7 +39,7 @@ func (o ops) dbNow(ctx context.Context, q querier) (time.Time, error) {
 }
 
 // currentLease reads the named lease, locked with lock (a dialect's
-// lockRow or shareRow), and the database's clock after the lock is held.
+// lockRow, keepRow or shareRow), and the database's clock after the lock is held.
 func (o ops) currentLease(ctx context.Context, q querier, name, lock string) (store.Lease, bool, error) {
 	cur, err := scanLease(q.QueryRowContext(ctx, o.q(`SELECT `+leaseColumns+` FROM leases WHERE name = ?`+lock), name))
 	found := true
@@ -119,7 +119,7 @@ func (o ops) RenewLease(ctx context.Context, f store.Fence, ttl time.Duration) (
 	}
 	var got store.Lease
 	err := o.write(ctx, func(q querier) error {
-		cur, err := o.heldBy(ctx, q, f, o.s.d.lockRow)
+		cur, err := o.heldBy(ctx, q, f, o.s.d.keepRow)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (o ops) RenewLease(ctx context.Context, f store.Fence, ttl time.Duration) (
 // ReleaseLease implements store.Leases.
 func (o ops) ReleaseLease(ctx context.Context, f store.Fence) error {
 	err := o.write(ctx, func(q querier) error {
-		cur, err := o.heldBy(ctx, q, f, o.s.d.lockRow)
+		cur, err := o.heldBy(ctx, q, f, o.s.d.keepRow)
 		if err != nil {
 			return err
 		}
@@ -181,11 +181,13 @@ func (o ops) heldBy(ctx context.Context, q querier, f store.Fence, lock string) 
 
 // checkFence runs first in a fenced write transaction: f's tenure must be
 // current and unexpired by the database's clock. On PostgreSQL the lease
-// row is share-locked until the transaction ends: a take-over (or a
-// renewal) waits for the transaction, so no write made under f commits
-// after the next tenure began; and the session is ended by the server if
-// it idles inside the transaction (a stopped process), so that the wait is
-// bounded.
+// row is key-share-locked until the transaction ends: a take-over (which
+// locks the row FOR UPDATE) waits for the transaction, so no write made
+// under f commits after the next tenure began, while the holder's
+// renewals (FOR NO KEY UPDATE) pass beside it — a steady stream of the
+// leader's own writes cannot starve its renewals. The session is ended by
+// the server if it idles inside the transaction (a stopped process), so
+// that a take-over's wait is bounded.
 func (s *Store) checkFence(ctx context.Context, tx *sql.Tx, f store.Fence) error {
 	if s.d.fenceTimeout != "" {
 		if _, err := tx.ExecContext(ctx, s.d.fenceTimeout); err != nil {
