@@ -408,7 +408,7 @@ func TestTeamFailoverMeasure(t *testing.T) {
 	var failovers []time.Duration
 	for k := 1; k <= kills; k++ {
 		tm.toggleDenyAll(t, k, pol, root)
-		time.Sleep(time.Duration(rng.IntN(int(leader.DefaultTTL / time.Millisecond))) * time.Millisecond)
+		time.Sleep(time.Duration(rng.IntN(int(leader.DefaultTTL/time.Millisecond))) * time.Millisecond)
 		took := tm.killLeader(t, lead)
 		failovers = append(failovers, took)
 		lead = tm.waitLeader(t, 0, time.Second)
