@@ -63,7 +63,9 @@ func TestLeaderDutiesWriteUnderTheirFence(t *testing.T) {
 		a := w.app(t)
 		dctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- a.RunLeaderDuties(dctx, cur.Fence(), app.LeaderDutiesOptions{Leading: func() error { return nil }}) }()
+		go func() {
+			done <- a.RunLeaderDuties(dctx, cur.Fence(), app.LeaderDutiesOptions{Leading: func() error { return nil }})
+		}()
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			if _, err := st.WatchState(ctx, "default"); err == nil {
