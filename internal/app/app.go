@@ -130,6 +130,9 @@ type App struct {
 	// (AsPrincipal): use cases check its role. Nil is the command line's
 	// local authority: whoever can open the store.
 	principal *auth.Principal
+	// fence, when set (a leader's view, asLeader), fences every write
+	// through the store: see store.Store.Fenced.
+	fence *store.Fence
 	*shared
 }
 

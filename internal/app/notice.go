@@ -185,6 +185,9 @@ type NotifyOptions struct {
 	Tick time.Duration
 	// Once runs one clock tick and sends what is due, then returns.
 	Once bool
+	// Leading, when set, is asked before each send (team mode: whether
+	// this replica still surely leads); see notify.Sender.Leading.
+	Leading func() error
 }
 
 // NotifyResult is what a --once run did.
@@ -220,7 +223,7 @@ func (a *App) Notify(ctx context.Context, o NotifyOptions) (NotifyResult, error)
 	}
 	host, _ := os.Hostname()
 	snd := &notify.Sender{Store: st, Channels: chans, Owner: fmt.Sprintf("%s:%d:%d", host, os.Getpid(), a.o.Now().UnixNano()),
-		Retry: a.cfg.Notify.Retry, Lease: a.cfg.Notify.Lease, Poll: a.cfg.Notify.Poll, Log: o.Log}
+		Retry: a.cfg.Notify.Retry, Lease: a.cfg.Notify.Lease, Poll: a.cfg.Notify.Poll, Log: o.Log, Leading: o.Leading}
 	ns.Wake = snd.Wake
 	if o.Once {
 		var r NotifyResult

@@ -60,19 +60,28 @@ func (a *App) storeDSN() string {
 	return store.DefaultDSN
 }
 
-// Store returns the store, opening (and creating) it on first use.
+// Store returns the store, opening (and creating) it on first use. A
+// leader's view (asLeader) returns the store fenced by its lease.
 func (a *App) Store(ctx context.Context) (store.Store, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.st != nil {
-		return a.st, nil
+	if a.st == nil {
+		st, err := OpenStore(ctx, a.storeDSN(), false)
+		if err != nil {
+			return nil, err
+		}
+		a.st = st
 	}
-	st, err := OpenStore(ctx, a.storeDSN(), false)
-	if err != nil {
-		return nil, err
+	return a.fenced(a.st), nil
+}
+
+// fenced is st as this view writes to it: fenced by the view's lease
+// tenure when it has one.
+func (a *App) fenced(st store.Store) store.Store {
+	if a.fence == nil || st == nil {
+		return st
 	}
-	a.st = st
-	return st, nil
+	return st.Fenced(*a.fence)
 }
 
 // existingStore returns the store when it exists, or nil without creating
@@ -81,7 +90,7 @@ func (a *App) existingStore(ctx context.Context) (store.Store, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.st != nil {
-		return a.st, nil
+		return a.fenced(a.st), nil
 	}
 	st, err := OpenStore(ctx, a.storeDSN(), true)
 	if errors.Is(err, sqlstore.ErrNoStore) {
@@ -91,7 +100,7 @@ func (a *App) existingStore(ctx context.Context) (store.Store, error) {
 		return nil, err
 	}
 	a.st = st
-	return st, nil
+	return a.fenced(st), nil
 }
 
 // Backend returns the configured organization backend, opening it on first

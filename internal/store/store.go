@@ -33,6 +33,16 @@ type Store interface {
 	// rolls back when fn returns an error or panics; fn's error is returned
 	// unchanged (errors.Is works on it).
 	WithTx(ctx context.Context, fn func(tx Tx) error) error
+	// Fenced returns a view of the store whose every write transaction
+	// (each write method, and each WithTx) first checks, in that
+	// transaction, that f's tenure is current and unexpired by the
+	// database's clock, and fails with a *FencedError (errors.Is
+	// ErrFenced), writing nothing, when it is not. On PostgreSQL the check
+	// also locks the lease row against a take-over until the transaction
+	// ends, so no write under a tenure commits after the next one began.
+	// Reads are not checked. Closing the view closes nothing: it shares
+	// the store's connections.
+	Fenced(f Fence) Store
 	// Close releases the store's connections.
 	Close() error
 }
@@ -56,6 +66,7 @@ type Tx interface {
 	Tokens
 	Sessions
 	Logins
+	Leases
 	Tallies
 }
 
