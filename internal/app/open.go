@@ -345,9 +345,7 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 	default:
 		x.Probes = "no prober for this backend: probes skipped (state and impact checks run)"
 	}
-	if o.Prober != nil {
-		o.Prober = countingProber{Prober: o.Prober, a: a}
-	}
+	o.ProbeResults = a.observeProbes
 	x.Engine = apply.New(o)
 	return x, nil
 }
