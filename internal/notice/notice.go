@@ -276,6 +276,7 @@ var words = map[string]map[string]string{
 		"doing.identified":    "we have identified the cause and are working on a fix.",
 		"doing.monitoring":    "a fix is in place; we are watching that it holds.",
 		"doing.resolved":      "the problem is resolved.",
+		"headline":            "AWS permissions unavailable for %s",
 	},
 	"ja": {
 		"critical": "重大", "major": "障害", "minor": "軽微",
@@ -284,6 +285,7 @@ var words = map[string]map[string]string{
 		"doing.identified":    "原因を特定し、復旧作業を進めております。",
 		"doing.monitoring":    "復旧措置を実施し、経過を監視しております。",
 		"doing.resolved":      "本障害は解決いたしました。",
+		"headline":            "%sでAWSの権限がご利用いただけない障害",
 	},
 }
 
@@ -356,9 +358,15 @@ func BuildData(c Config, in store.Incident, lang string, now time.Time) Data {
 		NextUpdate: FormatTime(lang, now.Add(c.NextUpdate).Truncate(time.Minute), zone), Now: FormatTime(lang, now, zone),
 		Lost: lost(in.Impact, nil),
 	}
-	d.Headline = in.Title
+	// A title typed by a person (an incident opened by hand) heads the
+	// notice; the titles orgguard writes (rule, change, policy names) are
+	// internal, so its notices get a headline made from the scope.
+	d.Headline = fmt.Sprintf(Word(lang, "headline"), d.Scope)
+	if in.Source == store.SourceManual {
+		d.Headline = in.Title
+	}
 	if !c.ShowAccountIDs {
-		d.Headline = Mask(in.Title)
+		d.Headline = Mask(d.Headline)
 		for i, l := range d.Lost {
 			d.Lost[i] = Mask(l)
 		}
