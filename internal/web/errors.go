@@ -66,6 +66,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	if status == http.StatusUnauthorized {
+		if signInFirst(r) {
+			// A browser asking for a page: the sign-in page, then back.
+			http.Redirect(w, r, signInURL(r.URL), http.StatusSeeOther)
+			return
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="orgguard"`)
 	}
 	loc := s.localizer(w, r)
