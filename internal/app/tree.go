@@ -29,6 +29,9 @@ type Tree struct {
 	Accounts int // member accounts (the management account excluded)
 	OUs      int
 	Policies int
+	// SCPs says service control policies are enabled at the root (a
+	// node without FullAWSAccess then matters).
+	SCPs bool
 	// Impact is the overlaid blast radius, nil without Overlay.
 	Impact *TreeImpact
 	index  *org.Index
@@ -53,7 +56,14 @@ type TreeNode struct {
 	// Status is an account's status (ACTIVE, SUSPENDED, ...).
 	Status     string
 	Management bool
+	// SCPs and RCPs are the policies attached directly, except the
+	// AWS-managed defaults every node carries: FullAWSAccess (whose
+	// absence matters: NoFullAWSAccess) and RCPFullAWSAccess (which
+	// cannot be detached).
 	SCPs, RCPs []TreePolicy
+	// NoFullAWSAccess says SCPs are enabled and FullAWSAccess is not
+	// attached to the node: only what its other SCPs allow passes.
+	NoFullAWSAccess bool
 	OUs        []*TreeNode // child OUs, by name
 	Accounts   []*TreeNode // child accounts, by name
 	Members    int         // member accounts at or below the node
@@ -79,6 +89,7 @@ func NewTree(s *org.Snapshot) (*Tree, error) {
 		return nil, fmt.Errorf("drawing the organization: %w", err)
 	}
 	t := &Tree{Source: s.Source, TakenAt: s.TakenAt, Fingerprint: s.Fingerprint, OUs: len(s.OUs), Policies: len(s.Policies),
+		SCPs:  s.Root.PolicyTypeEnabled(org.ServiceControlPolicy),
 		index: x, byID: make(map[string]*TreeNode, 1+len(s.OUs)+len(s.Accounts))}
 	t.Root = t.node(x, x.Root())
 	t.Accounts = t.Root.Members
@@ -89,7 +100,15 @@ func NewTree(s *org.Snapshot) (*Tree, error) {
 func (t *Tree) node(x *org.Index, n org.Node) *TreeNode {
 	tn := &TreeNode{ID: n.ID, Name: n.Name, Kind: n.Kind.String(), Path: x.PathString(n.ID)}
 	t.byID[n.ID] = tn
+	tn.NoFullAWSAccess = t.SCPs
 	for _, p := range x.PoliciesAttached(n.ID, "") {
+		switch p.ID {
+		case org.FullAWSAccessID:
+			tn.NoFullAWSAccess = false
+			continue
+		case org.RCPFullAWSAccessID:
+			continue
+		}
 		tp := TreePolicy{ID: p.ID, Name: p.Name, AWSManaged: p.AWSManaged}
 		switch p.Type {
 		case org.ServiceControlPolicy:
