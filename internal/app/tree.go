@@ -64,9 +64,9 @@ type TreeNode struct {
 	// NoFullAWSAccess says SCPs are enabled and FullAWSAccess is not
 	// attached to the node: only what its other SCPs allow passes.
 	NoFullAWSAccess bool
-	OUs        []*TreeNode // child OUs, by name
-	Accounts   []*TreeNode // child accounts, by name
-	Members    int         // member accounts at or below the node
+	OUs             []*TreeNode // child OUs, by name
+	Accounts        []*TreeNode // child accounts, by name
+	Members         int         // member accounts at or below the node
 
 	// Set by Overlay.
 	Affected int                   // member accounts at or below whose access changes
