@@ -35,7 +35,8 @@ type signer interface {
 	// oidcStart begins an OpenID Connect sign-in: the provider's URL to
 	// send the browser to and the flow to keep until the callback.
 	oidcStart(ctx context.Context) (redirect, flow string, maxAge time.Duration, err error)
-	// oidcFinish completes it from the callback's state and code.
+	// oidcFinish completes it from the callback's state and code; a
+	// refusal other than a lockout is shown as one message.
 	oidcFinish(ctx context.Context, flow, state, code, client string) (session string, ends time.Time, err error)
 }
 
@@ -188,7 +189,7 @@ func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: oidcFlowCookie, Value: flow, Path: "/signin/oidc", MaxAge: int(maxAge / time.Second),
+	http.SetCookie(w, &http.Cookie{Name: oidcFlowCookie, Value: flow, Path: "/auth/oidc", MaxAge: int(maxAge / time.Second),
 		HttpOnly: true, Secure: s.o.TLS, SameSite: http.SameSiteLaxMode})
 	// The callback goes to the dashboard (no page to return to travels
 	// through the provider).
@@ -208,7 +209,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if _, on := sg.oidc(); !on {
 		return errNotFound
 	}
-	http.SetCookie(w, &http.Cookie{Name: oidcFlowCookie, Value: "", Path: "/signin/oidc", MaxAge: -1,
+	http.SetCookie(w, &http.Cookie{Name: oidcFlowCookie, Value: "", Path: "/auth/oidc", MaxAge: -1,
 		HttpOnly: true, Secure: s.o.TLS, SameSite: http.SameSiteLaxMode})
 	v := s.loginView(r)
 	flow := ""
@@ -218,7 +219,11 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	session, ends, err := sg.oidcFinish(r.Context(), flow, q.Get("state"), q.Get("code"), r.RemoteAddr)
 	if err != nil {
+		var locked *lockedOutError
 		status, msg, ok := s.signInRefusal(w, r, err)
+		if !errors.As(err, &locked) {
+			ok = false // not the password page's message
+		}
 		if !ok {
 			// The provider's or the token's fault: logged, not shown to
 			// someone not signed in.

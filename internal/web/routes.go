@@ -36,8 +36,8 @@ func (s *Server) publicRoutes() []route {
 		{"GET /signin", s.signInPage},
 		{"POST /signin", s.signIn},
 		{"POST /signout", s.signOut},
-		{"GET /signin/oidc", s.oidcStart},
-		{"GET /signin/oidc/callback", s.oidcCallback},
+		{"GET /auth/oidc", s.oidcStart},
+		{"GET /auth/oidc/callback", s.oidcCallback},
 		// Anything else is a 404 page (methods not allowed on a known
 		// path still get the mux's 405 with its Allow header).
 		{"/", func(http.ResponseWriter, *http.Request) error { return errNotFound }},
