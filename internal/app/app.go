@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/auth"
+	"github.com/orgguard/orgguard/internal/auth/oidc"
 	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/identity"
@@ -121,6 +123,16 @@ type App struct {
 	o     Options
 	cfg   *config.Config
 	actor string
+	// aws, when set, resolves the actor from the caller's AWS identity
+	// on first need (backend.type aws without --by or identity.user).
+	aws *awsActor
+	// principal, when set, is the authenticated user the server acts for
+	// (AsPrincipal): use cases check its role. Nil is the command line's
+	// local authority: whoever can open the store.
+	principal *auth.Principal
+	// fence, when set (a leader's view, asLeader), fences every write
+	// through the store: see store.Store.Fenced.
+	fence *store.Fence
 	*shared
 }
 
@@ -131,6 +143,10 @@ type shared struct {
 	st      store.Store
 	backend org.Backend
 	cat     *catalog.Catalog
+
+	authMu  sync.Mutex
+	hash    *auth.Hasher   // password hashing, made on first use (users.go)
+	oidc    *oidc.Provider // OIDC login, set up on first use (login.go)
 	metrics *metrics.Metrics
 	watcher *watch.Watcher // the one running in this process, for the metrics
 }
@@ -159,6 +175,11 @@ func New(o Options) (*App, error) {
 	if who == "" {
 		who, src = o.Config.Identity.User, "identity.user"
 	}
+	if who == "" && o.Config.Backend.Type == config.BackendAWS {
+		// The caller's AWS identity, asked on first need (actor.go).
+		a.aws = &awsActor{}
+		return a, nil
+	}
 	if who == "" {
 		who, src = osUser(), "the OS user"
 	}
@@ -181,8 +202,9 @@ func osUser() string {
 }
 
 // As returns a view of the App acting as actor (normalised with
-// identity.Parse), sharing its store, backend and catalog: the server acts
-// for each authenticated user through one opened App. progress, when not
+// identity.Parse), sharing its store, backend and catalog, with no role
+// checks: the server uses AsPrincipal (users.go), which also holds the
+// view to the authenticated user's role. progress, when not
 // nil, receives that view's apply progress. Close the original App, never
 // a view.
 func (a *App) As(actor string, progress io.Writer) (*App, error) {
@@ -191,7 +213,7 @@ func (a *App) As(actor string, progress io.Writer) (*App, error) {
 		return nil, BadInput(fmt.Errorf("user %q: %w", actor, err))
 	}
 	v := *a
-	v.actor = name
+	v.actor, v.aws, v.principal = name, nil, nil
 	if progress != nil {
 		v.o.Progress = progress
 	}
@@ -201,8 +223,16 @@ func (a *App) As(actor string, progress io.Writer) (*App, error) {
 // Config returns the configuration.
 func (a *App) Config() *config.Config { return a.cfg }
 
-// Actor returns who acts, normalised.
-func (a *App) Actor() string { return a.actor }
+// Actor returns who acts, normalised. When the actor is the caller's AWS
+// identity it is known only once a command that records who acted has
+// asked for it (ResolveActor); before that Actor returns "".
+func (a *App) Actor() string {
+	if a.aws != nil {
+		name, _ := a.aws.resolved()
+		return name
+	}
+	return a.actor
+}
 
 // Now returns the app's clock reading.
 func (a *App) Now() time.Time { return a.o.Now() }
@@ -255,6 +285,13 @@ func (a *App) rulesSource() string {
 // local configuration (a difference is refused). With pinFirst, nothing
 // pinned yet pins the local rules.
 func (a *App) pinned(ctx context.Context, st store.Store, pinFirst bool) (review.Pinned, error) {
-	p, err := review.Check(ctx, st, a.localRules(), a.rulesSource(), a.actor, pinFirst)
+	actor := a.Actor()
+	if pinFirst {
+		var err error
+		if actor, err = a.ResolveActor(ctx); err != nil {
+			return review.Pinned{}, err
+		}
+	}
+	p, err := review.Check(ctx, st, a.localRules(), a.rulesSource(), actor, pinFirst)
 	return p, classify(err)
 }

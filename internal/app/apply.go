@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/plan"
 	"github.com/orgguard/orgguard/internal/review"
@@ -44,6 +45,9 @@ func (a *App) ResolvePlan(ctx context.Context, ref string) (store.Plan, error) {
 
 // Approve records the actor's approval of the plan ref names.
 func (a *App) Approve(ctx context.Context, ref, comment string) (review.Approval, error) {
+	if err := a.authorize(auth.ActionApprove); err != nil {
+		return review.Approval{}, err
+	}
 	if err := checkText("--comment", comment, plan.MaxDescription); err != nil {
 		return review.Approval{}, err
 	}
@@ -63,8 +67,12 @@ func (a *App) Approve(ctx context.Context, ref, comment string) (review.Approval
 	if err != nil {
 		return review.Approval{}, err
 	}
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return review.Approval{}, err
+	}
 	ap := &review.Approver{Store: st, Planner: planner, Pinned: pinned}
-	out, err := ap.Approve(ctx, sp.ID, a.actor, comment)
+	out, err := ap.Approve(ctx, sp.ID, actor, comment)
 	return out, classify(err)
 }
 
@@ -97,11 +105,17 @@ type ApplyResult struct {
 // confirmation, lock, health checks, rollback), a guardrails plan by
 // pinning its rules once approved.
 func (a *App) Apply(ctx context.Context, r ApplyRequest) (*ApplyResult, error) {
+	if err := a.authorize(auth.ActionApply); err != nil {
+		return nil, err
+	}
 	sp, err := a.ResolvePlan(ctx, r.Ref)
 	if err != nil {
 		return nil, err
 	}
 	if sp.Kind == store.PlanGuardrails {
+		if err := a.authorize(auth.ActionManageGuardrails); err != nil {
+			return nil, err
+		}
 		st, err := a.Store(ctx)
 		if err != nil {
 			return nil, err
@@ -109,7 +123,11 @@ func (a *App) Apply(ctx context.Context, r ApplyRequest) (*ApplyResult, error) {
 		if _, err := a.pinned(ctx, st, false); err != nil {
 			return nil, err
 		}
-		p, err := review.ApplyGuardrails(ctx, st, sp.ID, a.actor)
+		actor, err := a.ResolveActor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p, err := review.ApplyGuardrails(ctx, st, sp.ID, actor)
 		if err != nil {
 			return nil, classify(err)
 		}
@@ -144,6 +162,9 @@ func (a *App) Apply(ctx context.Context, r ApplyRequest) (*ApplyResult, error) {
 
 // Recover settles changes an interrupted apply left unfinished.
 func (a *App) Recover(ctx context.Context) ([]apply.Recovery, error) {
+	if err := a.authorize(auth.ActionApply); err != nil {
+		return nil, err
+	}
 	x, err := a.engine(ctx)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/review"
 	"github.com/orgguard/orgguard/internal/store"
 )
@@ -55,6 +56,9 @@ func (a *App) Guardrails(ctx context.Context) (GuardrailsStatus, error) {
 // plan saved does the same); when rules are pinned it only checks that the
 // local ones are the same.
 func (a *App) PinGuardrails(ctx context.Context) (review.Pinned, error) {
+	if err := a.authorize(auth.ActionManageGuardrails); err != nil {
+		return review.Pinned{}, err
+	}
 	st, err := a.Store(ctx)
 	if err != nil {
 		return review.Pinned{}, err
@@ -66,6 +70,9 @@ func (a *App) PinGuardrails(ctx context.Context) (review.Pinned, error) {
 // configuration's; someone other than the actor approves it and apply pins
 // them.
 func (a *App) PlanGuardrails(ctx context.Context, description string) (review.GuardrailsPlan, error) {
+	if err := a.authorize(auth.ActionManageGuardrails); err != nil {
+		return review.GuardrailsPlan{}, err
+	}
 	if err := checkText("--description", description, 4096); err != nil {
 		return review.GuardrailsPlan{}, err
 	}
@@ -76,6 +83,10 @@ func (a *App) PlanGuardrails(ctx context.Context, description string) (review.Gu
 	if _, err := a.planner(a.localRules()); err != nil {
 		return review.GuardrailsPlan{}, err
 	}
-	gp, err := review.PlanGuardrails(ctx, st, a.localRules(), a.actor, description, a.o.Now())
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return review.GuardrailsPlan{}, err
+	}
+	gp, err := review.PlanGuardrails(ctx, st, a.localRules(), actor, description, a.o.Now())
 	return gp, classify(err)
 }

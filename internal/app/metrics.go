@@ -54,17 +54,10 @@ func (a *App) watchStats() (metrics.WatchStats, bool) {
 		IncidentsOpened: s.IncidentsOpened, ReadErrors: s.ReadErrors}, true
 }
 
-// countingProber counts each probe result in the metrics, by action.
-type countingProber struct {
-	probe.Prober
-	a *App
-}
-
-func (p countingProber) Probe(ctx context.Context, checks []probe.Check) ([]probe.Result, error) {
-	rs, err := p.Prober.Probe(ctx, checks)
-	m := p.a.Metrics()
+// observeProbes counts each probe result in the metrics, by action.
+func (a *App) observeProbes(rs []probe.Result) {
+	m := a.Metrics()
 	for _, r := range rs {
 		m.ObserveProbe(r.Check.Action, r.OK)
 	}
-	return rs, err
 }

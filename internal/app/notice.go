@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/notice"
 	"github.com/orgguard/orgguard/internal/notify"
 	"github.com/orgguard/orgguard/internal/org"
@@ -134,22 +135,36 @@ func (a *App) ShowNotice(ctx context.Context, id string) (NoticeView, error) {
 
 // EditNotice replaces the draft of incident id in lang.
 func (a *App) EditNotice(ctx context.Context, id, lang, title, body string) (store.NoticeDraft, error) {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return store.NoticeDraft{}, err
+	}
 	ns, err := a.Notices(ctx, false)
 	if err != nil {
 		return store.NoticeDraft{}, err
 	}
-	d, err := ns.Edit(ctx, id, lang, title, body, a.actor)
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return store.NoticeDraft{}, err
+	}
+	d, err := ns.Edit(ctx, id, lang, title, body, actor)
 	return d, noticeErr(err)
 }
 
 // PublishNotice publishes the drafts of incident id in langs (all when
 // empty), tells the incident channels and the affected customers.
 func (a *App) PublishNotice(ctx context.Context, id string, langs []string) ([]store.Notice, error) {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return nil, err
+	}
 	ns, err := a.Notices(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	out, err := ns.Publish(ctx, id, langs, a.actor)
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ns.Publish(ctx, id, langs, actor)
 	return out, noticeErr(err)
 }
 
@@ -170,6 +185,9 @@ type NotifyOptions struct {
 	Tick time.Duration
 	// Once runs one clock tick and sends what is due, then returns.
 	Once bool
+	// Leading, when set, is asked before each send (team mode: whether
+	// this replica still surely leads); see notify.Sender.Leading.
+	Leading func() error
 }
 
 // NotifyResult is what a --once run did.
@@ -205,7 +223,7 @@ func (a *App) Notify(ctx context.Context, o NotifyOptions) (NotifyResult, error)
 	}
 	host, _ := os.Hostname()
 	snd := &notify.Sender{Store: st, Channels: chans, Owner: fmt.Sprintf("%s:%d:%d", host, os.Getpid(), a.o.Now().UnixNano()),
-		Retry: a.cfg.Notify.Retry, Lease: a.cfg.Notify.Lease, Poll: a.cfg.Notify.Poll, Log: o.Log}
+		Retry: a.cfg.Notify.Retry, Lease: a.cfg.Notify.Lease, Poll: a.cfg.Notify.Poll, Log: o.Log, Leading: o.Leading}
 	ns.Wake = snd.Wake
 	if o.Once {
 		var r NotifyResult
@@ -244,6 +262,9 @@ func (a *App) Outbox(ctx context.Context, f store.OutboxFilter) ([]store.OutboxM
 
 // RetryMessage makes a dead (or waiting) outbox message due now.
 func (a *App) RetryMessage(ctx context.Context, id int64) error {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return err
+	}
 	st, err := a.incidentStore(ctx, true)
 	if err != nil {
 		return err

@@ -60,19 +60,28 @@ func (a *App) storeDSN() string {
 	return store.DefaultDSN
 }
 
-// Store returns the store, opening (and creating) it on first use.
+// Store returns the store, opening (and creating) it on first use. A
+// leader's view (asLeader) returns the store fenced by its lease.
 func (a *App) Store(ctx context.Context) (store.Store, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.st != nil {
-		return a.st, nil
+	if a.st == nil {
+		st, err := OpenStore(ctx, a.storeDSN(), false)
+		if err != nil {
+			return nil, err
+		}
+		a.st = st
 	}
-	st, err := OpenStore(ctx, a.storeDSN(), false)
-	if err != nil {
-		return nil, err
+	return a.fenced(a.st), nil
+}
+
+// fenced is st as this view writes to it: fenced by the view's lease
+// tenure when it has one.
+func (a *App) fenced(st store.Store) store.Store {
+	if a.fence == nil || st == nil {
+		return st
 	}
-	a.st = st
-	return st, nil
+	return st.Fenced(*a.fence)
 }
 
 // existingStore returns the store when it exists, or nil without creating
@@ -81,7 +90,7 @@ func (a *App) existingStore(ctx context.Context) (store.Store, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.st != nil {
-		return a.st, nil
+		return a.fenced(a.st), nil
 	}
 	st, err := OpenStore(ctx, a.storeDSN(), true)
 	if errors.Is(err, sqlstore.ErrNoStore) {
@@ -91,7 +100,7 @@ func (a *App) existingStore(ctx context.Context) (store.Store, error) {
 		return nil, err
 	}
 	a.st = st
-	return st, nil
+	return a.fenced(st), nil
 }
 
 // Backend returns the configured organization backend, opening it on first
@@ -290,9 +299,13 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ev := probe.NewEvaluator(cat.RCPSupported)
 	o := apply.Options{Store: st, Backend: b, Planner: planner, Pinned: pinned, Evaluator: ev,
-		Probes: a.cfg.Probes, Now: a.o.Now, Actor: a.actor, LockTTL: a.o.LockTTL, Progress: a.o.Progress}
+		Probes: a.cfg.Probes, Now: a.o.Now, Actor: actor, LockTTL: a.o.LockTTL, Progress: a.o.Progress}
 	// An incident a failed apply or a recovery opens gets its notice
 	// drafts in the same transaction, as the watcher's do.
 	ns, err := a.noticeService(st)
@@ -332,9 +345,7 @@ func (a *App) engine(ctx context.Context) (*engine, error) {
 	default:
 		x.Probes = "no prober for this backend: probes skipped (state and impact checks run)"
 	}
-	if o.Prober != nil {
-		o.Prober = countingProber{Prober: o.Prober, a: a}
-	}
+	o.ProbeResults = a.observeProbes
 	x.Engine = apply.New(o)
 	return x, nil
 }

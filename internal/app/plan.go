@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/impact"
@@ -45,10 +46,23 @@ type PlanResult struct {
 // Save the local rules decide (nothing is recorded, and a plan that is not
 // stored can never be approved or applied).
 func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
+	if err := a.authorize(auth.ActionPlan); err != nil {
+		return nil, err
+	}
 	if err := checkText("--description", r.Description, plan.MaxDescription); err != nil {
 		return nil, err
 	}
-	r.Author = a.actor
+	author, err := a.ResolveActor(ctx)
+	if err != nil && !r.Save {
+		// Nothing is recorded: the author of a plan only shown may be
+		// the OS user when AWS cannot say who the caller is (planning
+		// offline on a snapshot file).
+		author = osUser()
+		fmt.Fprintf(a.o.Notices, "orgguard: %v; the plan shows %s as its author and cannot be saved\n", err, author)
+	} else if err != nil {
+		return nil, err
+	}
+	r.Author = author
 	if r.Now.IsZero() {
 		r.Now = a.o.Now()
 	}
@@ -97,7 +111,7 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 		"baseFingerprint", res.File.BaseFingerprint, "afterFingerprint", res.File.AfterFingerprint)
 	out := &PlanResult{Result: res, Base: base, Pinned: pinned}
 	if r.Save {
-		if _, err := review.Save(ctx, st, res.File, base, a.actor); err != nil {
+		if _, err := review.Save(ctx, st, res.File, base, author); err != nil {
 			return nil, classify(err)
 		}
 		out.Saved = true
@@ -152,6 +166,9 @@ func checkText(what, s string, limit int) error {
 // recorded inverses, last first — saves it and records the link in the
 // audit log.
 func (a *App) Rollback(ctx context.Context, changeID, description string, now time.Time) (*PlanResult, error) {
+	if err := a.authorize(auth.ActionPlan); err != nil {
+		return nil, err
+	}
 	st, err := a.Store(ctx)
 	if err != nil {
 		return nil, err
@@ -168,7 +185,7 @@ func (a *App) Rollback(ctx context.Context, changeID, description string, now ti
 	if err != nil {
 		return nil, err
 	}
-	if err := review.RecordRollbackPlan(ctx, st, a.actor, changeID, res.File.ID); err != nil {
+	if err := review.RecordRollbackPlan(ctx, st, res.File.Author, changeID, res.File.ID); err != nil {
 		return res, fmt.Errorf("recording the rollback plan in the audit log: %w", err)
 	}
 	return res, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/notice"
 	"github.com/orgguard/orgguard/internal/notify"
 	"github.com/orgguard/orgguard/internal/postmortem"
@@ -46,11 +47,18 @@ func (a *App) Postmortem(ctx context.Context, id, lang string) (string, error) {
 // EditPostmortem sets fields (and the state, when not empty) of incident
 // id's postmortem.
 func (a *App) EditPostmortem(ctx context.Context, id string, fields map[string]string, state string) (store.Postmortem, error) {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return store.Postmortem{}, err
+	}
 	st, err := a.incidentStore(ctx, true)
 	if err != nil {
 		return store.Postmortem{}, err
 	}
-	pm, err := postmortem.Edit(ctx, st, id, fields, state, a.actor, a.o.Now().UTC())
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return store.Postmortem{}, err
+	}
+	pm, err := postmortem.Edit(ctx, st, id, fields, state, actor, a.o.Now().UTC())
 	return pm, pmErr(err)
 }
 

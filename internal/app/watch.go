@@ -33,6 +33,12 @@ type WatchOptions struct {
 	Getenv func(string) string
 	// Notify also runs the notice clock and the outbox sender.
 	Notify bool
+	// Leading, when set, is asked before each message is sent (team
+	// mode); see NotifyOptions.Leading.
+	Leading func() error
+	// Started, when set, is called once the watcher has loaded its state
+	// (or read its baseline) and runs.
+	Started func()
 }
 
 // Watch runs the watcher until ctx ends: drift detection over the
@@ -81,7 +87,7 @@ func (a *App) Watch(ctx context.Context, o WatchOptions) error {
 		return err
 	}
 	w, err := watch.New(watch.Options{Config: cfg, Reader: reader, Store: x.st, Analyzer: x.planner.Analyzer,
-		Baseline: b.Snapshot, Protected: x.pinned.Rules.Guardrails.Protected.Targets, Remediator: rem, Log: o.Log, OnOpen: ns.OnOpen})
+		Baseline: b.Snapshot, Protected: x.pinned.Rules.Guardrails.Protected.Targets, Remediator: rem, Log: o.Log, OnOpen: ns.OnOpen, Started: o.Started})
 	if err != nil {
 		return BadInput(err)
 	}
@@ -111,7 +117,7 @@ func (a *App) Watch(ctx context.Context, o WatchOptions) error {
 	go func() { errc <- w.Run(ctx) }()
 	if o.Notify {
 		go func() {
-			_, err := a.Notify(ctx, NotifyOptions{Log: o.Log, Getenv: o.Getenv})
+			_, err := a.Notify(ctx, NotifyOptions{Log: o.Log, Getenv: o.Getenv, Leading: o.Leading})
 			if err != nil {
 				errc <- err
 			}

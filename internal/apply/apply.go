@@ -57,9 +57,11 @@ type Options struct {
 	// Prober runs the probes; nil runs none (the state and impact checks
 	// still run). Evaluator computes the probes' expectations on the
 	// expected states; nil means one with the engine's fallback RCP list.
-	Prober    probe.Prober
-	Evaluator *probe.Evaluator
-	Probes    probe.Config
+	Prober probe.Prober
+	// ProbeResults, when set, sees every round's probe results (metrics).
+	ProbeResults func([]probe.Result)
+	Evaluator    *probe.Evaluator
+	Probes       probe.Config
 	// Now is the clock for windows, freezes and records; nil = time.Now.
 	Now func() time.Time
 	// Actor is who runs the apply (audit log, change records).

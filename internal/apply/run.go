@@ -585,6 +585,9 @@ func (r *run) check(ctx context.Context, when string, k int) (CheckReport, error
 		if err != nil {
 			return cr, fmt.Errorf("health check %s: probing: %w", when, err)
 		}
+		if e.o.ProbeResults != nil {
+			e.o.ProbeResults(results)
+		}
 		cr.ProbesRun = len(results)
 		cr.ProbeFailed = probe.Failed(results)
 	}

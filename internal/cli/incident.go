@@ -51,7 +51,13 @@ TTA, TTM, TTR), measured from the impact start.`,
 		if err != nil {
 			return appError(err)
 		}
-		return fn(svc, a.Actor())
+		actor := a.Actor()
+		if !readOnly {
+			if actor, err = a.ResolveActor(cmd.Context()); err != nil {
+				return appError(err)
+			}
+		}
+		return fn(svc, actor)
 	}
 	show := func(ctx context.Context, svc *incident.Service, id string) error {
 		in, err := svc.Store.Incident(ctx, id)

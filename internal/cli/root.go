@@ -190,6 +190,7 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newIncidentCmd,
 		newCompletionCmd,
 		newNoticeCmd, newPostmortemCmd, newNotifyCmd,
+		newUserCmd, newTokenCmd,
 		newServeCmd,
 	}
 }

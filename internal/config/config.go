@@ -21,6 +21,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/decode"
 	"github.com/orgguard/orgguard/internal/guard"
@@ -75,6 +76,9 @@ type Config struct {
 	Notices notice.Config `yaml:"notices"`
 	Notify  notify.Config `yaml:"notify"`
 
+	// Auth configures users, sessions, login throttling and OIDC login
+	// of server mode (see docs/auth.md).
+	Auth auth.Config `yaml:"auth"`
 	// Server configures `orgguard serve` (see docs/server.md).
 	Server Server `yaml:"server"`
 
@@ -141,6 +145,7 @@ func Defaults() Config {
 		Watch:      watch.DefaultConfig(),
 		Notices:    notice.DefaultConfig(),
 		Notify:     notify.DefaultConfig(),
+		Auth:       auth.DefaultConfig(),
 		Server:     DefaultServer(),
 	}
 }
@@ -430,6 +435,12 @@ func (c *Config) validate(v *validator) {
 		}
 	}
 	c.validateNotify(v)
+	if err := c.Auth.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			key, _, _ := strings.Cut(e.Error(), ":")
+			v.errorf(v.nearest(strings.NewReplacer("[", ".[").Replace(key)), "%v", e)
+		}
+	}
 	c.Server.validate(v, "server")
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultListen is where `orgguard serve` listens when neither --listen
@@ -26,6 +27,13 @@ type Server struct {
 	Title string `yaml:"title"`
 	// TLS, when both files are set, serves HTTPS.
 	TLS ServerTLS `yaml:"tls"`
+	// Team runs the server as one replica of several on one PostgreSQL
+	// store: the replica that holds the leader lease runs the watcher,
+	// the notice clock and the outbox sender (docs/team-mode.md).
+	Team bool `yaml:"team"`
+	// LeaseTTL is the leader lease's lifetime without a renewal: a dead
+	// leader is replaced within about LeaseTTL plus two seconds.
+	LeaseTTL time.Duration `yaml:"leaseTTL"`
 }
 
 // ServerTLS names a PEM certificate chain and its private key.
@@ -34,9 +42,12 @@ type ServerTLS struct {
 	Key  string `yaml:"key"`
 }
 
+// DefaultLeaseTTL is server.leaseTTL's default (leader.DefaultTTL).
+const DefaultLeaseTTL = 15 * time.Second
+
 // DefaultServer returns the server section's defaults.
 func DefaultServer() Server {
-	return Server{Listen: DefaultListen, Title: "Status"}
+	return Server{Listen: DefaultListen, Title: "Status", LeaseTTL: DefaultLeaseTTL}
 }
 
 func (s *Server) resolvePaths(dir string) {
@@ -59,6 +70,9 @@ func (s *Server) validate(v *validator, path string) {
 	}
 	if strings.TrimSpace(s.Title) == "" {
 		v.errorf(path+".title", "must not be empty")
+	}
+	if s.LeaseTTL < time.Second || s.LeaseTTL > 10*time.Minute {
+		v.errorf(path+".leaseTTL", "%v is outside 1s..10m", s.LeaseTTL)
 	}
 	if (s.TLS.Cert == "") != (s.TLS.Key == "") {
 		v.errorf(v.nearest(path+".tls"), "tls.cert and tls.key go together: set both or neither")

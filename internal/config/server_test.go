@@ -21,6 +21,8 @@ func TestServerSection(t *testing.T) {
 		{"a public URL without a scheme is refused", "server:\n  publicURL: status.example.com\n", "orgguard.yaml:2:14: server.publicURL: must be an http:// or https:// URL"},
 		{"a public URL with credentials is refused", "server:\n  publicURL: https://u:p@status.example.com\n", "server.publicURL"},
 		{"an empty title is refused", "server:\n  title: \"\"\n", "server.title: must not be empty"},
+		{"team mode with its lease is valid", "server:\n  team: true\n  leaseTTL: 20s\n", ""},
+		{"a lease below a second is refused", "server:\n  leaseTTL: 500ms\n", "server.leaseTTL: 500ms is outside 1s..10m"},
 		{"a certificate without its key is refused", "server:\n  tls:\n    cert: c.pem\n", "server.tls: tls.cert and tls.key go together"},
 	}
 	for _, tt := range tests {

@@ -59,8 +59,10 @@ func TestMetricsCountTheStoreTheBackendAndTheWatcher(t *testing.T) {
 		Calls: func() (org.Calls, bool) {
 			return org.Calls{ByAPI: map[string]int{"ListRoots": 1, "ListPoliciesForTarget": 7}, Retries: 3, Throttles: 2}, true
 		},
-		Watch: func() (metrics.WatchStats, bool) { return metrics.WatchStats{Reads: 12, Drifts: 1, IncidentsOpened: 1}, true },
-		Now:   func() time.Time { return now.Add(time.Hour) },
+		Watch: func() (metrics.WatchStats, bool) {
+			return metrics.WatchStats{Reads: 12, Drifts: 1, IncidentsOpened: 1}, true
+		},
+		Now: func() time.Time { return now.Add(time.Hour) },
 	})
 	m.ObserveProbe("sts-get-caller-identity", true)
 	m.ObserveProbe("sts-get-caller-identity", false)

@@ -65,6 +65,16 @@ type Sender struct {
 	// OnSent, when set, is called after each delivery is recorded (tests
 	// and measurements).
 	OnSent func(m store.OutboxMessage)
+	// Leading, when set, is asked right before each delivery whether
+	// this sender may still send (in team mode: the elector's Leading,
+	// true while this replica surely holds the leader lease). On an error
+	// the message is not sent and stays with its claim, whose lease runs
+	// out for the next leader. The store fences the claims themselves;
+	// this check narrows the one window the store cannot see, between a
+	// claim and its send, to the instant between the check and the
+	// request — which the message's idempotency key covers at the
+	// receiver.
+	Leading func() error
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -225,6 +235,10 @@ func (s *Sender) round(ctx context.Context, ch Channel) (int, bool, error) {
 	until := now.Add(s.Lease)
 	for _, m := range msgs {
 		sem <- struct{}{}
+		if s.Leading != nil && s.Leading() != nil {
+			<-sem
+			continue
+		}
 		if !s.now().Before(until) {
 			// The lease ran out while earlier messages were slow: another
 			// sender may hold this one now. Leave it to the lease.
@@ -252,6 +266,11 @@ func (s *Sender) round(ctx context.Context, ch Channel) (int, bool, error) {
 // failure worth retrying; err is a store error.
 func (s *Sender) deliver(ctx, rec context.Context, ch Channel, m store.OutboxMessage) (transient bool, err error) {
 	d, derr := DecodeDelivery(m.Key, m.Attempts, m.Payload)
+	if derr == nil && s.Leading != nil {
+		if err := s.Leading(); err != nil {
+			return false, nil // not sent: the claim's lease hands it on
+		}
+	}
 	if derr == nil {
 		derr = ch.Send(ctx, d)
 	}

@@ -1,5 +1,6 @@
 // Package store defines orgguard's durable state: plans, approvals, changes
-// and their journal, named locks, the hash-chained audit log and incidents.
+// and their journal, named locks, the hash-chained audit log, incidents,
+// and the users, API tokens, sessions and login throttling of server mode.
 //
 // The package holds the interfaces and the domain records only; the SQL
 // implementation for SQLite and PostgreSQL lives in package sqlstore, and
@@ -32,6 +33,16 @@ type Store interface {
 	// rolls back when fn returns an error or panics; fn's error is returned
 	// unchanged (errors.Is works on it).
 	WithTx(ctx context.Context, fn func(tx Tx) error) error
+	// Fenced returns a view of the store whose every write transaction
+	// (each write method, and each WithTx) first checks, in that
+	// transaction, that f's tenure is current and unexpired by the
+	// database's clock, and fails with a *FencedError (errors.Is
+	// ErrFenced), writing nothing, when it is not. On PostgreSQL the check
+	// also locks the lease row against a take-over until the transaction
+	// ends, so no write under a tenure commits after the next one began.
+	// Reads are not checked. Closing the view closes nothing: it shares
+	// the store's connections.
+	Fenced(f Fence) Store
 	// Close releases the store's connections.
 	Close() error
 }
@@ -51,6 +62,11 @@ type Tx interface {
 	Notices
 	Outbox
 	Postmortems
+	Users
+	Tokens
+	Sessions
+	Logins
+	Leases
 	Tallies
 }
 

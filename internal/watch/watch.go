@@ -61,6 +61,9 @@ type Options struct {
 
 	// OnOpen runs in the transaction that opens an incident (notices).
 	OnOpen func(ctx context.Context, tx store.Tx, in store.Incident) error
+	// Started, when set, is called once Run has loaded the stored state
+	// (or read the baseline) and resumed interrupted remediations.
+	Started func()
 }
 
 // Watcher watches one organization. Run it once; Notify and Stats may be
@@ -197,6 +200,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return err
 	}
 	defer w.remWG.Wait()
+	if w.o.Started != nil {
+		w.o.Started()
+	}
 	w.cycle(ctx, "start", nil)
 	tick := time.NewTimer(w.interval)
 	defer tick.Stop()

@@ -53,6 +53,10 @@ type Options struct {
 	Heartbeat time.Duration
 	// Poll is how often event streams re-read what they watch; 0 means 5s.
 	Poll time.Duration
+	// Team, when set (team mode), is this replica's leadership: /healthz
+	// and /readyz report whether it leads and the lease epoch, and
+	// /healthz answers 503 when its elector is stuck.
+	Team *app.Team
 }
 
 // Server serves orgguard over HTTP. Make it with New.

@@ -26,6 +26,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgguard/orgguard/internal/awsconfig"
 	"github.com/orgguard/orgguard/internal/loopback"
@@ -78,6 +79,7 @@ type Options struct {
 // It is safe for concurrent use.
 type Backend struct {
 	client *organizations.Client
+	sts    *sts.Client // CallerIdentity only
 	opts   Options
 	source string
 
@@ -140,7 +142,12 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	if o.EndpointURL != "" {
 		source += "@" + o.EndpointURL
 	}
-	return &Backend{client: client, opts: o, source: source, total: total}, nil
+	stsClient := sts.NewFromConfig(cfg, func(so *sts.Options) {
+		if o.EndpointURL != "" {
+			so.BaseEndpoint = aws.String(o.EndpointURL)
+		}
+	})
+	return &Backend{client: client, sts: stsClient, opts: o, source: source, total: total}, nil
 }
 
 // LastStats returns the statistics of the most recent Snapshot call.

@@ -153,6 +153,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"request_id", reqID, "duration", time.Since(start).Round(time.Microsecond))
 	}()
 
+	if isQueryRequest(r) {
+		op = "sts"
+		status, code = s.serveQuery(w, r, reqID)
+		return
+	}
 	out, err := s.serve(r, op)
 	if err != nil {
 		status, code = s.writeError(w, err)

@@ -23,6 +23,19 @@ type dialect struct {
 	// migrationLock, when set, is run first in the migration transaction to
 	// keep concurrent migrators apart (SQLite's BEGIN IMMEDIATE already does).
 	migrationLock string
+	// lockRow, keepRow and shareRow are appended to a SELECT of one row
+	// to lock it for the transaction ("" on SQLite, where the one writer
+	// holds everything): lockRow excludes every other lock (a take-over of
+	// the lease waits for the fenced transactions in flight); keepRow only
+	// excludes lockRow and other writers (a renewal does not wait for the
+	// leader's own fenced transactions, nor they for it); shareRow is
+	// what a fenced transaction takes, compatible with keepRow.
+	lockRow, keepRow, shareRow string
+	// fenceTimeout, when set, runs first in a fenced transaction: a
+	// session that stalls inside it (a SIGSTOPped process holding the
+	// lease row's share lock) is ended by the server, so that it cannot
+	// hold up the next leader's take-over for longer.
+	fenceTimeout string
 }
 
 var (
@@ -44,6 +57,10 @@ var (
 )`,
 		// An arbitrary constant key: "orgguard" in ASCII.
 		migrationLock: `SELECT pg_advisory_xact_lock(8245937412365108580)`,
+		lockRow:       ` FOR UPDATE`,
+		keepRow:       ` FOR NO KEY UPDATE`,
+		shareRow:      ` FOR KEY SHARE`,
+		fenceTimeout:  `SET LOCAL idle_in_transaction_session_timeout = '5s'`,
 	}
 )
 

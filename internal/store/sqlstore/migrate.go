@@ -42,8 +42,11 @@ func Migrations(driver Driver) ([]Migration, error) {
 	return f()
 }
 
-// readMigrations reads NNNN_name.sql files from dir; the numbers must run
-// 1, 2, 3 ... without gaps or duplicates.
+// readMigrations reads NNNN_name.sql files from dir in version order.
+// Numbers are unique but may leave gaps: a number is reserved for work in
+// progress on another branch (auth took 0006 while the leases took 0007),
+// and migrate applies each version not yet recorded, whatever order the
+// versions arrive in.
 func readMigrations(dir string) ([]Migration, error) {
 	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
@@ -67,24 +70,30 @@ func readMigrations(dir string) ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(body)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("reading migrations: %s: expected migration %04d, found %04d_%s", dir, i+1, m.Version, m.Name)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("reading migrations: %s: two migrations numbered %04d (%s and %s)", dir, ms[i].Version, ms[i-1].Name, ms[i].Name)
 		}
 	}
 	return ms, nil
 }
 
-// migrate applies the pending migrations in one transaction, recording each
-// in schema_migrations. Concurrent migrators are kept apart by SQLite's
-// BEGIN IMMEDIATE or a PostgreSQL advisory lock, and re-read what is applied
-// once they hold it.
+// migrate applies the pending migrations — every known version not
+// recorded yet, in version order — in one transaction, recording each in
+// schema_migrations. A recorded version this binary does not know means a
+// newer orgguard migrated the store: ErrSchemaTooNew. Concurrent migrators
+// are kept apart by SQLite's BEGIN IMMEDIATE or a PostgreSQL advisory
+// lock, and re-read what is applied once they hold it.
 func (s *Store) migrate(ctx context.Context) error {
 	ms, err := Migrations(s.d.name)
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.Version] = true
+	}
+	err = s.inTx(ctx, nil, func(tx *sql.Tx) error {
 		if s.d.migrationLock != "" {
 			if _, err := tx.ExecContext(ctx, s.d.migrationLock); err != nil {
 				return fmt.Errorf("locking the schema: %w", err)
@@ -93,14 +102,19 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, s.d.migrationsTable); err != nil {
 			return fmt.Errorf("creating schema_migrations: %w", err)
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-			return fmt.Errorf("reading the schema version: %w", err)
+		applied, err := appliedVersions(ctx, tx)
+		if err != nil {
+			return err
 		}
-		if current > len(ms) {
-			return fmt.Errorf("%w: it is at version %d, this orgguard knows up to %d; upgrade orgguard", ErrSchemaTooNew, current, len(ms))
+		for v := range applied {
+			if !known[v] {
+				return fmt.Errorf("%w: it has migration %04d, which this orgguard does not know (it knows up to %04d); upgrade orgguard", ErrSchemaTooNew, v, ms[len(ms)-1].Version)
+			}
 		}
-		for _, m := range ms[current:] {
+		for _, m := range ms {
+			if applied[m.Version] {
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("applying migration %04d_%s: %w", m.Version, m.Name, err)
 			}
@@ -115,6 +129,27 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrating the store at %s: %w", s.dsn, err)
 	}
 	return nil
+}
+
+// appliedVersions reads the recorded migration versions.
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("reading the schema version: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("reading the schema version: %w", err)
+		}
+		out[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the schema version: %w", err)
+	}
+	return out, nil
 }
 
 // SchemaVersion returns the highest migration applied to the store.

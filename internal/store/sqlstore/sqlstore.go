@@ -178,11 +178,29 @@ func (s *Store) Close() error {
 
 // WithTx runs fn in one transaction; see store.Store.
 func (s *Store) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(ops{s: s, tx: tx}) })
+	return s.inTx(ctx, nil, func(tx *sql.Tx) error { return fn(ops{s: s, tx: tx}) })
 }
 
+// Fenced implements store.Store: a view whose write transactions check f
+// first (see checkFence).
+func (s *Store) Fenced(f store.Fence) store.Store { return fencedStore{ops{s: s, fence: &f}} }
+
+// fencedStore is the view Fenced returns.
+type fencedStore struct{ ops }
+
+func (v fencedStore) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	return v.s.inTx(ctx, v.fence, func(tx *sql.Tx) error { return fn(ops{s: v.s, tx: tx, fence: v.fence}) })
+}
+
+func (v fencedStore) Fenced(f store.Fence) store.Store { return v.s.Fenced(f) }
+
+// Close closes nothing: the view shares the store's connections.
+func (v fencedStore) Close() error { return nil }
+
 // inTx runs fn in a write transaction, committing when it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+// With a fence, the transaction first checks that its tenure is current
+// (checkFence) and writes nothing when it is not.
+func (s *Store) inTx(ctx context.Context, fence *store.Fence, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning a transaction: %w", err)
@@ -196,6 +214,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error)
 			tx.Rollback()
 		}
 	}()
+	if fence != nil {
+		if err := s.checkFence(ctx, tx, *fence); err != nil {
+			return err
+		}
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -218,6 +241,9 @@ type querier interface {
 type ops struct {
 	s  *Store
 	tx *sql.Tx
+	// fence, when set, is checked at the start of every write
+	// transaction the ops begin (Store.Fenced).
+	fence *store.Fence
 }
 
 // write runs fn in the enclosing transaction or in a new one.
@@ -225,7 +251,7 @@ func (o ops) write(ctx context.Context, fn func(q querier) error) error {
 	if o.tx != nil {
 		return fn(o.tx)
 	}
-	return o.s.inTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
+	return o.s.inTx(ctx, o.fence, func(tx *sql.Tx) error { return fn(tx) })
 }
 
 // reader returns what reads go through.

@@ -49,6 +49,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("racing outbox claimers", func(t *testing.T) { testOutboxRace(t, open(t)) })
 	t.Run("postmortems", func(t *testing.T) { testPostmortems(t, open(t)) })
+	t.Run("users", func(t *testing.T) { testUsers(t, open(t)) })
+	t.Run("API tokens", func(t *testing.T) { testTokens(t, open(t)) })
+	t.Run("sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("login failures and locks", func(t *testing.T) { testLogins(t, open(t)) })
+	t.Run("leases", func(t *testing.T) { testLeases(t, open(t)) })
+	t.Run("racing for a lease", func(t *testing.T) { testLeaseRace(t, open(t)) })
+	t.Run("fenced writes", func(t *testing.T) { testFencedWrites(t, open(t)) })
+	t.Run("a take-over waits for the old tenure's open transaction", func(t *testing.T) { testFenceOrdersTenures(t, open(t)) })
 	t.Run("tallies for the metrics", func(t *testing.T) { testTally(t, open(t)) })
 }
 
