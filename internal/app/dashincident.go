@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/incident"
 	"github.com/orgguard/orgguard/internal/notice"
 	"github.com/orgguard/orgguard/internal/store"
@@ -68,22 +69,33 @@ func (a *App) IncidentDetail(ctx context.Context, id string) (*IncidentDetail, e
 // WriteNoticeDrafts writes the notice drafts of incident id from the
 // templates when it has none (ShowNotice does it on first look).
 func (a *App) WriteNoticeDrafts(ctx context.Context, id string) error {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return err
+	}
 	_, err := a.ShowNotice(ctx, id)
 	return err
 }
 
-// incidents returns the incident service acting as the actor.
-func (a *App) incidents(ctx context.Context) (*incident.Service, string, error) {
+// responder returns the incident service and who acts, once the
+// principal (if any) may respond to incidents.
+func (a *App) responder(ctx context.Context) (*incident.Service, string, error) {
+	if err := a.authorize(auth.ActionRespond); err != nil {
+		return nil, "", err
+	}
 	svc, err := a.Incidents(ctx, true)
 	if err != nil {
 		return nil, "", err
 	}
-	return svc, a.actor, nil
+	actor, err := a.ResolveActor(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return svc, actor, nil
 }
 
 // AcknowledgeIncident records that the actor has taken incident id.
 func (a *App) AcknowledgeIncident(ctx context.Context, id, message string) (store.Incident, error) {
-	svc, actor, err := a.incidents(ctx)
+	svc, actor, err := a.responder(ctx)
 	if err != nil {
 		return store.Incident{}, err
 	}
@@ -93,7 +105,7 @@ func (a *App) AcknowledgeIncident(ctx context.Context, id, message string) (stor
 
 // NoteIncident adds the actor's note to incident id's timeline.
 func (a *App) NoteIncident(ctx context.Context, id, text string) error {
-	svc, actor, err := a.incidents(ctx)
+	svc, actor, err := a.responder(ctx)
 	if err != nil {
 		return err
 	}
@@ -104,7 +116,7 @@ func (a *App) NoteIncident(ctx context.Context, id, text string) error {
 // SetIncidentState moves incident id to state (resolved resolves it),
 // with message as the reason on its timeline.
 func (a *App) SetIncidentState(ctx context.Context, id string, state store.IncidentState, message string) (store.Incident, error) {
-	svc, actor, err := a.incidents(ctx)
+	svc, actor, err := a.responder(ctx)
 	if err != nil {
 		return store.Incident{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/orgguard/orgguard/internal/app"
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -29,10 +30,13 @@ func statusOf(err error) int {
 	// as the caller's input at fault.
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, errUnauthenticated):
+	case errors.Is(err, errUnauthenticated), errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.Is(err, errForbidden), errors.Is(err, errCrossOrigin):
+	// Before ErrRefused, which internal/auth's refusals also match.
+	case errors.Is(err, errForbidden), errors.Is(err, errCrossOrigin), errors.Is(err, auth.ErrForbidden):
 		return http.StatusForbidden
+	case errors.Is(err, auth.ErrLocked):
+		return http.StatusTooManyRequests
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, app.ErrBadInput), errors.Is(err, store.ErrInvalid):
