@@ -31,7 +31,6 @@ const (
 	roleViewer   = "viewer"
 	roleOperator = "operator"
 	roleApprover = "approver"
-	roleAdmin    = "admin"
 )
 
 // maxFormBytes bounds a dashboard form (a postmortem's fields are the

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -29,7 +30,7 @@ func (s *Server) teamPlans(w http.ResponseWriter, r *http.Request) error {
 	}
 	state := store.PlanState(r.URL.Query().Get("state"))
 	if state != "" && !state.Valid() {
-		return app.BadInput(teamErrBadState(string(state)))
+		return app.BadInput(fmt.Errorf("?state=%q: want one of %v", state, store.PlanStates()))
 	}
 	rows, err := a.Plans(r.Context(), store.PlanFilter{State: state, Limit: 200})
 	if err != nil {
@@ -38,10 +39,6 @@ func (s *Server) teamPlans(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "team_plans", teamPlansView{team: teamOf(r, "plans"), State: string(state),
 		States: store.PlanStates(), Plans: rows})
 }
-
-type teamErrBadState string
-
-func (e teamErrBadState) Error() string { return "unknown state " + string(e) }
 
 // teamPlanView is a plan's page.
 type teamPlanView struct {
