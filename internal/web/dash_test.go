@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -447,5 +449,35 @@ func TestAuditPageVerifiesTheChain(t *testing.T) {
 	}
 	if res, _ := f.request(t, "victor", "GET", "/team/audit?before=x", nil, nil); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("GET /team/audit?before=x = %d, want 400", res.StatusCode)
+	}
+}
+
+// TestCatalogsTakeTheSameArguments: a message takes as many fmt arguments
+// in every language (Japanese reorders them with %[n]d), so that no page
+// shows %!d(MISSING).
+func TestCatalogsTakeTheSameArguments(t *testing.T) {
+	c, err := loadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verb := regexp.MustCompile(`%(\[(\d+)\])?[sdvq]`)
+	args := func(s string) int {
+		n := 0
+		for _, m := range verb.FindAllStringSubmatch(s, -1) {
+			if m[2] == "" {
+				n++
+			} else if i, _ := strconv.Atoi(m[2]); i > n {
+				n = i
+			}
+		}
+		return n
+	}
+	base := c[languages[0].String()]
+	for lang, msgs := range c {
+		for key, text := range msgs {
+			if got, want := args(text), args(base[key]); got != want {
+				t.Errorf("messages/%s.json %q takes %d arguments, the %s text %d", lang, key, got, languages[0], want)
+			}
+		}
 	}
 }
