@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,16 @@ func TestAPlanIsSavedApprovedAppliedAndRolledBack(t *testing.T) {
 			t.Fatalf("Apply = %+v, %v", r, err)
 		}
 		changeID = r.Report.ChangeID
+	})
+	t.Run("the metrics count the apply's probes and the plan", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		alice.Metrics().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		out := rec.Body.String()
+		for _, want := range []string{`orgguard_probe_results_total{probe="sts:AssumeRole",result="pass"}`, `orgguard_changes_total{state="applied"} 1`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("metrics after the apply lack %s:\n%s", want, out)
+			}
+		}
 	})
 	t.Run("the plans list shows it applied with bob's approval", func(t *testing.T) {
 		rows, err := alice.Plans(ctx, store.PlanFilter{})

@@ -82,6 +82,9 @@ type Config struct {
 	// Server configures `orgguard serve` (see docs/server.md).
 	Server Server `yaml:"server"`
 
+	// Status configures the public status page (see docs/server.md).
+	Status Status `yaml:"status"`
+
 	// File is the file the configuration was read from; empty when no
 	// file was found and the defaults apply.
 	File string `yaml:"-"`
@@ -147,6 +150,7 @@ func Defaults() Config {
 		Notify:     notify.DefaultConfig(),
 		Auth:       auth.DefaultConfig(),
 		Server:     DefaultServer(),
+		Status:     DefaultStatus(),
 	}
 }
 
@@ -290,6 +294,7 @@ func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
 			if err := n.Decode(u); err != nil {
 				p.decodeError(n, path, err)
 			}
+			p.recordPositions(n, path)
 			return
 		}
 	}
@@ -307,6 +312,7 @@ func (p *parser) walk(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.Set(target.Elem())
+		p.recordPositions(n, path)
 		return
 	}
 	if v.Kind() != reflect.Struct {
@@ -442,6 +448,7 @@ func (c *Config) validate(v *validator) {
 		}
 	}
 	c.Server.validate(v, "server")
+	c.validateStatus(v, "status")
 	for i, pat := range c.Impact.Critical {
 		if pat != "*" && !strings.Contains(pat, ":") {
 			v.errorf("impact.critical", "impact.critical[%d]: %q is not an action pattern (service:action)", i, pat)

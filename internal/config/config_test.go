@@ -165,7 +165,7 @@ func TestExampleFileIsValidAndComplete(t *testing.T) {
 	// The backend section is checked here; each later section's owner adds
 	// its prefix to this list once its keys are documented.
 	for _, k := range Keys() {
-		if !strings.HasPrefix(k, "backend.") && !strings.HasPrefix(k, "notices.") && !strings.HasPrefix(k, "notify.") && !strings.HasPrefix(k, "auth.") && !strings.HasPrefix(k, "server.") {
+		if !strings.HasPrefix(k, "backend.") && !strings.HasPrefix(k, "notices.") && !strings.HasPrefix(k, "notify.") && !strings.HasPrefix(k, "auth.") && !strings.HasPrefix(k, "server.") && !strings.HasPrefix(k, "status.") {
 			continue
 		}
 		if !strings.Contains(string(docs), "`"+k+"`") {

@@ -68,8 +68,8 @@ func TestStatusPageInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.WaitText("#status", "一部のアカウントで権限エラー") // without reloading: the event stream tells the page
-	if got := b.Text(".banner"); got != "一部のシステムに影響が出ています" {
-		t.Errorf("the banner says %q after an incident, want the degraded text", got)
+	if got := b.Text(".banner"); got != "一部のシステムで障害が発生しています" {
+		t.Errorf("the banner says %q after a major incident, want the partial outage text", got)
 	}
 	b.Screenshot("incident-ja")
 

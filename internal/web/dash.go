@@ -131,8 +131,8 @@ func queryInt(r *http.Request, name string) (int64, error) {
 	return n, nil
 }
 
-// duration formats d for people: "1h02m", "4m05s", "12s".
-func duration(d time.Duration) string {
+// teamDuration formats d for people: "1h02m", "4m05s", "12s".
+func teamDuration(d time.Duration) string {
 	neg := d < 0
 	if neg {
 		d = -d

@@ -59,14 +59,14 @@ func (s *Server) teamIncidentView(r *http.Request, a *app.App, id string) (*team
 	}
 	v := &teamIncidentView{team: teamOf(r, "incidents"), IncidentDetail: d, States: store.IncidentStates,
 		Deadline: d.Notice.Deadline, Overdue: d.Notice.Overdue, Noticed: !d.Notice.Noticed.IsZero()}
-	v.Left = duration(d.Notice.Remaining)
+	v.Left = teamDuration(d.Notice.Remaining)
 	for _, c := range []struct {
 		key string
 		d   *time.Duration
 	}{{"team.clock.ttd", d.Clock.TTD}, {"team.clock.tta", d.Clock.TTA}, {"team.clock.ttn", d.Clock.TTN}, {"team.clock.ttm", d.Clock.TTM}, {"team.clock.ttr", d.Clock.TTR}} {
 		line := teamClockLine{Name: c.key}
 		if c.d != nil {
-			line.Value = duration(*c.d)
+			line.Value = teamDuration(*c.d)
 		}
 		v.Clock = append(v.Clock, line)
 	}

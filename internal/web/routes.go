@@ -29,6 +29,12 @@ func (s *Server) publicRoutes() []route {
 		{"GET /status/fragment", s.statusFragment},
 		{"GET /status/events", s.statusEvents},
 		{"GET /api/status", s.statusJSON},
+		// The rest of the public status page: incident pages, history,
+		// the Atom feed and the Statuspage-shaped JSON API.
+		{"GET /incidents/{id}", s.statusIncident},
+		{"GET /history", s.statusHistory},
+		{"GET /history.atom", s.statusFeed},
+		{"GET /api/v2/{doc...}", s.statusAPIDocument},
 		{"GET /healthz", s.healthz},
 		{"GET /readyz", s.readyz},
 		{"GET /assets/{name...}", s.asset},

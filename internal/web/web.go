@@ -2,7 +2,8 @@
 // status page now, the team dashboard and its API as they are built.
 //
 // A Server is made once with New: it parses its templates, loads its
-// message catalogs and hashes its assets then, and holds no other state.
+// message catalogs and hashes its assets then; the only state it keeps
+// besides is the public status it serves from memory (statuscache.go).
 // Handler returns the whole http.Handler: the route table (routes.go)
 // behind the middleware every response goes through (security headers,
 // cross-origin protection, panic recovery, request logging). Handlers
@@ -21,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"golang.org/x/text/language"
@@ -70,6 +72,10 @@ type Server struct {
 	zone     *time.Location
 	csrf     *http.CrossOriginProtection
 	handler  http.Handler
+
+	// The public status, served from memory (statuscache.go).
+	statusOnce sync.Once
+	status     *statusCache
 }
 
 // New checks o, parses the templates, loads the message catalogs and
