@@ -24,12 +24,14 @@ func newServeCmd(e *env) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the public status page (and, as it is built, the team dashboard) over HTTP",
+		Short: "Serve the public status page and the team dashboard over HTTP",
 		Long: `serve answers HTTP on --listen (default: server.listen, 127.0.0.1:8080): the
 public status page at /, its JSON at /api/status, /healthz (the process is
-alive) and /readyz (the store answers). It reads the configured store (SQLite
-by default, PostgreSQL with a postgres:// DSN), which it opens, and creates
-if needed, before listening.
+alive) and /readyz (the store answers); and the team dashboard under /team/
+for the users of the store (orgguard user add), who sign in at /signin, and
+scripts with an API token (orgguard token create). It reads the configured
+store (SQLite by default, PostgreSQL with a postgres:// DSN), which it opens,
+and creates if needed, before listening.
 
 With --team (or server.team: true) the server is one replica of several on
 one PostgreSQL store: the replicas elect a leader through a lease in the
@@ -102,7 +104,9 @@ SIGINT or SIGTERM stop the server gracefully. See docs/server.md.`,
 			if err := a.Ready(cmd.Context()); err != nil {
 				return appError(err)
 			}
-			srv, err := web.New(web.Options{App: a, Log: log, TLS: tlsCert != "", Team: t})
+			// People sign in at /signin (the users of the store, see
+			// orgguard user); scripts send an API token.
+			srv, err := web.New(web.Options{App: a, Log: log, TLS: tlsCert != "", Team: t, Auth: web.NewAuthn(a, log)})
 			if err != nil {
 				return appError(err)
 			}

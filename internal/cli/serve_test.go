@@ -39,6 +39,12 @@ func TestServeAnswersUntilStopped(t *testing.T) {
 	defer cancel()
 	var stdout, stderr syncBuffer
 	store := filepath.Join(t.TempDir(), "orgguard.db")
+	// A user to sign in as, with the command line, before the server runs.
+	var out, errOut bytes.Buffer
+	if c := Run(ctx, []string{"user", "add", "alice", "--role", "operator", "--password-stdin", "--store", store},
+		strings.NewReader("correct horse battery staple\n"), &out, &errOut); c != ExitOK {
+		t.Fatalf("user add exited %d: %s", c, errOut.String())
+	}
 	code := make(chan int, 1)
 	go func() {
 		code <- Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--json", "--store", store, "--log-level", "warn"},
@@ -62,7 +68,7 @@ func TestServeAnswersUntilStopped(t *testing.T) {
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf("serve printed URL %q, want http://127.0.0.1:PORT\nstderr: %s", url, stderr.String())
 	}
-	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ready"`, "/": "All systems operational"} {
+	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ready"`, "/": "All systems operational", "/signin": `name="password"`} {
 		res, err := http.Get(url + path)
 		if err != nil {
 			t.Fatal(err)
@@ -72,6 +78,16 @@ func TestServeAnswersUntilStopped(t *testing.T) {
 		if res.StatusCode != 200 || !strings.Contains(string(body), want) {
 			t.Errorf("GET %s = %d %.300s, want 200 with %s", path, res.StatusCode, body, want)
 		}
+	}
+	// The dashboard's sign-in is wired: alice's password starts a session.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.PostForm(url+"/signin", map[string][]string{"name": {"alice"}, "password": {"correct horse battery staple"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
+		t.Errorf("signing in = %d with cookies %v, want 303 and the session cookie", res.StatusCode, res.Cookies())
 	}
 	cancel()
 	select {

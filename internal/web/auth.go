@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/orgguard/orgguard/internal/app"
+	"github.com/orgguard/orgguard/internal/auth"
 )
 
 // Auth says who signed a request in: a session cookie, an API token. The
@@ -26,6 +27,9 @@ type User struct {
 	// Roles are the user's roles. An Auth with ranked roles lists every
 	// role the user's rank includes, so that HasRole is a plain lookup.
 	Roles []string `json:"roles"`
+	// principal, when the Auth is internal/auth's (authn.go), is who the
+	// application layer acts for: its use cases check the role again.
+	principal *auth.Principal
 }
 
 // HasRole reports whether u holds role; the empty role is held by every
@@ -65,6 +69,9 @@ func (s *Server) appFor(r *http.Request) (*app.App, error) {
 	u, ok := UserFrom(r.Context())
 	if !ok {
 		return nil, errUnauthenticated
+	}
+	if u.principal != nil {
+		return s.o.App.AsPrincipal(*u.principal, nil)
 	}
 	return s.o.App.As(u.Name, nil)
 }

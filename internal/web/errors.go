@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/orgguard/orgguard/internal/app"
+	"github.com/orgguard/orgguard/internal/auth"
 	"github.com/orgguard/orgguard/internal/store"
 )
 
@@ -29,10 +30,13 @@ func statusOf(err error) int {
 	// as the caller's input at fault.
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, errUnauthenticated):
+	case errors.Is(err, errUnauthenticated), errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.Is(err, errForbidden), errors.Is(err, errCrossOrigin):
+	// Before ErrRefused, which internal/auth's refusals also match.
+	case errors.Is(err, errForbidden), errors.Is(err, errCrossOrigin), errors.Is(err, auth.ErrForbidden):
 		return http.StatusForbidden
+	case errors.Is(err, auth.ErrLocked):
+		return http.StatusTooManyRequests
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, app.ErrBadInput), errors.Is(err, store.ErrInvalid):
@@ -66,6 +70,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	if status == http.StatusUnauthorized {
+		if signInFirst(r) {
+			// A browser asking for a page: the sign-in page, then back.
+			http.Redirect(w, r, signInURL(r.URL), http.StatusSeeOther)
+			return
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="orgguard"`)
 	}
 	loc := s.localizer(w, r)

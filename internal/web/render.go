@@ -8,12 +8,15 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 )
 
 // The templates: layout.html defines "base", the page skeleton, which
 // calls the blocks "title" and "content"; each file under pages/ is one
-// page defining those blocks (and any fragment it serves alone).
+// page defining those blocks (and any fragment it serves alone). The
+// other files beside layout.html hold templates several pages share (the
+// team dashboard's navigation and tree); every page is parsed with them.
 //
 //go:embed templates
 var templateFiles embed.FS
@@ -35,9 +38,13 @@ func parseTemplates(a *assets) (map[string]*template.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing the page templates: %w", err)
 	}
+	shared, err := fs.Glob(templateFiles, "templates/*.html") // layout.html and the shared parts
+	if err != nil {
+		return nil, fmt.Errorf("listing the shared templates: %w", err)
+	}
 	pages := map[string]*template.Template{}
 	for _, name := range names {
-		t, err := template.New(path.Base(name)).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", name)
+		t, err := template.New(path.Base(name)).Funcs(funcs).ParseFS(templateFiles, slices.Concat(shared, []string{name})...)
 		if err != nil {
 			return nil, fmt.Errorf("parsing template %s: %w", name, err)
 		}

@@ -38,6 +38,12 @@ func (s *Server) publicRoutes() []route {
 		{"GET /healthz", s.healthz},
 		{"GET /readyz", s.readyz},
 		{"GET /assets/{name...}", s.asset},
+		// Signing in and out (login.go); the forms post to this origin.
+		{"GET /signin", s.signInPage},
+		{"POST /signin", s.signIn},
+		{"POST /signout", s.signOut},
+		{"GET /auth/oidc", s.oidcStart},
+		{"GET /auth/oidc/callback", s.oidcCallback},
 		// Anything else is a 404 page (methods not allowed on a known
 		// path still get the mux's 405 with its Allow header).
 		{"/", func(http.ResponseWriter, *http.Request) error { return errNotFound }},
@@ -51,6 +57,30 @@ func (s *Server) teamRoutes() []teamRoute {
 		{route{"GET /api/me", s.me}, ""},
 		// Prometheus scrapes with an API token (bearer) of a viewer.
 		{route{"GET /metrics", s.metrics}, "viewer"},
+
+		// The team dashboard (dash*.go): reading needs a viewer, each
+		// action the role that may take it.
+		{route{"GET /team/{$}", s.teamHome}, roleViewer},
+		{route{"GET /team/org", s.teamOrg}, roleViewer},
+		{route{"GET /team/org/policies/{id}", s.teamPolicy}, roleViewer},
+		{route{"GET /team/plans", s.teamPlans}, roleViewer},
+		{route{"GET /team/plans/{id}", s.teamPlan}, roleViewer},
+		{route{"POST /team/plans/{id}/approve", s.teamApprove}, roleApprover},
+		{route{"POST /team/plans/{id}/apply", s.teamApply}, roleOperator},
+		{route{"GET /team/changes/{id}", s.teamChange}, roleViewer},
+		{route{"GET /team/changes/{id}/fragment", s.teamChangeFragment}, roleViewer},
+		{route{"GET /team/changes/{id}/events", s.teamChangeEvents}, roleViewer},
+		{route{"GET /team/incidents", s.teamIncidents}, roleViewer},
+		{route{"GET /team/incidents/{id}", s.teamIncident}, roleViewer},
+		{route{"POST /team/incidents/{id}/ack", s.teamIncidentAck()}, roleOperator},
+		{route{"POST /team/incidents/{id}/note", s.teamIncidentNote()}, roleOperator},
+		{route{"POST /team/incidents/{id}/state", s.teamIncidentState()}, roleOperator},
+		{route{"POST /team/incidents/{id}/drafts", s.teamNoticeDrafts()}, roleOperator},
+		{route{"POST /team/incidents/{id}/notices/{lang}", s.teamNoticeDraft()}, roleOperator},
+		{route{"POST /team/incidents/{id}/publish", s.teamNoticePublish()}, roleOperator},
+		{route{"GET /team/incidents/{id}/postmortem", s.teamPostmortem}, roleViewer},
+		{route{"POST /team/incidents/{id}/postmortem", s.teamPostmortemSave}, roleOperator},
+		{route{"GET /team/audit", s.teamAudit}, roleViewer},
 	}
 }
 
