@@ -30,8 +30,9 @@ type demoStep struct {
 }
 
 func newDemoCmd(e *env) *cobra.Command {
-	var dir string
+	var dir, listen string
 	var accounts int
+	var serve bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Replay the 2023 accident on a simulated organization, and do it right",
@@ -50,8 +51,14 @@ blast radius and customers, drafts the ja and en notices at once, detaches
 the SCP through the checked apply path; the notice is published, the incident
 resolved, and the measured timeline printed beside the 2023 accident's. The
 postmortem is written to postmortem.{ja,en}.md and the clock to
-timeline.json in the demo directory.`,
-		Example: "  orgguard demo\n  orgguard demo --dir ./demo-state --accounts 2000",
+timeline.json in the demo directory.
+
+With --serve the demo then stays up: orgguard serve on --listen with the
+day's store — the public status page with the resolved incident and its
+notices, and the team dashboard (plans with their blast radius on the tree,
+the incident's timeline, the postmortem editor, the audit log) — signed in
+as the demo's users, whose passwords are printed. Ctrl-C ends it.`,
+		Example: "  orgguard demo\n  orgguard demo --serve\n  orgguard demo --dir ./demo-state --accounts 2000",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			keep := dir
@@ -132,6 +139,9 @@ timeline.json in the demo directory.`,
 				return withCode(ExitFailure, fmt.Errorf("demo, out of band: %w", err))
 			}
 			fmt.Fprintln(e.stdout, "The accident is refused before it happens; the quarantine touches exactly the accounts it names,\nis approved by a second person, applied with health checks, and undone the same careful way.\nDone out of band anyway, it is detected in seconds, told at once in Japanese and English, undone\nthrough the same checks, and written up from the record.")
+			if serve {
+				return demoServe(cmd, e, cfgPath, listen)
+			}
 			if keep == "" {
 				fmt.Fprintln(e.stdout, "\n(The demo directory is removed now; run with --dir to keep its files.)")
 			}
@@ -140,6 +150,8 @@ timeline.json in the demo directory.`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "keep the demo's state here (default: a temporary directory, removed afterwards)")
 	cmd.Flags().IntVar(&accounts, "accounts", 1000, "size of the simulated organization")
+	cmd.Flags().BoolVar(&serve, "serve", false, "then serve the status page and the dashboard on --listen until Ctrl-C")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "with --serve: address to serve on (port 0 picks a free one)")
 	return cmd
 }
 

@@ -1,11 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -28,14 +32,21 @@ func TestDemo(t *testing.T) {
 		t.Setenv(v, "")
 	}
 	dir := t.TempDir()
-	var out, errb bytes.Buffer
+	var out, errb syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	if code := Run(ctx, []string{"demo", "--dir", dir, "--accounts", "300"}, strings.NewReader(""), &out, &errb); code != ExitOK {
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"demo", "--dir", dir, "--accounts", "300", "--serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &out, &errb)
+	}()
+	url := demoWaitServing(t, ctx, &out, done)
+	t.Logf("demo took %s to serve", time.Since(start).Round(10*time.Millisecond))
+	demoCheckServed(t, url, out.String())
+	cancel()
+	if code := <-done; code != ExitOK {
 		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}
-	t.Logf("demo took %s", time.Since(start).Round(10*time.Millisecond))
 	b, err := os.ReadFile(filepath.Join(dir, "timeline.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -75,5 +86,62 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+}
+
+// demoWaitServing waits for `demo --serve` to print the URL it serves on.
+func demoWaitServing(t *testing.T, ctx context.Context, out *syncBuffer, done <-chan int) string {
+	t.Helper()
+	re := regexp.MustCompile(`serving on (http://\S+)`)
+	for {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited %d before serving:\n%s", code, out.String())
+		case <-ctx.Done():
+			t.Fatalf("demo did not serve: %v\n%s", ctx.Err(), out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// demoCheckServed checks what `demo --serve` serves: the public status page
+// with the day's incident resolved, and the dashboard to a demo user signed
+// in with the printed password.
+func demoCheckServed(t *testing.T, base, out string) {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v2/incidents.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"resolved"`) && !strings.Contains(string(body), `"status": "resolved"`) {
+		t.Errorf("GET /api/v2/incidents.json = %d %s; want the day's incident, resolved", resp.StatusCode, body)
+	}
+	m := regexp.MustCompile(`alice\s+operator\s+password (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("demo --serve printed no password for alice:\n%s", out)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	req, _ := http.NewRequest("POST", base+"/signin", strings.NewReader(neturl.Values{"name": {"alice"}, "password": {m[1]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = c.Get(base + "/team/plans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `class="user">alice<`) || !strings.Contains(string(body), "plan-") {
+		t.Errorf("GET /team/plans signed in as alice = %d; want the day's plans:\n%.2000s", resp.StatusCode, body)
 	}
 }
