@@ -133,6 +133,13 @@ func (a *App) RunLeaderDuties(ctx context.Context, fence store.Fence, o LeaderDu
 	v := *a
 	v.fence = &fence
 	start := time.Now()
+	settled := make(chan struct{})
+	sctx, stopSettling := context.WithCancel(ctx)
+	go func() {
+		defer close(settled)
+		v.settleInterrupted(sctx, log, SettlePeriod)
+	}()
+	defer func() { stopSettling(); <-settled }()
 	err := v.Watch(ctx, WatchOptions{Interval: o.Interval, Listen: o.Listen, Log: log, Getenv: o.Getenv, Notify: true, Leading: o.Leading,
 		Started: func() {
 			log.Info("leader duties running", "lease", fence.Name, "took", time.Since(start).Round(time.Millisecond))
@@ -144,4 +151,51 @@ func (a *App) RunLeaderDuties(ctx context.Context, fence store.Fence, o LeaderDu
 		return err
 	}
 	return fmt.Errorf("running the leader duties: %w (%w)", err, leader.ErrStepDown)
+}
+
+// SettlePeriod is how often the leader looks for applies that a replica
+// left unfinished.
+const SettlePeriod = 30 * time.Second
+
+// settleInterrupted settles, until ctx ends, the applies a replica left
+// unfinished (killed mid-apply, its machine gone): once their organization
+// lock has expired — nobody heartbeats it any more — the leader runs the
+// same recovery as `orgguard recover`, which brings the organization
+// exactly before or after each step and records it. An apply still
+// running elsewhere holds the lock, and is left alone.
+func (a *App) settleInterrupted(ctx context.Context, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := a.settleOnce(ctx, log); err != nil && ctx.Err() == nil {
+			log.Warn("settling interrupted applies", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// settleOnce recovers the unfinished changes when there are any and no
+// running apply holds the organization lock.
+func (a *App) settleOnce(ctx context.Context, log *slog.Logger) error {
+	st, err := a.Store(ctx)
+	if err != nil {
+		return err
+	}
+	chs, err := st.UnfinishedChanges(ctx)
+	if err != nil || len(chs) == 0 {
+		return err
+	}
+	recs, err := a.Recover(ctx)
+	if errors.Is(err, ErrRefused) {
+		// Another apply holds the lock: it runs, it is not interrupted.
+		return nil
+	}
+	for _, r := range recs {
+		log.Info("settled an interrupted apply", "change", r.ChangeID, "plan", r.PlanID, "state", r.State)
+	}
+	return err
 }
