@@ -84,8 +84,8 @@ type File struct {
 	// JSON with PlanHash empty. Approvals bind to it.
 	PlanHash string `json:"planHash"`
 
-	raw      []byte // the sealed encoding (compact), reused by Marshal
-	unhashed []byte // the encoding with planHash empty, until raw is made from it
+	raw []byte    // the sealed encoding (compact), reused by Marshal
+	enc *encoding // the encoding Seal hashed, until raw is made from it
 }
 
 // Request is what to plan.
@@ -381,29 +381,20 @@ func resolveIntent(x *org.Index, in *change.Intent) (*guard.Intent, error) {
 // hash: it was edited after planning.
 var ErrTampered = errors.New("plan file does not match its planHash (edited after planning?)")
 
-// Hash computes the plan's hash over its canonical JSON without PlanHash.
+// Hash computes the plan's hash over its canonical JSON without PlanHash
+// (json.Marshal's encoding, streamed into the hash: see encoding).
 func (f *File) Hash() (string, error) {
-	b, err := f.unhashedJSON()
+	enc, err := f.encodeUnhashed()
 	if err != nil {
 		return "", err
 	}
-	return digest.Of(b), nil
+	return enc.hash()
 }
 
-func (f *File) unhashedJSON() ([]byte, error) {
-	c := *f
-	c.PlanHash = ""
-	c.raw, c.unhashed = nil, nil
-	b, err := json.Marshal(&c)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the plan: %w", err)
-	}
-	return b, nil
-}
-
-// Seal sets the plan's ID (when unset) and hash, encoding the plan once:
-// the encoding is kept for Marshal and Write (a 10,000-account plan is
-// megabytes of JSON).
+// Seal sets the plan's ID (when unset) and hash. The encoding it hashes
+// is kept for MarshalCompact, WriteCompact and Write, which write it with
+// the hash in place (a 10,000-account plan is megabytes of JSON: it is
+// streamed into the hash and to its reader, not held in memory).
 func (f *File) Seal() error {
 	if f.ID == "" {
 		ops, err := json.Marshal(f.Operations)
@@ -424,21 +415,18 @@ func (f *File) Seal() error {
 		seed := digest.Of([]byte(in))
 		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(seed, digest.Prefix)[:8]
 	}
-	b, err := f.unhashedJSON()
+	enc, err := f.encodeUnhashed()
 	if err != nil {
 		return err
 	}
-	f.PlanHash = digest.Of(b)
-	// PlanHash is the last field: splice its value into the encoding.
-	const empty = `"planHash":""}`
-	if !bytes.HasSuffix(b, []byte(empty)) {
-		f.raw, f.unhashed = nil, nil
-		return nil
+	if f.PlanHash, err = enc.hash(); err != nil {
+		return err
 	}
-	// Spliced when first needed (MarshalCompact): appending to the
-	// encoding copies megabytes, which planning alone does not need.
 	f.raw = nil
-	f.unhashed = b
+	f.enc = nil
+	if bytes.HasSuffix(enc.tail, []byte(hashSuffix)) {
+		f.enc = &enc
+	}
 	return nil
 }
 
@@ -460,19 +448,33 @@ func (f *File) MarshalCompact() ([]byte, error) {
 	if f.raw != nil {
 		return f.raw, nil
 	}
-	const empty = `"planHash":""}`
-	if u := f.unhashed; u != nil && f.PlanHash != "" {
-		raw := make([]byte, 0, len(u)+len(f.PlanHash))
-		raw = append(raw, u[:len(u)-len(empty)]...)
-		f.raw = append(raw, `"planHash":"`+f.PlanHash+`"}`...)
-		f.unhashed = nil
-		return f.raw, nil
+	if f.enc != nil && f.PlanHash != "" {
+		raw, err := f.enc.appendTo(nil, f.PlanHash)
+		if err != nil {
+			return nil, err
+		}
+		f.raw, f.enc = raw, nil
+		return raw, nil
 	}
 	b, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the plan: %w", err)
 	}
 	return b, nil
+}
+
+// WriteCompact writes what MarshalCompact returns to w, streaming a sealed
+// plan's encoding instead of making it whole in memory first.
+func (f *File) WriteCompact(w io.Writer) error {
+	if f.raw == nil && f.enc != nil && f.PlanHash != "" {
+		return f.enc.writeTo(w, f.PlanHash)
+	}
+	b, err := f.MarshalCompact()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 // Marshal encodes the plan as indented JSON, as plan files are written.
