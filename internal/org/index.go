@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // NodeKind says what a node of the organization tree is.
@@ -91,49 +92,109 @@ type Index struct {
 	children map[string][]string // parent ID -> child IDs (OUs first, then accounts; by name)
 	attached map[string][]string // target ID -> policy IDs (by policy ID)
 	targets  map[string][]string // policy ID -> target IDs
-	byName   map[string][]string // lower-case name -> node IDs
-	byPath   map[string]string   // lower-case OU path -> OU ID
-	paths    map[string]string   // node ID -> display path
 	mgmtID   string
+
+	// The names and paths, made when first asked for (an index of a
+	// planned after-state is mostly asked about IDs).
+	namesOnce sync.Once
+	byName    map[string][]string // lower-case name -> node IDs
+	byPath    map[string]string   // lower-case OU path -> OU ID
+	paths     map[string]string   // node ID -> display path
 }
 
 // NewIndex validates s (see Validate) and indexes it.
+//
+// The index's own maps check what Validate checks as they are built, so
+// a valid snapshot is not walked twice; at the first sign of a problem
+// Validate itself runs, for the full report.
 func NewIndex(s *Snapshot) (*Index, error) {
-	if err := Validate(s); err != nil {
-		return nil, err
+	x := newIndex(s)
+	if !x.build(true) {
+		if err := Validate(s); err != nil {
+			return nil, err
+		}
+		// Validate found nothing: build is stricter than it needs to be
+		// somewhere; index the snapshot without the checks.
+		x = newIndex(s)
+		x.build(false)
 	}
-	x := &Index{
+	return x, nil
+}
+
+func newIndex(s *Snapshot) *Index {
+	nodes := 1 + len(s.OUs) + len(s.Accounts)
+	return &Index{
 		snap:     s,
-		nodes:    make(map[string]Node, 1+len(s.OUs)+len(s.Accounts)),
+		nodes:    make(map[string]Node, nodes),
 		ous:      make(map[string]int, len(s.OUs)),
 		accounts: make(map[string]int, len(s.Accounts)),
 		policies: make(map[string]int, len(s.Policies)),
 		children: make(map[string][]string, 1+len(s.OUs)),
-		attached: make(map[string][]string),
+		attached: make(map[string][]string, nodes),
 		targets:  make(map[string][]string, len(s.Policies)),
-		byName:   make(map[string][]string, 1+len(s.OUs)+len(s.Accounts)),
-		byPath:   make(map[string]string, len(s.OUs)),
-		paths:    make(map[string]string, 1+len(s.OUs)+len(s.Accounts)),
 		mgmtID:   s.Organization.ManagementAccountID,
+	}
+}
+
+// build indexes x.snap. With check it reports false as soon as it meets
+// something Validate would report: a wrong format version, a missing or
+// misshapen ID or name, an ID used twice, a parent that is not the root
+// or an OU, an OU that is its own ancestor, an attachment naming nothing
+// or given twice, a management account that is not an account. Without
+// check (for a snapshot Validate passed) it does not stop.
+func (x *Index) build(check bool) bool {
+	s := x.snap
+	bad := func() bool { return check }
+	if s.FormatVersion != FormatVersion || !strings.HasPrefix(s.Root.ID, "r-") {
+		if bad() {
+			return false
+		}
+	}
+	for _, t := range s.Root.PolicyTypes {
+		if t.Type == "" && bad() {
+			return false
+		}
 	}
 	x.nodes[s.Root.ID] = Node{Kind: KindRoot, ID: s.Root.ID, Name: s.Root.Name}
 	for i, o := range s.OUs {
+		if (!strings.HasPrefix(o.ID, "ou-") || o.Name == "") && bad() {
+			return false
+		}
 		x.ous[o.ID] = i
 		x.nodes[o.ID] = Node{Kind: KindOU, ID: o.ID, Name: o.Name, ParentID: o.ParentID}
-		x.byName[strings.ToLower(o.Name)] = append(x.byName[strings.ToLower(o.Name)], o.ID)
 	}
 	for i, a := range s.Accounts {
+		if !IsAccountID(a.ID) && bad() {
+			return false
+		}
 		x.accounts[a.ID] = i
 		x.nodes[a.ID] = Node{Kind: KindAccount, ID: a.ID, Name: a.Name, ParentID: a.ParentID}
-		x.byName[strings.ToLower(a.Name)] = append(x.byName[strings.ToLower(a.Name)], a.ID)
 	}
 	for i, p := range s.Policies {
+		if (!strings.HasPrefix(p.ID, "p-") || p.Type == "") && bad() {
+			return false
+		}
 		x.policies[p.ID] = i
 	}
+	// IDs of different kinds differ by their prefixes (checked above), so
+	// an ID used twice shows as fewer entries than elements.
+	if (len(x.nodes) != 1+len(s.OUs)+len(s.Accounts) || len(x.policies) != len(s.Policies)) && bad() {
+		return false
+	}
+	if m := x.mgmtID; m != "" && x.nodes[m].Kind != KindAccount && bad() {
+		return false
+	}
+	isParent := func(id string) bool { k := x.nodes[id].Kind; return k == KindRoot || k == KindOU }
 	for _, o := range s.OUs {
+		if !isParent(o.ParentID) && bad() {
+			return false
+		}
 		x.children[o.ParentID] = append(x.children[o.ParentID], o.ID)
 	}
 	for _, a := range s.Accounts {
+		if !isParent(a.ParentID) && bad() {
+			return false
+		}
 		x.children[a.ParentID] = append(x.children[a.ParentID], a.ID)
 	}
 	var keys []childKey
@@ -158,32 +219,85 @@ func NewIndex(s *Snapshot) (*Index, error) {
 		}
 		x.children[id] = kids
 	}
+	// Every node is reached from the root exactly once unless an OU is its
+	// own ancestor (with IDs unique, a reachable node is on no cycle).
+	if check && x.reachable() != len(x.nodes) {
+		return false
+	}
 	for _, at := range s.Attachments {
+		if _, ok := x.policies[at.PolicyID]; !ok && bad() {
+			return false
+		}
+		if _, ok := x.nodes[at.TargetID]; !ok && bad() {
+			return false
+		}
 		x.attached[at.TargetID] = append(x.attached[at.TargetID], at.PolicyID)
 		x.targets[at.PolicyID] = append(x.targets[at.PolicyID], at.TargetID)
 	}
 	for _, l := range x.attached {
 		slices.Sort(l)
+		for i := 1; i < len(l); i++ {
+			if l[i] == l[i-1] && bad() {
+				return false // an attachment given twice
+			}
+		}
 	}
 	for _, l := range x.targets {
 		slices.Sort(l)
 	}
-	// Paths: walk from the root so that every node's path is built once.
-	x.paths[s.Root.ID] = "/"
-	var walk func(id, prefix string)
-	walk = func(id, prefix string) {
+	return true
+}
+
+// reachable counts the nodes reached from the root through the children
+// lists, the root included.
+func (x *Index) reachable() int {
+	n := 1
+	stack := []string{x.snap.Root.ID}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		for _, c := range x.children[id] {
-			n := x.nodes[c]
-			p := prefix + "/" + n.Name
-			x.paths[c] = p
-			if n.Kind == KindOU {
-				x.byPath[strings.ToLower(p)] = c
-				walk(c, p)
+			n++
+			if n > len(x.nodes) {
+				return n // duplicates: stop counting
+			}
+			if x.nodes[c].Kind == KindOU {
+				stack = append(stack, c)
 			}
 		}
 	}
-	walk(s.Root.ID, "")
-	return x, nil
+	return n
+}
+
+// names makes the name and path maps.
+func (x *Index) names() {
+	x.namesOnce.Do(func() {
+		s := x.snap
+		x.byName = make(map[string][]string, len(x.nodes))
+		x.byPath = make(map[string]string, len(s.OUs))
+		x.paths = make(map[string]string, len(x.nodes))
+		for _, o := range s.OUs {
+			x.byName[strings.ToLower(o.Name)] = append(x.byName[strings.ToLower(o.Name)], o.ID)
+		}
+		for _, a := range s.Accounts {
+			x.byName[strings.ToLower(a.Name)] = append(x.byName[strings.ToLower(a.Name)], a.ID)
+		}
+		// Paths: walk from the root so that every node's path is built once.
+		x.paths[s.Root.ID] = "/"
+		var walk func(id, prefix string)
+		walk = func(id, prefix string) {
+			for _, c := range x.children[id] {
+				n := x.nodes[c]
+				p := prefix + "/" + n.Name
+				x.paths[c] = p
+				if n.Kind == KindOU {
+					x.byPath[strings.ToLower(p)] = c
+					walk(c, p)
+				}
+			}
+		}
+		walk(s.Root.ID, "")
+	})
 }
 
 // childKey orders a parent's children: OUs before accounts, then by
@@ -249,7 +363,10 @@ func (x *Index) IsManagementAccount(id string) bool { return id != "" && id == x
 
 // PathString returns the display path of a node: "/" for the root,
 // "/Customers/Acme" for an OU, "/Customers/Acme/acme-prod" for an account.
-func (x *Index) PathString(id string) string { return x.paths[id] }
+func (x *Index) PathString(id string) string {
+	x.names()
+	return x.paths[id]
+}
 
 // Path returns the nodes from the root down to id, both included.
 func (x *Index) Path(id string) ([]Node, error) {
@@ -392,6 +509,7 @@ func (x *Index) Describe(id string) string {
 	if !ok {
 		return id
 	}
+	x.names()
 	switch n.Kind {
 	case KindRoot:
 		return "Root (" + id + ")"
@@ -414,6 +532,7 @@ func (x *Index) Resolve(ref string) (Node, error) {
 	if n, ok := x.nodes[r]; ok {
 		return n, nil
 	}
+	x.names()
 	if r == "/" || strings.EqualFold(r, "root") {
 		return x.Root(), nil
 	}
@@ -456,6 +575,7 @@ func (x *Index) Resolve(ref string) (Node, error) {
 
 // closeMatches returns up to five names or paths near ref.
 func (x *Index) closeMatches(ref string) []string {
+	x.names()
 	q := strings.ToLower(ref)
 	type cand struct {
 		s string
