@@ -180,8 +180,20 @@ func (o Operation) where() string {
 // a plan must go through here.
 func Replica(base *org.Snapshot) (*sim.Org, error) {
 	// sim.New copies what it keeps and does not change base.
-	return sim.New(base, sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	return sim.New(base, replicaOptions())
 }
+
+// replicaOf is Replica for the snapshot x indexes, already validated.
+func replicaOf(x *org.Index) *sim.Org {
+	so, err := sim.FromIndex(x, replicaOptions())
+	if err != nil {
+		panic(fmt.Sprintf("a simulated copy in memory cannot fail: %v", err))
+	}
+	return so
+}
+
+// replicaOptions fix the source of the IDs a replica assigns.
+func replicaOptions() sim.Options { return sim.Options{IDs: rand.New(rand.NewPCG(1, 2))} }
 
 // Planner expands operations into steps against a base snapshot.
 type Planner struct {
@@ -198,14 +210,11 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 	if q.OUName == "" && q.PolicyName == "" {
 		q = DefaultQuarantine()
 	}
-	so, err := Replica(base)
-	if err != nil {
-		return nil, fmt.Errorf("planning: %w", err)
-	}
 	baseIdx, err := org.NewIndex(base)
 	if err != nil {
-		return nil, fmt.Errorf("planning: %w", err)
+		return nil, fmt.Errorf("planning: starting the simulated organization: %w", err)
 	}
+	so := replicaOf(baseIdx)
 	st := &planState{ctx: ctx, sim: so, bind: Bindings{}, q: q, touched: map[string]bool{}, idx: baseIdx}
 	out := &Plan{IsQuarantine: true, BaseIndex: baseIdx}
 	for _, op := range ops {

@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -120,6 +121,17 @@ func New(s *org.Snapshot, opts Options) (*Org, error) {
 		}
 	}
 	return o, nil
+}
+
+// FromIndex is New for the snapshot x indexes, which NewIndex validated:
+// it is not validated again (a plan's simulated copy of 10,000 accounts
+// is made from the base it has just indexed). The organization keeps deep
+// copies of what it needs: the snapshot is neither changed nor kept.
+func FromIndex(x *org.Index, opts Options) (*Org, error) {
+	if opts.StatePath != "" {
+		return New(x.Snapshot(), opts)
+	}
+	return newOrg(x.Snapshot(), opts), nil
 }
 
 // Open loads the simulated organization saved at opts.StatePath. Temporary
@@ -237,9 +249,19 @@ func (o *Org) reset(s *org.Snapshot) {
 		p.Tags = cloneTags(p.Tags)
 		o.policies[p.ID] = &p
 	}
+	// Each policy's set of targets is made at its final size: the default
+	// policies are attached to every node, and growing a set of 10,000
+	// targets one by one rehashes it again and again.
+	perPolicy := make(map[string]int, len(s.Policies))
+	for _, at := range s.Attachments {
+		perPolicy[at.PolicyID]++
+	}
+	for pid, n := range perPolicy {
+		o.targets[pid] = make(map[string]bool, n)
+	}
 	for _, at := range s.Attachments {
 		addTo(o.attached, at.TargetID, at.PolicyID)
-		addTo(o.targets, at.PolicyID, at.TargetID)
+		o.targets[at.PolicyID][at.TargetID] = true
 	}
 	// The service lists, deep (cloning the whole snapshot would copy every
 	// account and policy a second time).
@@ -299,28 +321,37 @@ func (o *Org) snapshotLocked() *org.Snapshot {
 	}
 	s.Root.PolicyTypes = slices.Clone(o.root.PolicyTypes)
 	s.Root.Tags = cloneTags(o.root.Tags)
-	for _, u := range o.ous {
-		c := *u
-		c.Tags = cloneTags(u.Tags)
+	// The lists are made in their canonical order (by ID; attachments by
+	// policy, then target), which Normalize then only checks: sorting IDs
+	// is much cheaper than sorting the structs in map order.
+	for _, id := range slices.Sorted(maps.Keys(o.ous)) {
+		c := *o.ous[id]
+		c.Tags = cloneTags(c.Tags)
 		s.OUs = append(s.OUs, c)
 	}
-	for _, a := range o.accounts {
-		c := *a
-		c.Tags = cloneTags(a.Tags)
+	for _, id := range slices.Sorted(maps.Keys(o.accounts)) {
+		c := *o.accounts[id]
+		c.Tags = cloneTags(c.Tags)
 		s.Accounts = append(s.Accounts, c)
 	}
-	for _, p := range o.policies {
-		c := *p
-		c.Tags = cloneTags(p.Tags)
+	for _, id := range slices.Sorted(maps.Keys(o.policies)) {
+		c := *o.policies[id]
+		c.Tags = cloneTags(c.Tags)
 		s.Policies = append(s.Policies, c)
 	}
 	n := 0
-	for _, ps := range o.attached {
-		n += len(ps)
+	for _, ts := range o.targets {
+		n += len(ts)
 	}
 	s.Attachments = make([]org.Attachment, 0, n)
-	for t, ps := range o.attached {
-		for p := range ps {
+	var ids []string
+	for _, p := range slices.Sorted(maps.Keys(o.targets)) {
+		ids = ids[:0]
+		for t := range o.targets[p] {
+			ids = append(ids, t)
+		}
+		slices.Sort(ids)
+		for _, t := range ids {
 			s.Attachments = append(s.Attachments, org.Attachment{PolicyID: p, TargetID: t})
 		}
 	}
