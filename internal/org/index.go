@@ -440,6 +440,40 @@ func (x *Index) AccountsUnder(id string) []Account {
 	return out
 }
 
+// MemberAccountsUnder counts the accounts at or below a node (the account
+// itself when id is an account) other than the management account: the
+// accounts SCPs and RCPs there reach. It is AccountsUnder without
+// copying the accounts.
+func (x *Index) MemberAccountsUnder(id string) int {
+	n, ok := x.nodes[id]
+	if !ok {
+		return 0
+	}
+	member := func(id string) int {
+		if x.IsManagementAccount(id) {
+			return 0
+		}
+		return 1
+	}
+	if n.Kind == KindAccount {
+		return member(id)
+	}
+	count := 0
+	stack := []string{id}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range x.children[p] {
+			if x.nodes[c].Kind == KindAccount {
+				count += member(c)
+			} else {
+				stack = append(stack, c)
+			}
+		}
+	}
+	return count
+}
+
 // OUsUnder returns the OUs strictly below a node, in tree order.
 func (x *Index) OUsUnder(id string) []OU {
 	var out []OU
@@ -509,14 +543,13 @@ func (x *Index) Describe(id string) string {
 	if !ok {
 		return id
 	}
-	x.names()
 	switch n.Kind {
 	case KindRoot:
 		return "Root (" + id + ")"
 	case KindOU:
-		return "OU " + x.paths[id] + " (" + id + ")"
+		return "OU " + x.PathString(id) + " (" + id + ")"
 	default:
-		return "account " + n.Name + " (" + id + ", " + x.paths[id] + ")"
+		return "account " + n.Name + " (" + id + ", " + x.PathString(id) + ")"
 	}
 }
 
@@ -532,10 +565,10 @@ func (x *Index) Resolve(ref string) (Node, error) {
 	if n, ok := x.nodes[r]; ok {
 		return n, nil
 	}
-	x.names()
 	if r == "/" || strings.EqualFold(r, "root") {
 		return x.Root(), nil
 	}
+	x.names()
 	if strings.HasPrefix(r, "/") {
 		p := strings.ToLower(strings.TrimSuffix(r, "/"))
 		if id, ok := x.byPath[p]; ok {

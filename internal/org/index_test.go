@@ -132,6 +132,13 @@ func TestAccountsUnder(t *testing.T) {
 			if diff := cmp.Diff(got, tt.want); diff != "" {
 				t.Errorf("AccountsUnder(%s) (-got +want):\n%s", tt.id, diff)
 			}
+			members := len(tt.want)
+			if slices.Contains(tt.want, "999999999999") {
+				members-- // the management account
+			}
+			if n := x.MemberAccountsUnder(tt.id); n != members {
+				t.Errorf("MemberAccountsUnder(%s) = %d, want %d", tt.id, n, members)
+			}
 		})
 	}
 }

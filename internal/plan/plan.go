@@ -215,7 +215,11 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	if cplan.IsQuarantine && len(cplan.Quarantined) > 0 {
 		f.Quarantine = &guard.Quarantine{OU: cplan.QuarantineOU, Accounts: cplan.Quarantined}
 	}
-	protected, unmatched := p.Guard.Config().Protected.Resolve(guardNodes(bx))
+	var nodes []guard.Node
+	if len(p.Guard.Config().Protected.Targets) > 0 {
+		nodes = guardNodes(bx) // every node's path: only for protected targets
+	}
+	protected, unmatched := p.Guard.Config().Protected.Resolve(nodes)
 	in := guard.Input{
 		Now:          now,
 		Stage:        guard.StagePlan,
@@ -289,11 +293,7 @@ func target(x *org.Index, id string) guard.Target {
 	default:
 		t.Kind = guard.KindAccount
 	}
-	for _, a := range x.AccountsUnder(id) {
-		if !x.IsManagementAccount(a.ID) {
-			t.AccountsUnder++
-		}
-	}
+	t.AccountsUnder = x.MemberAccountsUnder(id)
 	return t
 }
 
