@@ -171,6 +171,11 @@ type Result struct {
 
 // Make plans req against base.
 func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*Result, error) {
+	// The base's fingerprint (a hash over the whole organization) is
+	// computed on the side while the steps are planned: both only read
+	// base.
+	baseFingerprint := make(chan string, 1)
+	go func() { baseFingerprint <- org.ComputeFingerprint(base) }()
 	cp := &change.Planner{Quarantine: p.Quarantine}
 	var cplan *change.Plan
 	var err error
@@ -202,7 +207,7 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		Operations:       req.Operations,
 		Intent:           req.Intent,
 		Overrides:        req.Overrides,
-		BaseFingerprint:  org.ComputeFingerprint(base),
+		BaseFingerprint:  <-baseFingerprint,
 		AfterFingerprint: afterFingerprint(cplan.After),
 		Steps:            cplan.Steps,
 		Impact:           imp.Report,
