@@ -36,6 +36,10 @@ type snapDecoder struct {
 	i   int
 	bad bool
 	buf []byte // scratch for unescaping strings
+	// seen holds the values that repeat across a snapshot (parents,
+	// statuses, types, tags, attachments' policies), so that each is one
+	// string however often it appears.
+	seen map[string]string
 }
 
 func (d *snapDecoder) ws() {
@@ -142,6 +146,43 @@ func (d *snapDecoder) elem(n *int) bool {
 	return true
 }
 
+// list collects the elements of a long array in blocks and makes them one
+// slice of the right length at the end: appending to one slice of 10,000
+// accounts would copy it again and again as it grows, allocating several
+// times its final size.
+type list[T any] struct {
+	blocks [][]T
+	cur    []T
+	n      int
+}
+
+// next returns a pointer to a new zero element.
+func (l *list[T]) next() *T {
+	if len(l.cur) == cap(l.cur) {
+		if l.cur != nil {
+			l.blocks = append(l.blocks, l.cur)
+		}
+		l.cur = make([]T, 0, min(16<<len(l.blocks), 1024))
+	}
+	var zero T
+	l.cur = append(l.cur, zero)
+	l.n++
+	return &l.cur[len(l.cur)-1]
+}
+
+// slice returns the elements, in order: an empty slice, not nil, when
+// there are none (as encoding/json decodes []).
+func (l *list[T]) slice() []T {
+	if len(l.blocks) == 0 && l.cur != nil {
+		return l.cur[:len(l.cur):len(l.cur)]
+	}
+	out := make([]T, 0, l.n)
+	for _, b := range l.blocks {
+		out = append(out, b...)
+	}
+	return append(out, l.cur...)
+}
+
 // once records field bit in seen; a field named twice in one object
 // gives up (encoding/json would decode both, into the same field).
 func (d *snapDecoder) once(seen *uint32, bit uint32) bool {
@@ -186,6 +227,42 @@ func (d *snapDecoder) str(out *string) {
 		d.i++
 	}
 	d.bad = true
+}
+
+// shared reads a string that many elements repeat: it is stored once.
+func (d *snapDecoder) shared(out *string) {
+	if d.bad || d.i >= len(d.b) || d.b[d.i] != '"' {
+		d.bad = true
+		return
+	}
+	end := d.i + 1
+	for end < len(d.b) {
+		c := d.b[end]
+		if c == '"' {
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			d.str(out) // escapes and non-ASCII text: not worth sharing
+			return
+		}
+		end++
+	}
+	if end >= len(d.b) {
+		d.bad = true
+		return
+	}
+	raw := d.b[d.i+1 : end]
+	d.i = end + 1
+	if v, ok := d.seen[string(raw)]; ok {
+		*out = v
+		return
+	}
+	if d.seen == nil {
+		d.seen = make(map[string]string)
+	}
+	v := string(raw)
+	d.seen[v] = v
+	*out = v
 }
 
 // escaped finishes a string that has an escape at d.i; the string's
@@ -366,13 +443,13 @@ func (d *snapDecoder) tags(out *map[string]string) {
 		n++
 		var k, v string
 		d.ws()
-		d.str(&k)
+		d.shared(&k)
 		if d.bad || !d.eat(':') {
 			d.bad = true
 			return
 		}
 		d.ws()
-		d.str(&v)
+		d.shared(&v)
 		m[k] = v
 	}
 	*out = m
@@ -479,35 +556,35 @@ func (d *snapDecoder) snapshot(s *Snapshot) {
 			}
 		case "organizationalUnits":
 			if d.once(&seen, 1<<6) {
-				s.OUs = []OU{}
+				var l list[OU]
 				for n := 0; d.elem(&n); {
-					s.OUs = append(s.OUs, OU{})
-					d.ou(&s.OUs[len(s.OUs)-1])
+					d.ou(l.next())
 				}
+				s.OUs = l.slice()
 			}
 		case "accounts":
 			if d.once(&seen, 1<<7) {
-				s.Accounts = []Account{}
+				var l list[Account]
 				for n := 0; d.elem(&n); {
-					s.Accounts = append(s.Accounts, Account{})
-					d.account(&s.Accounts[len(s.Accounts)-1])
+					d.account(l.next())
 				}
+				s.Accounts = l.slice()
 			}
 		case "policies":
 			if d.once(&seen, 1<<8) {
-				s.Policies = []Policy{}
+				var l list[Policy]
 				for n := 0; d.elem(&n); {
-					s.Policies = append(s.Policies, Policy{})
-					d.policy(&s.Policies[len(s.Policies)-1])
+					d.policy(l.next())
 				}
+				s.Policies = l.slice()
 			}
 		case "attachments":
 			if d.once(&seen, 1<<9) {
-				s.Attachments = []Attachment{}
+				var l list[Attachment]
 				for n := 0; d.elem(&n); {
-					s.Attachments = append(s.Attachments, Attachment{})
-					d.attachment(&s.Attachments[len(s.Attachments)-1])
+					d.attachment(l.next())
 				}
+				s.Attachments = l.slice()
 			}
 		case "serviceAccess":
 			if d.once(&seen, 1<<10) {
@@ -655,7 +732,7 @@ func (d *snapDecoder) ou(o *OU) {
 			}
 		case "parentId":
 			if d.once(&seen, 1<<3) {
-				d.str(&o.ParentID)
+				d.shared(&o.ParentID)
 			}
 		case "tags":
 			if d.once(&seen, 1<<4) {
@@ -693,11 +770,11 @@ func (d *snapDecoder) account(a *Account) {
 			}
 		case "status":
 			if d.once(&seen, 1<<4) {
-				d.str(&a.Status)
+				d.shared(&a.Status)
 			}
 		case "parentId":
 			if d.once(&seen, 1<<5) {
-				d.str(&a.ParentID)
+				d.shared(&a.ParentID)
 			}
 		case "joinedAt":
 			if d.once(&seen, 1<<6) {
@@ -743,7 +820,7 @@ func (d *snapDecoder) policy(p *Policy) {
 			}
 		case "type":
 			if d.once(&seen, 1<<4) {
-				d.str((*string)(&p.Type))
+				d.shared((*string)(&p.Type))
 			}
 		case "awsManaged":
 			if d.once(&seen, 1<<5) {
@@ -773,11 +850,11 @@ func (d *snapDecoder) attachment(a *Attachment) {
 		switch string(k) {
 		case "policyId":
 			if d.once(&seen, 1<<0) {
-				d.str(&a.PolicyID)
+				d.shared(&a.PolicyID)
 			}
 		case "targetId":
 			if d.once(&seen, 1<<1) {
-				d.str(&a.TargetID)
+				d.str(&a.TargetID) // a target has a few attachments: not worth sharing
 			}
 		default:
 			d.bad = true
