@@ -115,7 +115,8 @@ func (q QuarantineConfig) PolicyContent() string {
 type Plan struct {
 	Steps []Planned
 	// After is the organization after every step, as the simulated
-	// organization computed it with AWS's rules.
+	// organization computed it with AWS's rules. Its tag maps are shared
+	// with the base's where unchanged: neither is to be changed in place.
 	After *org.Snapshot
 	// Targets are the IDs (in After) of the nodes whose access the steps
 	// change directly: policy targets, moved accounts, the nodes an updated
@@ -226,7 +227,7 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 		}
 	}
 	out.Steps = st.steps
-	out.After, err = so.Snapshot(ctx)
+	out.After, err = so.SnapshotShared(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("planning: reading the simulated result: %w", err)
 	}
@@ -269,7 +270,7 @@ func (p *Planner) PlanSteps(ctx context.Context, base *org.Snapshot, steps []Ste
 		}
 	}
 	out := &Plan{Steps: st.steps, Bindings: st.bind, BaseIndex: baseIdx}
-	out.After, err = so.Snapshot(ctx)
+	out.After, err = so.SnapshotShared(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("planning: reading the simulated result: %w", err)
 	}
@@ -305,7 +306,7 @@ func (st *planState) index() (*org.Index, error) {
 	if st.idx != nil {
 		return st.idx, nil
 	}
-	s, err := st.sim.Snapshot(st.ctx)
+	s, err := st.sim.SnapshotShared(st.ctx) // only read, by the index
 	if err != nil {
 		return nil, err
 	}

@@ -846,3 +846,57 @@ func TestAttachmentSetsMirrorEachOther(t *testing.T) {
 }
 
 func pick(r *rand.Rand, xs []string) string { return xs[r.IntN(len(xs))] }
+
+// TestSharedTagMapsAreNeverChanged: an organization made FromIndex shares
+// the snapshot's tag maps, and SnapshotShared shares the organization's;
+// tag writes must replace maps, never change them, so neither the base
+// nor an earlier snapshot sees a later write.
+func TestSharedTagMapsAreNeverChanged(t *testing.T) {
+	ctx := context.Background()
+	base := testSnapshot()
+	base.Accounts[0].Tags = map[string]string{"env": "prod"}
+	base.OUs[0].Tags = map[string]string{"tier": "gold"}
+	base.Root.Tags = map[string]string{"org": "test"}
+	o, err := FromIndex(org.MustIndex(base), Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := o.SnapshotShared(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{acctWork, ouWork, rootID} {
+		if err := o.TagResource(ctx, id, map[string]string{"env": "test", "new": "x"}); err != nil {
+			t.Fatalf("TagResource(%s): %v", id, err)
+		}
+		if err := o.UntagResource(ctx, id, []string{"tier", "org"}); err != nil {
+			t.Fatalf("UntagResource(%s): %v", id, err)
+		}
+	}
+	want := map[string]map[string]string{acctWork: {"env": "prod"}, ouWork: {"tier": "gold"}, rootID: {"org": "test"}}
+	for name, s := range map[string]*org.Snapshot{"the base": base, "the earlier snapshot": before} {
+		got := map[string]map[string]string{rootID: s.Root.Tags}
+		for _, a := range s.Accounts {
+			if a.ID == acctWork {
+				got[acctWork] = a.Tags
+			}
+		}
+		for _, u := range s.OUs {
+			if u.ID == ouWork {
+				got[ouWork] = u.Tags
+			}
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("tags of %s changed after tag writes (-got +want):\n%s", name, diff)
+		}
+	}
+	after, err := o.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range after.Accounts {
+		if a.ID == acctWork && (a.Tags["env"] != "test" || a.Tags["new"] != "x") {
+			t.Errorf("account tags after the writes = %v, want env=test and new=x", a.Tags)
+		}
+	}
+}
