@@ -187,6 +187,10 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	if err != nil {
 		return nil, err
 	}
+	// The after-state's fingerprint too, while the blast radius is
+	// computed (both only read the after-state).
+	afterFP := make(chan string, 1)
+	go func() { afterFP <- afterFingerprint(cplan.After) }()
 	imp, err := p.Analyzer.Compute(base, cplan.After)
 	if err != nil {
 		return nil, fmt.Errorf("computing the blast radius: %w", err)
@@ -208,12 +212,13 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		Intent:           req.Intent,
 		Overrides:        req.Overrides,
 		BaseFingerprint:  <-baseFingerprint,
-		AfterFingerprint: afterFingerprint(cplan.After),
+		AfterFingerprint: <-afterFP,
 		Steps:            cplan.Steps,
 		Impact:           imp.Report,
 		Warnings:         cplan.Warnings,
 		BaseRead:         req.BaseRead,
 	}
+	cplan.After.Fingerprint = f.AfterFingerprint // for Result.After; nothing reads it now
 	for _, id := range cplan.Targets {
 		f.Targets = append(f.Targets, target(ax, id))
 	}
@@ -258,9 +263,9 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	return &Result{File: f, After: cplan.After, Impact: imp, Unprotected: unmatched}, nil
 }
 
-// afterFingerprint is the fingerprint of the planned after-state: the
-// simulated copy computed it when it made the snapshot (change.Plan only
-// sets its Source afterwards, which the fingerprint leaves out).
+// afterFingerprint is the fingerprint of the planned after-state (one a
+// simulated copy computed when it made the snapshot is kept: change.Plan
+// only sets its Source afterwards, which the fingerprint leaves out).
 func afterFingerprint(after *org.Snapshot) string {
 	if after.Fingerprint != "" {
 		return after.Fingerprint
@@ -325,14 +330,43 @@ func guardImpact(x *org.Index, r *impact.Report) guard.Impact {
 	if gi.RecoveryPathLost {
 		gi.RecoveryPathDetail = "the management account could no longer run every organizations:* action"
 	}
-	for _, a := range r.Accounts {
+	// Accounts under one parent are under the same OUs, and accounts that
+	// changed the same way (the blast radius shares their losses) lost
+	// the same critical patterns: each list is made once and shared, as
+	// the guardrails only read them.
+	type lossKey struct {
+		first *impact.CriticalLoss
+		n     int
+	}
+	ous := map[string][]string{}
+	lost := map[lossKey][]string{}
+	if len(r.Accounts) > 0 {
+		gi.Accounts = make([]guard.AccountImpact, 0, len(r.Accounts))
+	}
+	for i := range r.Accounts {
+		a := &r.Accounts[i]
 		ga := guard.AccountImpact{ID: a.ID, Name: a.Name, NewlyDenied: a.NewlyDenied,
 			// guard counts every action that became conditional, and the
 			// part that was denied before (a gain) apart.
 			NewlyConditional: a.NewlyConditional + a.PartlyRestored, NewlyAllowed: a.NewlyAllowed, ConditionalFromDenied: a.PartlyRestored}
-		ga.OUs = ouAncestors(x, a.ID)
-		for _, c := range a.CriticalLost {
-			ga.CriticalLost = append(ga.CriticalLost, c.Pattern)
+		if n, ok := x.Node(a.ID); ok {
+			v, seen := ous[n.ParentID]
+			if !seen {
+				v = ouAncestors(x, a.ID)
+				ous[n.ParentID] = v
+			}
+			ga.OUs = v
+		}
+		if len(a.CriticalLost) > 0 {
+			k := lossKey{&a.CriticalLost[0], len(a.CriticalLost)}
+			v, seen := lost[k]
+			if !seen {
+				for _, c := range a.CriticalLost {
+					v = append(v, c.Pattern)
+				}
+				lost[k] = v
+			}
+			ga.CriticalLost = v
 		}
 		gi.Accounts = append(gi.Accounts, ga)
 	}
