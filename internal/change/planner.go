@@ -115,8 +115,9 @@ func (q QuarantineConfig) PolicyContent() string {
 type Plan struct {
 	Steps []Planned
 	// After is the organization after every step, as the simulated
-	// organization computed it with AWS's rules. Its tag maps are shared
-	// with the base's where unchanged: neither is to be changed in place.
+	// organization computed it with AWS's rules, without its fingerprint
+	// (org.ComputeFingerprint). Its tag maps are shared with the base's
+	// where unchanged: neither is to be changed in place.
 	After *org.Snapshot
 	// Targets are the IDs (in After) of the nodes whose access the steps
 	// change directly: policy targets, moved accounts, the nodes an updated

@@ -325,18 +325,18 @@ func (o *Org) Snapshot(ctx context.Context) (*org.Snapshot, error) {
 	return s, nil
 }
 
-// SnapshotShared is Snapshot without copying the tag maps: the snapshot's
-// tag maps are the organization's own. The organization never changes a
-// tag map in place (a tag write replaces the map); the caller must not
-// change them either. A plan reads the after-state of its simulated copy
-// this way.
+// SnapshotShared is Snapshot without copying the tag maps and without
+// the fingerprint (empty; org.ComputeFingerprint makes it when needed):
+// the snapshot's tag maps are the organization's own. The organization
+// never changes a tag map in place (a tag write replaces the map); the
+// caller must not change them either. A plan reads the states of its
+// simulated copy this way.
 func (o *Org) SnapshotShared(ctx context.Context) (*org.Snapshot, error) {
 	if err := o.lockRead(ctx); err != nil {
 		return nil, err
 	}
 	s := o.snapshotLocked(true)
 	o.mu.RUnlock()
-	s.Fingerprint = org.ComputeFingerprint(s)
 	return s, nil
 }
 
