@@ -380,7 +380,15 @@ func ParseSnapshot(data []byte, name string) (*Snapshot, error) {
 	if s.FormatVersion == 0 {
 		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: "missing: not an orgguard snapshot"}}}
 	}
-	if err := Validate(&s); err != nil {
+	// The fingerprint does not depend on the lists' order (it normalizes
+	// a copy of a snapshot that is not in order), so it is computed while
+	// Validate checks the snapshot as it was written (its problems name
+	// elements by their place in the file); both only read it.
+	fingerprint := make(chan string, 1)
+	go func() { fingerprint <- ComputeFingerprint(&s) }()
+	err := Validate(&s)
+	fp := <-fingerprint
+	if err != nil {
 		var se *SnapshotError
 		if errors.As(err, &se) {
 			se.File = name
@@ -388,7 +396,6 @@ func ParseSnapshot(data []byte, name string) (*Snapshot, error) {
 		return nil, err
 	}
 	s.Normalize()
-	fp := ComputeFingerprint(&s)
 	if s.Fingerprint != "" && s.Fingerprint != fp {
 		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "fingerprint",
 			Msg: fmt.Sprintf("%s does not match the content (%s); the file was edited — remove the fingerprint field to accept the edit", s.Fingerprint, fp)}}}
