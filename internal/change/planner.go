@@ -115,7 +115,9 @@ func (q QuarantineConfig) PolicyContent() string {
 type Plan struct {
 	Steps []Planned
 	// After is the organization after every step, as the simulated
-	// organization computed it with AWS's rules.
+	// organization computed it with AWS's rules, without its fingerprint
+	// (org.ComputeFingerprint). Its tag maps are shared with the base's
+	// where unchanged: neither is to be changed in place.
 	After *org.Snapshot
 	// Targets are the IDs (in After) of the nodes whose access the steps
 	// change directly: policy targets, moved accounts, the nodes an updated
@@ -180,8 +182,20 @@ func (o Operation) where() string {
 // a plan must go through here.
 func Replica(base *org.Snapshot) (*sim.Org, error) {
 	// sim.New copies what it keeps and does not change base.
-	return sim.New(base, sim.Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	return sim.New(base, replicaOptions())
 }
+
+// replicaOf is Replica for the snapshot x indexes, already validated.
+func replicaOf(x *org.Index) *sim.Org {
+	so, err := sim.FromIndex(x, replicaOptions())
+	if err != nil {
+		panic(fmt.Sprintf("a simulated copy in memory cannot fail: %v", err))
+	}
+	return so
+}
+
+// replicaOptions fix the source of the IDs a replica assigns.
+func replicaOptions() sim.Options { return sim.Options{IDs: rand.New(rand.NewPCG(1, 2))} }
 
 // Planner expands operations into steps against a base snapshot.
 type Planner struct {
@@ -198,14 +212,11 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 	if q.OUName == "" && q.PolicyName == "" {
 		q = DefaultQuarantine()
 	}
-	so, err := Replica(base)
-	if err != nil {
-		return nil, fmt.Errorf("planning: %w", err)
-	}
 	baseIdx, err := org.NewIndex(base)
 	if err != nil {
-		return nil, fmt.Errorf("planning: %w", err)
+		return nil, fmt.Errorf("planning: starting the simulated organization: %w", err)
 	}
+	so := replicaOf(baseIdx)
 	st := &planState{ctx: ctx, sim: so, bind: Bindings{}, q: q, touched: map[string]bool{}, idx: baseIdx}
 	out := &Plan{IsQuarantine: true, BaseIndex: baseIdx}
 	for _, op := range ops {
@@ -217,7 +228,7 @@ func (p *Planner) Plan(ctx context.Context, base *org.Snapshot, ops []Operation)
 		}
 	}
 	out.Steps = st.steps
-	out.After, err = so.Snapshot(ctx)
+	out.After, err = so.SnapshotShared(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("planning: reading the simulated result: %w", err)
 	}
@@ -260,7 +271,7 @@ func (p *Planner) PlanSteps(ctx context.Context, base *org.Snapshot, steps []Ste
 		}
 	}
 	out := &Plan{Steps: st.steps, Bindings: st.bind, BaseIndex: baseIdx}
-	out.After, err = so.Snapshot(ctx)
+	out.After, err = so.SnapshotShared(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("planning: reading the simulated result: %w", err)
 	}
@@ -296,7 +307,7 @@ func (st *planState) index() (*org.Index, error) {
 	if st.idx != nil {
 		return st.idx, nil
 	}
-	s, err := st.sim.Snapshot(st.ctx)
+	s, err := st.sim.SnapshotShared(st.ctx) // only read, by the index
 	if err != nil {
 		return nil, err
 	}

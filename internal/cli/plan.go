@@ -345,13 +345,11 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 	}
 	switch pf.format {
 	case "json":
-		var b []byte
 		// Machine output: the compact encoding, as hashed (a plan of
-		// thousands of accounts is megabytes; indenting it costs time).
-		if b, err = f.MarshalCompact(); err == nil {
-			if _, err = e.stdout.Write(b); err == nil {
-				_, err = io.WriteString(e.stdout, "\n")
-			}
+		// thousands of accounts is megabytes; indenting it costs time),
+		// streamed.
+		if err = f.WriteCompact(e.stdout); err == nil {
+			_, err = io.WriteString(e.stdout, "\n")
 		}
 	case "markdown":
 		err = plan.WriteMarkdown(e.stdout, f, plan.MarkdownOptions{PlanFile: pf.out})

@@ -2,6 +2,7 @@ package org
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -131,6 +132,13 @@ func TestAccountsUnder(t *testing.T) {
 			if diff := cmp.Diff(got, tt.want); diff != "" {
 				t.Errorf("AccountsUnder(%s) (-got +want):\n%s", tt.id, diff)
 			}
+			members := len(tt.want)
+			if slices.Contains(tt.want, "999999999999") {
+				members-- // the management account
+			}
+			if n := x.MemberAccountsUnder(tt.id); n != members {
+				t.Errorf("MemberAccountsUnder(%s) = %d, want %d", tt.id, n, members)
+			}
 		})
 	}
 }
@@ -240,3 +248,84 @@ func TestIDShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestNewIndexRefusesWhatValidateRefuses holds NewIndex's own checks to
+// Validate: on snapshots with random damage, NewIndex fails exactly when
+// Validate does, with Validate's error.
+func TestNewIndexRefusesWhatValidateRefuses(t *testing.T) {
+	damage := []func(s *Snapshot, r *rand.Rand){
+		func(s *Snapshot, r *rand.Rand) { s.FormatVersion = r.IntN(3) },
+		func(s *Snapshot, r *rand.Rand) { s.Root.ID = pick(r, "", "x-ab12", "r-ab12", "r-zz99") },
+		func(s *Snapshot, r *rand.Rand) { s.Root.PolicyTypes = append(s.Root.PolicyTypes, PolicyTypeStatus{}) },
+		func(s *Snapshot, r *rand.Rand) {
+			o := &s.OUs[r.IntN(len(s.OUs))]
+			o.ID = pick(r, "", "ou-x", "xx-ab12-11111111", s.OUs[r.IntN(len(s.OUs))].ID, s.Accounts[0].ID, "p-denyleave", "r-ab12")
+		},
+		func(s *Snapshot, r *rand.Rand) { s.OUs[r.IntN(len(s.OUs))].Name = "" },
+		func(s *Snapshot, r *rand.Rand) {
+			o := &s.OUs[r.IntN(len(s.OUs))]
+			o.ParentID = pick(r, "", "r-ab12", "ou-nowhere", s.OUs[r.IntN(len(s.OUs))].ID, s.Accounts[0].ID, "p-denyleave")
+		},
+		func(s *Snapshot, r *rand.Rand) {
+			a := &s.Accounts[r.IntN(len(s.Accounts))]
+			a.ID = pick(r, "", "12345", "12345678901x", s.Accounts[r.IntN(len(s.Accounts))].ID, "ou-ab12-11111111", "888888888888")
+		},
+		func(s *Snapshot, r *rand.Rand) {
+			a := &s.Accounts[r.IntN(len(s.Accounts))]
+			a.ParentID = pick(r, "", "r-ab12", "ou-nowhere", s.OUs[r.IntN(len(s.OUs))].ID, s.Accounts[0].ID, "p-denyleave")
+		},
+		func(s *Snapshot, r *rand.Rand) {
+			p := &s.Policies[r.IntN(len(s.Policies))]
+			p.ID = pick(r, "", "x-1", s.Policies[r.IntN(len(s.Policies))].ID, "r-ab12", s.Accounts[0].ID)
+		},
+		func(s *Snapshot, r *rand.Rand) { s.Policies[r.IntN(len(s.Policies))].Type = "" },
+		func(s *Snapshot, r *rand.Rand) {
+			s.Organization.ManagementAccountID = pick(r, "", "888888888888", "r-ab12", s.OUs[0].ID, s.Accounts[r.IntN(len(s.Accounts))].ID)
+		},
+		func(s *Snapshot, r *rand.Rand) {
+			at := Attachment{PolicyID: s.Policies[r.IntN(len(s.Policies))].ID, TargetID: s.Accounts[r.IntN(len(s.Accounts))].ID}
+			switch r.IntN(4) {
+			case 0:
+				at.PolicyID = "p-missing1"
+			case 1:
+				at.TargetID = pick(r, "123412341234", "ou-nowhere", "p-denyleave", "")
+			case 2:
+				at = s.Attachments[r.IntN(len(s.Attachments))]
+			}
+			s.Attachments = append(s.Attachments, at)
+		},
+		func(s *Snapshot, r *rand.Rand) {
+			s.OUs = append(s.OUs, OU{ID: pick(r, "ou-ab12-88888888", s.OUs[0].ID), Name: "New", ParentID: pick(r, "r-ab12", "ou-ab12-88888888")})
+		},
+	}
+	validN := 0
+	defer func() { t.Logf("%d of 3000 damaged snapshots were still valid", validN) }()
+	r := rand.New(rand.NewPCG(7, 11))
+	for i := range 3000 {
+		s := fixture()
+		for range 1 + r.IntN(3) {
+			damage[r.IntN(len(damage))](s, r)
+		}
+		want := Validate(s)
+		if want == nil {
+			validN++
+		}
+		x, err := NewIndex(s)
+		switch {
+		case want == nil && err != nil:
+			t.Fatalf("case %d: NewIndex = %v, Validate found nothing", i, err)
+		case want != nil && err == nil:
+			t.Fatalf("case %d: NewIndex succeeded, Validate = %v", i, want)
+		case want != nil && err.Error() != want.Error():
+			t.Fatalf("case %d: NewIndex = %v, want Validate's %v", i, err, want)
+		case want == nil:
+			for _, a := range s.Accounts {
+				if _, err := x.Path(a.ID); err != nil {
+					t.Fatalf("case %d: Path(%s) = %v", i, a.ID, err)
+				}
+			}
+		}
+	}
+}
+
+func pick(r *rand.Rand, choices ...string) string { return choices[r.IntN(len(choices))] }

@@ -367,24 +367,28 @@ func MarshalSnapshotCompact(s *Snapshot) ([]byte, error) {
 // ) is used in error messages. Unknown fields are errors. A fingerprint in
 // the document must match its content; an empty one is computed.
 func ParseSnapshot(data []byte, name string) (*Snapshot, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var s Snapshot
-	if err := dec.Decode(&s); err != nil {
-		// A different format version explains unknown fields best.
-		if verr := versionError(data, name); verr != nil {
-			return nil, verr
+	if !decodeSnapshotFast(data, &s) {
+		// Anything the fast decoder does not take — every malformed
+		// document among them — is decoded, or refused with its position,
+		// by encoding/json.
+		s = Snapshot{}
+		if err := decodeSnapshotStrict(data, name, &s); err != nil {
+			return nil, err
 		}
-		return nil, jsonError(data, name, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		line, col := lineCol(data, dec.InputOffset())
-		return nil, &SnapshotError{File: name, Line: line, Col: col, Problems: []Problem{{Msg: "unexpected data after the snapshot object"}}}
 	}
 	if s.FormatVersion == 0 {
 		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "formatVersion", Msg: "missing: not an orgguard snapshot"}}}
 	}
-	if err := Validate(&s); err != nil {
+	// The fingerprint does not depend on the lists' order (it normalizes
+	// a copy of a snapshot that is not in order), so it is computed while
+	// Validate checks the snapshot as it was written (its problems name
+	// elements by their place in the file); both only read it.
+	fingerprint := make(chan string, 1)
+	go func() { fingerprint <- ComputeFingerprint(&s) }()
+	err := Validate(&s)
+	fp := <-fingerprint
+	if err != nil {
 		var se *SnapshotError
 		if errors.As(err, &se) {
 			se.File = name
@@ -392,13 +396,32 @@ func ParseSnapshot(data []byte, name string) (*Snapshot, error) {
 		return nil, err
 	}
 	s.Normalize()
-	fp := ComputeFingerprint(&s)
 	if s.Fingerprint != "" && s.Fingerprint != fp {
 		return nil, &SnapshotError{File: name, Problems: []Problem{{Path: "fingerprint",
 			Msg: fmt.Sprintf("%s does not match the content (%s); the file was edited — remove the fingerprint field to accept the edit", s.Fingerprint, fp)}}}
 	}
 	s.Fingerprint = fp
 	return &s, nil
+}
+
+// decodeSnapshotStrict decodes data into s with encoding/json, refusing
+// unknown fields and trailing data, and reports problems as a
+// *SnapshotError with a line and column.
+func decodeSnapshotStrict(data []byte, name string, s *Snapshot) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(s); err != nil {
+		// A different format version explains unknown fields best.
+		if verr := versionError(data, name); verr != nil {
+			return verr
+		}
+		return jsonError(data, name, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		line, col := lineCol(data, dec.InputOffset())
+		return &SnapshotError{File: name, Line: line, Col: col, Problems: []Problem{{Msg: "unexpected data after the snapshot object"}}}
+	}
+	return nil
 }
 
 // versionError reports an unsupported or missing format version, or nil.

@@ -84,8 +84,8 @@ type File struct {
 	// JSON with PlanHash empty. Approvals bind to it.
 	PlanHash string `json:"planHash"`
 
-	raw      []byte // the sealed encoding (compact), reused by Marshal
-	unhashed []byte // the encoding with planHash empty, until raw is made from it
+	raw []byte    // the sealed encoding (compact), reused by Marshal
+	enc *encoding // the encoding Seal hashed, until raw is made from it
 }
 
 // Request is what to plan.
@@ -171,6 +171,11 @@ type Result struct {
 
 // Make plans req against base.
 func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*Result, error) {
+	// The base's fingerprint (a hash over the whole organization) is
+	// computed on the side while the steps are planned: both only read
+	// base.
+	baseFingerprint := make(chan string, 1)
+	go func() { baseFingerprint <- org.ComputeFingerprint(base) }()
 	cp := &change.Planner{Quarantine: p.Quarantine}
 	var cplan *change.Plan
 	var err error
@@ -182,6 +187,10 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	if err != nil {
 		return nil, err
 	}
+	// The after-state's fingerprint too, while the blast radius is
+	// computed (both only read the after-state).
+	afterFP := make(chan string, 1)
+	go func() { afterFP <- afterFingerprint(cplan.After) }()
 	imp, err := p.Analyzer.Compute(base, cplan.After)
 	if err != nil {
 		return nil, fmt.Errorf("computing the blast radius: %w", err)
@@ -202,20 +211,25 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 		Operations:       req.Operations,
 		Intent:           req.Intent,
 		Overrides:        req.Overrides,
-		BaseFingerprint:  org.ComputeFingerprint(base),
-		AfterFingerprint: afterFingerprint(cplan.After),
+		BaseFingerprint:  <-baseFingerprint,
+		AfterFingerprint: <-afterFP,
 		Steps:            cplan.Steps,
 		Impact:           imp.Report,
 		Warnings:         cplan.Warnings,
 		BaseRead:         req.BaseRead,
 	}
+	cplan.After.Fingerprint = f.AfterFingerprint // for Result.After; nothing reads it now
 	for _, id := range cplan.Targets {
 		f.Targets = append(f.Targets, target(ax, id))
 	}
 	if cplan.IsQuarantine && len(cplan.Quarantined) > 0 {
 		f.Quarantine = &guard.Quarantine{OU: cplan.QuarantineOU, Accounts: cplan.Quarantined}
 	}
-	protected, unmatched := p.Guard.Config().Protected.Resolve(guardNodes(bx))
+	var nodes []guard.Node
+	if len(p.Guard.Config().Protected.Targets) > 0 {
+		nodes = guardNodes(bx) // every node's path: only for protected targets
+	}
+	protected, unmatched := p.Guard.Config().Protected.Resolve(nodes)
 	in := guard.Input{
 		Now:          now,
 		Stage:        guard.StagePlan,
@@ -249,9 +263,9 @@ func (p *Planner) Make(ctx context.Context, base *org.Snapshot, req Request) (*R
 	return &Result{File: f, After: cplan.After, Impact: imp, Unprotected: unmatched}, nil
 }
 
-// afterFingerprint is the fingerprint of the planned after-state: the
-// simulated copy computed it when it made the snapshot (change.Plan only
-// sets its Source afterwards, which the fingerprint leaves out).
+// afterFingerprint is the fingerprint of the planned after-state (one a
+// simulated copy computed when it made the snapshot is kept: change.Plan
+// only sets its Source afterwards, which the fingerprint leaves out).
 func afterFingerprint(after *org.Snapshot) string {
 	if after.Fingerprint != "" {
 		return after.Fingerprint
@@ -289,11 +303,7 @@ func target(x *org.Index, id string) guard.Target {
 	default:
 		t.Kind = guard.KindAccount
 	}
-	for _, a := range x.AccountsUnder(id) {
-		if !x.IsManagementAccount(a.ID) {
-			t.AccountsUnder++
-		}
-	}
+	t.AccountsUnder = x.MemberAccountsUnder(id)
 	return t
 }
 
@@ -320,14 +330,43 @@ func guardImpact(x *org.Index, r *impact.Report) guard.Impact {
 	if gi.RecoveryPathLost {
 		gi.RecoveryPathDetail = "the management account could no longer run every organizations:* action"
 	}
-	for _, a := range r.Accounts {
+	// Accounts under one parent are under the same OUs, and accounts that
+	// changed the same way (the blast radius shares their losses) lost
+	// the same critical patterns: each list is made once and shared, as
+	// the guardrails only read them.
+	type lossKey struct {
+		first *impact.CriticalLoss
+		n     int
+	}
+	ous := map[string][]string{}
+	lost := map[lossKey][]string{}
+	if len(r.Accounts) > 0 {
+		gi.Accounts = make([]guard.AccountImpact, 0, len(r.Accounts))
+	}
+	for i := range r.Accounts {
+		a := &r.Accounts[i]
 		ga := guard.AccountImpact{ID: a.ID, Name: a.Name, NewlyDenied: a.NewlyDenied,
 			// guard counts every action that became conditional, and the
 			// part that was denied before (a gain) apart.
 			NewlyConditional: a.NewlyConditional + a.PartlyRestored, NewlyAllowed: a.NewlyAllowed, ConditionalFromDenied: a.PartlyRestored}
-		ga.OUs = ouAncestors(x, a.ID)
-		for _, c := range a.CriticalLost {
-			ga.CriticalLost = append(ga.CriticalLost, c.Pattern)
+		if n, ok := x.Node(a.ID); ok {
+			v, seen := ous[n.ParentID]
+			if !seen {
+				v = ouAncestors(x, a.ID)
+				ous[n.ParentID] = v
+			}
+			ga.OUs = v
+		}
+		if len(a.CriticalLost) > 0 {
+			k := lossKey{&a.CriticalLost[0], len(a.CriticalLost)}
+			v, seen := lost[k]
+			if !seen {
+				for _, c := range a.CriticalLost {
+					v = append(v, c.Pattern)
+				}
+				lost[k] = v
+			}
+			ga.CriticalLost = v
 		}
 		gi.Accounts = append(gi.Accounts, ga)
 	}
@@ -381,29 +420,20 @@ func resolveIntent(x *org.Index, in *change.Intent) (*guard.Intent, error) {
 // hash: it was edited after planning.
 var ErrTampered = errors.New("plan file does not match its planHash (edited after planning?)")
 
-// Hash computes the plan's hash over its canonical JSON without PlanHash.
+// Hash computes the plan's hash over its canonical JSON without PlanHash
+// (json.Marshal's encoding, streamed into the hash: see encoding).
 func (f *File) Hash() (string, error) {
-	b, err := f.unhashedJSON()
+	enc, err := f.encodeUnhashed()
 	if err != nil {
 		return "", err
 	}
-	return digest.Of(b), nil
+	return enc.hash()
 }
 
-func (f *File) unhashedJSON() ([]byte, error) {
-	c := *f
-	c.PlanHash = ""
-	c.raw, c.unhashed = nil, nil
-	b, err := json.Marshal(&c)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the plan: %w", err)
-	}
-	return b, nil
-}
-
-// Seal sets the plan's ID (when unset) and hash, encoding the plan once:
-// the encoding is kept for Marshal and Write (a 10,000-account plan is
-// megabytes of JSON).
+// Seal sets the plan's ID (when unset) and hash. The encoding it hashes
+// is kept for MarshalCompact, WriteCompact and Write, which write it with
+// the hash in place (a 10,000-account plan is megabytes of JSON: it is
+// streamed into the hash and to its reader, not held in memory).
 func (f *File) Seal() error {
 	if f.ID == "" {
 		ops, err := json.Marshal(f.Operations)
@@ -424,21 +454,18 @@ func (f *File) Seal() error {
 		seed := digest.Of([]byte(in))
 		f.ID = "plan-" + f.CreatedAt.UTC().Format("20060102-150405") + "-" + strings.TrimPrefix(seed, digest.Prefix)[:8]
 	}
-	b, err := f.unhashedJSON()
+	enc, err := f.encodeUnhashed()
 	if err != nil {
 		return err
 	}
-	f.PlanHash = digest.Of(b)
-	// PlanHash is the last field: splice its value into the encoding.
-	const empty = `"planHash":""}`
-	if !bytes.HasSuffix(b, []byte(empty)) {
-		f.raw, f.unhashed = nil, nil
-		return nil
+	if f.PlanHash, err = enc.hash(); err != nil {
+		return err
 	}
-	// Spliced when first needed (MarshalCompact): appending to the
-	// encoding copies megabytes, which planning alone does not need.
 	f.raw = nil
-	f.unhashed = b
+	f.enc = nil
+	if bytes.HasSuffix(enc.tail, []byte(hashSuffix)) {
+		f.enc = &enc
+	}
 	return nil
 }
 
@@ -460,19 +487,33 @@ func (f *File) MarshalCompact() ([]byte, error) {
 	if f.raw != nil {
 		return f.raw, nil
 	}
-	const empty = `"planHash":""}`
-	if u := f.unhashed; u != nil && f.PlanHash != "" {
-		raw := make([]byte, 0, len(u)+len(f.PlanHash))
-		raw = append(raw, u[:len(u)-len(empty)]...)
-		f.raw = append(raw, `"planHash":"`+f.PlanHash+`"}`...)
-		f.unhashed = nil
-		return f.raw, nil
+	if f.enc != nil && f.PlanHash != "" {
+		raw, err := f.enc.appendTo(nil, f.PlanHash)
+		if err != nil {
+			return nil, err
+		}
+		f.raw, f.enc = raw, nil
+		return raw, nil
 	}
 	b, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the plan: %w", err)
 	}
 	return b, nil
+}
+
+// WriteCompact writes what MarshalCompact returns to w, streaming a sealed
+// plan's encoding instead of making it whole in memory first.
+func (f *File) WriteCompact(w io.Writer) error {
+	if f.raw == nil && f.enc != nil && f.PlanHash != "" {
+		return f.enc.writeTo(w, f.PlanHash)
+	}
+	b, err := f.MarshalCompact()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 // Marshal encodes the plan as indented JSON, as plan files are written.

@@ -3,15 +3,19 @@ package plan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/orgguard/orgguard/internal/catalog"
 	"github.com/orgguard/orgguard/internal/change"
+	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/guard"
 	"github.com/orgguard/orgguard/internal/impact"
 	"github.com/orgguard/orgguard/internal/org/generate"
@@ -102,7 +106,7 @@ func TestSealedEncodingMatchesAFreshEncoding(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := *r.File
-	c.raw = nil
+	c.raw, c.enc = nil, nil
 	slow, err := c.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +117,82 @@ func TestSealedEncodingMatchesAFreshEncoding(t *testing.T) {
 	if !strings.Contains(string(fast), r.File.PlanHash) {
 		t.Error("the encoding does not carry the plan hash")
 	}
+}
+
+// TestHashIsOfJSONMarshal holds the streamed encoding (see encoding) to
+// what the hash was defined over: the SHA-256 of json.Marshal's encoding
+// of the plan with planHash empty; and the written plan to json.Marshal's
+// encoding with the hash in place.
+func TestHashIsOfJSONMarshal(t *testing.T) {
+	denyAll := makePlan(t, 80, change.Operation{Op: change.OpAttachPolicy, Policy: "deny-all", Target: "Root"}).File
+	tests := []struct {
+		name string
+		edit func(f *File)
+	}{
+		{"a deny-all on Root", func(*File) {}},
+		{"no affected accounts: an empty list", func(f *File) { f.Impact.Accounts = []impact.AccountImpact{} }},
+		{"no accounts: a nil list", func(f *File) { f.Impact.Accounts = nil }},
+		{"another accounts list that is null", func(f *File) {
+			f.Impact.Groups = append(slices.Clone(f.Impact.Groups), impact.Group{})
+		}},
+		{"text that needs escaping in an account", func(f *File) {
+			f.Impact.Accounts = slices.Clone(f.Impact.Accounts)
+			f.Impact.Accounts[0].Name = "<Müller & \"Söhne\">\u2028"
+		}},
+		{"a description naming the accounts list", func(f *File) { f.Description = `"accounts":null` }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := *denyAll
+			f.raw, f.enc, f.PlanHash = nil, nil, ""
+			tt.edit(&f)
+			if err := f.Seal(); err != nil {
+				t.Fatal(err)
+			}
+			c := f
+			c.raw, c.enc, c.PlanHash = nil, nil, ""
+			unhashed, err := json.Marshal(&c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := digest.Of(unhashed); f.PlanHash != want {
+				t.Errorf("PlanHash = %s, want %s (json.Marshal's)", f.PlanHash, want)
+			}
+			if h, err := f.Hash(); err != nil || h != f.PlanHash {
+				t.Errorf("Hash() = %s, %v; want %s", h, err, f.PlanHash)
+			}
+			c.PlanHash = f.PlanHash
+			want, err := json.Marshal(&c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var streamed bytes.Buffer
+			if err := f.WriteCompact(&streamed); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(streamed.Bytes(), want) {
+				t.Error("WriteCompact differs from json.Marshal of the sealed plan")
+			}
+			got, err := f.MarshalCompact()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Error("MarshalCompact differs from json.Marshal of the sealed plan")
+			}
+		})
+	}
+	t.Run("a share JSON cannot hold is refused as json.Marshal refuses it", func(t *testing.T) {
+		f := *denyAll
+		f.raw, f.enc = nil, nil
+		f.Impact.Accounts = slices.Clone(f.Impact.Accounts)
+		f.Impact.Accounts[1].NewlyDeniedShare = math.NaN()
+		_, want := json.Marshal(&f)
+		err := f.Seal()
+		if err == nil || want == nil || !strings.Contains(err.Error(), want.Error()) {
+			t.Errorf("Seal() = %v, want an error with %v", err, want)
+		}
+	})
 }
 
 func FuzzParse(f *testing.F) {

@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -122,6 +123,22 @@ func New(s *org.Snapshot, opts Options) (*Org, error) {
 	return o, nil
 }
 
+// FromIndex is New for the snapshot x indexes, which NewIndex validated:
+// it is not validated again (a plan's simulated copy of 10,000 accounts
+// is made from the base it has just indexed). The snapshot is not
+// changed, and the organization copies all of it but its tag maps, which
+// it shares: the organization never changes a tag map in place (a tag
+// write replaces the map), and the caller must not either while the
+// organization is in use — as an Index already requires of its snapshot.
+func FromIndex(x *org.Index, opts Options) (*Org, error) {
+	if opts.StatePath != "" {
+		return New(x.Snapshot(), opts)
+	}
+	o := &Org{opts: withDefaults(opts)}
+	o.reset(x.Snapshot(), true)
+	return o, nil
+}
+
 // Open loads the simulated organization saved at opts.StatePath. Temporary
 // files left by an interrupted save are removed. A missing file is an
 // error matching os.ErrNotExist; a corrupt one is reported with its path
@@ -164,8 +181,8 @@ func openOrCreate(opts Options, initial func() (*org.Snapshot, error)) (*Org, er
 	s, fi, err := readState(opts.StatePath)
 	switch {
 	case err == nil:
-		o := newOrg(s, opts)
-		o.seen = fi
+		o := &Org{opts: withDefaults(opts), seen: fi}
+		o.reset(s, true) // s was just read: nobody else has it
 		return o, nil
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("opening the simulated organization: %w", err)
@@ -196,20 +213,31 @@ func dirOf(p string) string {
 	return p[:i]
 }
 
+// newOrg returns an organization holding a deep copy of s.
 func newOrg(s *org.Snapshot, opts Options) *Org {
+	o := &Org{opts: withDefaults(opts)}
+	o.reset(s, false)
+	return o
+}
+
+func withDefaults(opts Options) Options {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.IDs == nil {
 		opts.IDs = cryptoIDs{}
 	}
-	o := &Org{opts: opts}
-	o.reset(s)
-	return o
+	return opts
 }
 
-// reset replaces the whole organization with s (which must be valid).
-func (o *Org) reset(s *org.Snapshot) {
+// reset replaces the whole organization with s (which must be valid),
+// copying it: its tag maps too unless shareTags (the organization only
+// ever replaces a tag map, never changes one).
+func (o *Org) reset(s *org.Snapshot, shareTags bool) {
+	tags := cloneTags
+	if shareTags {
+		tags = func(m map[string]string) map[string]string { return m }
+	}
 	o.organization = s.Organization
 	o.root = s.Root
 	o.ous = make(map[string]*org.OU, len(s.OUs))
@@ -219,27 +247,41 @@ func (o *Org) reset(s *org.Snapshot) {
 	o.attached = make(map[string]map[string]bool, len(s.OUs)+len(s.Accounts)+1)
 	o.targets = make(map[string]map[string]bool, len(s.Policies))
 	o.root.PolicyTypes = slices.Clone(s.Root.PolicyTypes)
-	o.root.Tags = cloneTags(s.Root.Tags)
-	for i := range s.OUs {
-		u := s.OUs[i]
-		u.Tags = cloneTags(u.Tags)
-		o.ous[u.ID] = &u
+	o.root.Tags = tags(s.Root.Tags)
+	// One copy of each list; the maps point into it.
+	ous := slices.Clone(s.OUs)
+	for i := range ous {
+		u := &ous[i]
+		u.Tags = tags(u.Tags)
+		o.ous[u.ID] = u
 		addTo(o.children, u.ParentID, u.ID)
 	}
-	for i := range s.Accounts {
-		a := s.Accounts[i]
-		a.Tags = cloneTags(a.Tags)
-		o.accounts[a.ID] = &a
+	accounts := slices.Clone(s.Accounts)
+	for i := range accounts {
+		a := &accounts[i]
+		a.Tags = tags(a.Tags)
+		o.accounts[a.ID] = a
 		addTo(o.children, a.ParentID, a.ID)
 	}
-	for i := range s.Policies {
-		p := s.Policies[i]
-		p.Tags = cloneTags(p.Tags)
-		o.policies[p.ID] = &p
+	policies := slices.Clone(s.Policies)
+	for i := range policies {
+		p := &policies[i]
+		p.Tags = tags(p.Tags)
+		o.policies[p.ID] = p
+	}
+	// Each policy's set of targets is made at its final size: the default
+	// policies are attached to every node, and growing a set of 10,000
+	// targets one by one rehashes it again and again.
+	perPolicy := make(map[string]int, len(s.Policies))
+	for _, at := range s.Attachments {
+		perPolicy[at.PolicyID]++
+	}
+	for pid, n := range perPolicy {
+		o.targets[pid] = make(map[string]bool, n)
 	}
 	for _, at := range s.Attachments {
 		addTo(o.attached, at.TargetID, at.PolicyID)
-		addTo(o.targets, at.PolicyID, at.TargetID)
+		o.targets[at.PolicyID][at.TargetID] = true
 	}
 	// The service lists, deep (cloning the whole snapshot would copy every
 	// account and policy a second time).
@@ -277,13 +319,34 @@ func (o *Org) Snapshot(ctx context.Context) (*org.Snapshot, error) {
 	if err := o.lockRead(ctx); err != nil {
 		return nil, err
 	}
-	s := o.snapshotLocked()
+	s := o.snapshotLocked(false)
 	o.mu.RUnlock()
 	s.Fingerprint = org.ComputeFingerprint(s)
 	return s, nil
 }
 
-func (o *Org) snapshotLocked() *org.Snapshot {
+// SnapshotShared is Snapshot without copying the tag maps and without
+// the fingerprint (empty; org.ComputeFingerprint makes it when needed):
+// the snapshot's tag maps are the organization's own. The organization
+// never changes a tag map in place (a tag write replaces the map); the
+// caller must not change them either. A plan reads the states of its
+// simulated copy this way.
+func (o *Org) SnapshotShared(ctx context.Context) (*org.Snapshot, error) {
+	if err := o.lockRead(ctx); err != nil {
+		return nil, err
+	}
+	s := o.snapshotLocked(true)
+	o.mu.RUnlock()
+	return s, nil
+}
+
+// snapshotLocked copies the organization into a snapshot, its tag maps
+// too unless shareTags. o.mu held.
+func (o *Org) snapshotLocked(shareTags bool) *org.Snapshot {
+	tags := cloneTags
+	if shareTags {
+		tags = func(m map[string]string) map[string]string { return m }
+	}
 	s := &org.Snapshot{
 		FormatVersion: org.FormatVersion,
 		TakenAt:       o.opts.Now().UTC(),
@@ -298,29 +361,38 @@ func (o *Org) snapshotLocked() *org.Snapshot {
 		s.Source = "sim:" + o.opts.StatePath
 	}
 	s.Root.PolicyTypes = slices.Clone(o.root.PolicyTypes)
-	s.Root.Tags = cloneTags(o.root.Tags)
-	for _, u := range o.ous {
-		c := *u
-		c.Tags = cloneTags(u.Tags)
+	s.Root.Tags = tags(o.root.Tags)
+	// The lists are made in their canonical order (by ID; attachments by
+	// policy, then target), which Normalize then only checks: sorting IDs
+	// is much cheaper than sorting the structs in map order.
+	for _, id := range slices.Sorted(maps.Keys(o.ous)) {
+		c := *o.ous[id]
+		c.Tags = tags(c.Tags)
 		s.OUs = append(s.OUs, c)
 	}
-	for _, a := range o.accounts {
-		c := *a
-		c.Tags = cloneTags(a.Tags)
+	for _, id := range slices.Sorted(maps.Keys(o.accounts)) {
+		c := *o.accounts[id]
+		c.Tags = tags(c.Tags)
 		s.Accounts = append(s.Accounts, c)
 	}
-	for _, p := range o.policies {
-		c := *p
-		c.Tags = cloneTags(p.Tags)
+	for _, id := range slices.Sorted(maps.Keys(o.policies)) {
+		c := *o.policies[id]
+		c.Tags = tags(c.Tags)
 		s.Policies = append(s.Policies, c)
 	}
 	n := 0
-	for _, ps := range o.attached {
-		n += len(ps)
+	for _, ts := range o.targets {
+		n += len(ts)
 	}
 	s.Attachments = make([]org.Attachment, 0, n)
-	for t, ps := range o.attached {
-		for p := range ps {
+	var ids []string
+	for _, p := range slices.Sorted(maps.Keys(o.targets)) {
+		ids = ids[:0]
+		for t := range o.targets[p] {
+			ids = append(ids, t)
+		}
+		slices.Sort(ids)
+		for _, t := range ids {
 			s.Attachments = append(s.Attachments, org.Attachment{PolicyID: p, TargetID: t})
 		}
 	}
@@ -351,7 +423,7 @@ func (o *Org) save() error {
 	if o.opts.StatePath == "" {
 		return nil
 	}
-	s := o.snapshotLocked()
+	s := o.snapshotLocked(true) // encoded at once, then dropped
 	data, err := org.MarshalSnapshotCompact(s)
 	if err == nil {
 		err = atomicfile.Write(o.opts.StatePath, data, 0o644)

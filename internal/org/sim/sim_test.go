@@ -790,3 +790,113 @@ func TestContextCancelled(t *testing.T) {
 		t.Errorf("AttachPolicy with a cancelled context = %v, want context.Canceled", err)
 	}
 }
+
+// TestAttachmentSetsMirrorEachOther checks after every operation of a
+// random sequence that the two views of the attachments — target to
+// policies and policy to targets — hold the same pairs (Snapshot writes
+// the attachments from the second).
+func TestAttachmentSetsMirrorEachOther(t *testing.T) {
+	ctx := context.Background()
+	o := newTestOrg(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	scp := mustCreateSCP(t, o, "deny-ec2")
+	ou, err := o.CreateOU(ctx, rootID, "Extra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := []string{rootID, ouWork, ouEmpty, ou.ID, acctWork}
+	policies := []string{scp, scpDeny, rcpDeny, org.FullAWSAccessID}
+	ops := []func() error{
+		func() error { return o.AttachPolicy(ctx, pick(r, policies), pick(r, targets)) },
+		func() error { return o.DetachPolicy(ctx, pick(r, policies), pick(r, targets)) },
+		func() error { return o.DisablePolicyType(ctx, rootID, org.ResourceControlPolicy) },
+		func() error { return o.EnablePolicyType(ctx, rootID, org.ResourceControlPolicy) },
+		func() error { return o.MoveAccount(ctx, acctWork, pick(r, targets[:4]), pick(r, targets[:4])) },
+		func() error {
+			_, err := o.CreateAccount(ctx, AccountSpec{Name: fmt.Sprintf("new-%d", r.IntN(1000)), Email: fmt.Sprintf("new%d@example.com", r.IntN(1000))})
+			return err
+		},
+	}
+	for i := range 300 {
+		_ = ops[r.IntN(len(ops))]() // AWS's refusals are part of the sequence
+		o.mu.RLock()
+		for tid, ps := range o.attached {
+			for pid := range ps {
+				if !o.targets[pid][tid] {
+					t.Fatalf("step %d: %s is attached to %s, but %s's targets lack it", i, pid, tid, pid)
+				}
+			}
+		}
+		for pid, ts := range o.targets {
+			for tid := range ts {
+				if !o.attached[tid][pid] {
+					t.Fatalf("step %d: %s lists target %s, which does not list it", i, pid, tid)
+				}
+			}
+		}
+		o.mu.RUnlock()
+	}
+	s, err := o.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := org.Validate(s); err != nil {
+		t.Fatalf("the snapshot after the sequence is invalid: %v", err)
+	}
+}
+
+func pick(r *rand.Rand, xs []string) string { return xs[r.IntN(len(xs))] }
+
+// TestSharedTagMapsAreNeverChanged: an organization made FromIndex shares
+// the snapshot's tag maps, and SnapshotShared shares the organization's;
+// tag writes must replace maps, never change them, so neither the base
+// nor an earlier snapshot sees a later write.
+func TestSharedTagMapsAreNeverChanged(t *testing.T) {
+	ctx := context.Background()
+	base := testSnapshot()
+	base.Accounts[0].Tags = map[string]string{"env": "prod"}
+	base.OUs[0].Tags = map[string]string{"tier": "gold"}
+	base.Root.Tags = map[string]string{"org": "test"}
+	o, err := FromIndex(org.MustIndex(base), Options{IDs: rand.New(rand.NewPCG(1, 2))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := o.SnapshotShared(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{acctWork, ouWork, rootID} {
+		if err := o.TagResource(ctx, id, map[string]string{"env": "test", "new": "x"}); err != nil {
+			t.Fatalf("TagResource(%s): %v", id, err)
+		}
+		if err := o.UntagResource(ctx, id, []string{"tier", "org"}); err != nil {
+			t.Fatalf("UntagResource(%s): %v", id, err)
+		}
+	}
+	want := map[string]map[string]string{acctWork: {"env": "prod"}, ouWork: {"tier": "gold"}, rootID: {"org": "test"}}
+	for name, s := range map[string]*org.Snapshot{"the base": base, "the earlier snapshot": before} {
+		got := map[string]map[string]string{rootID: s.Root.Tags}
+		for _, a := range s.Accounts {
+			if a.ID == acctWork {
+				got[acctWork] = a.Tags
+			}
+		}
+		for _, u := range s.OUs {
+			if u.ID == ouWork {
+				got[ouWork] = u.Tags
+			}
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("tags of %s changed after tag writes (-got +want):\n%s", name, diff)
+		}
+	}
+	after, err := o.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range after.Accounts {
+		if a.ID == acctWork && (a.Tags["env"] != "test" || a.Tags["new"] != "x") {
+			t.Errorf("account tags after the writes = %v, want env=test and new=x", a.Tags)
+		}
+	}
+}

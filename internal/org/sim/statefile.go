@@ -160,7 +160,7 @@ func (o *Org) refreshLocked() error {
 	if err != nil {
 		return &org.APIError{Code: org.CodeService, Message: "the state file changed on disk and cannot be read: " + err.Error()}
 	}
-	o.reset(s)
+	o.reset(s, true) // s was just read: nobody else has it
 	o.seen = fi
 	return nil
 }
