@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -95,16 +96,30 @@ func ParsePHC(s string) (PHC, error) {
 	if p.Memory < 8*uint32(p.Parallelism) {
 		return bad("memory m=%d is below 8 KiB per lane (p=%d)", p.Memory, p.Parallelism)
 	}
-	salt, err := b64.DecodeString(parts[4])
+	salt, err := decodeCanonical(b64, parts[4])
 	if err != nil || len(salt) < MinSaltBytes || len(salt) > MaxSaltBytes {
 		return bad("the salt is not %d to %d bytes of unpadded base64", MinSaltBytes, MaxSaltBytes)
 	}
-	hash, err := b64.DecodeString(parts[5])
+	hash, err := decodeCanonical(b64, parts[5])
 	if err != nil || len(hash) < MinHashBytes || len(hash) > MaxHashBytes {
 		return bad("the hash is not %d to %d bytes of unpadded base64", MinHashBytes, MaxHashBytes)
 	}
 	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(hash))
 	return PHC{Params: p, Salt: salt, Hash: hash}, nil
+}
+
+// decodeCanonical decodes s and refuses any text that does not encode back
+// to itself: encoding/base64 skips carriage returns and newlines even in
+// strict mode, and a stored hash must have exactly one spelling.
+func decodeCanonical(enc *base64.Encoding, s string) ([]byte, error) {
+	b, err := enc.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	if enc.EncodeToString(b) != s {
+		return nil, errors.New("not canonical base64")
+	}
+	return b, nil
 }
 
 // decimal parses a PHC decimal: digits only, no leading zero (except "0"),

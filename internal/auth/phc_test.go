@@ -39,6 +39,8 @@ func TestParsePHC(t *testing.T) {
 		{"an extra parameter", "$argon2id$v=19$m=64,t=1,p=1,k=1$" + salt + "$" + hash},
 		{"padding", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "==$" + hash},
 		{"url-safe base64", "$argon2id$v=19$m=64,t=1,p=1$" + strings.ReplaceAll(salt, "/", "_") + "$" + hash},
+		{"a carriage return in the salt", "$argon2id$v=19$m=64,t=1,p=1$\r" + salt + "$" + hash},
+		{"a newline in the hash", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + hash[:4] + "\n" + hash[4:]},
 		{"a short salt", "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$" + hash},
 		{"a short hash", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$aGFzaA"},
 		{"no hash", "$argon2id$v=19$m=64,t=1,p=1$" + salt},

@@ -78,7 +78,7 @@ func parseSecret(s, prefix, what string) (string, error) {
 	if len(body) != secretLen {
 		return "", fmt.Errorf("%w: a %s has %d characters after %s, not %d", ErrMalformedSecret, what, secretLen, prefix, len(body))
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(body)
+	b, err := decodeCanonical(base64.RawURLEncoding.Strict(), body)
 	if err != nil || len(b) != SecretBytes {
 		return "", fmt.Errorf("%w: a %s is base64url after %s", ErrMalformedSecret, what, prefix)
 	}
