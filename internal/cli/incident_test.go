@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -28,24 +29,24 @@ func TestIncidentCommands(t *testing.T) {
 		name    string
 		args    []string
 		code    int
-		wantOut string
+		wantOut string // a regular expression
 	}{
 		{"ack records who took it", []string{"incident", "ack", id, "--by", "alice"}, 0, "acknowledged by alice"},
-		{"a note keeps its author", []string{"incident", "note", id, "customer Acme called", "--by", "carol"}, 0, "customer Acme called (carol)"},
+		{"a note keeps its author", []string{"incident", "note", id, "customer Acme called", "--by", "carol"}, 0, `customer Acme called \(carol\)`},
 		{"identified is a state", []string{"incident", "state", id, "identified", "--by", "alice"}, 0, "investigating → identified"},
 		{"an unknown state is bad input", []string{"incident", "state", id, "panicking"}, 2, ""},
-		{"resolve ends the clock", []string{"incident", "resolve", id, "--by", "alice", "--message", "fixed"}, 0, "TTR 0s"},
-		{"list hides resolved incidents", []string{"incident", "list"}, 0, "No incidents."},
+		{"resolve ends the clock", []string{"incident", "resolve", id, "--by", "alice", "--message", "fixed"}, 0, `TTR [01]s`},
+		{"list hides resolved incidents", []string{"incident", "list"}, 0, `No incidents\.`},
 		{"list --all shows them", []string{"incident", "list", "--all"}, 0, id},
-		{"metrics aggregate the clock", []string{"incident", "metrics"}, 0, "1 incidents (0 not resolved)"},
+		{"metrics aggregate the clock", []string{"incident", "metrics"}, 0, `1 incidents \(0 not resolved\)`},
 		{"an unknown incident is bad input", []string{"incident", "show", "incident-nope"}, 2, ""},
 		{"an empty note is bad input", []string{"incident", "note", id, " "}, 2, ""},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			code, out, errText := orgRun(t, append(s.args, "--store", db)...)
-			if code != s.code || !strings.Contains(out, s.wantOut) {
-				t.Errorf("orgguard %s = exit %d\nstdout: %s\nstderr: %s\nwant exit %d and stdout containing %q", strings.Join(s.args, " "), code, out, errText, s.code, s.wantOut)
+			if code != s.code || !regexp.MustCompile(s.wantOut).MatchString(out) {
+				t.Errorf("orgguard %s = exit %d\nstdout: %s\nstderr: %s\nwant exit %d and stdout matching %q", strings.Join(s.args, " "), code, out, errText, s.code, s.wantOut)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -27,33 +28,33 @@ func TestNoticeAndPostmortemCommands(t *testing.T) {
 		name    string
 		args    []string
 		code    int
-		wantOut string
+		wantOut string // a regular expression
 	}{
 		{"show writes both drafts at once and the clock", []string{"notice", "show", id}, 0, "notice clock:"},
 		{"the Japanese draft shows counts, not IDs", []string{"notice", "show", id, "--lang", "ja"}, 0, "AWSアカウント1件"},
 		{"edit keeps the person's text", []string{"notice", "edit", id, "--lang", "ja", "--file", text, "--by", "alice"}, 0, "saved by alice"},
 		{"edit needs a language", []string{"notice", "edit", id, "--file", text}, 2, ""},
 		{"an unknown language is bad input", []string{"notice", "publish", id, "--lang", "fr"}, 2, ""},
-		{"publish publishes both", []string{"notice", "publish", id, "--by", "alice"}, 0, "Published notice #2 (ja)"},
+		{"publish publishes both", []string{"notice", "publish", id, "--by", "alice"}, 0, `Published notice #2 \(ja\)`},
 		{"the published notice is the edited one", []string{"notice", "show", id, "--json"}, 0, "ただいま調査中です。"},
-		{"TTN joins the clock", []string{"incident", "show", id}, 0, "TTN 0s"},
+		{"TTN joins the clock", []string{"incident", "show", id}, 0, `TTN [01]s`},
 		{"resolve", []string{"incident", "resolve", id, "--by", "alice"}, 0, ""},
 		{"the notifier drafts the postmortem", []string{"notify", "run", "--once", "--json"}, 0, `"resolved": 1`},
 		{"postmortem edit sets a field", []string{"postmortem", "edit", id, "--set", "rootCause=@" + cause, "--by", "alice"}, 0, "saved by alice"},
 		{"an unknown field is bad input", []string{"postmortem", "edit", id, "--set", "mood=fine"}, 2, ""},
-		{"the postmortem has the record and the field", []string{"postmortem", id, "--lang", "en"}, 0, "A script attached a deny-all SCP."},
+		{"the postmortem has the record and the field", []string{"postmortem", id, "--lang", "en"}, 0, `A script attached a deny-all SCP\.`},
 		{"the Japanese postmortem", []string{"postmortem", id, "--lang", "ja"}, 0, "## 根本原因"},
 		{"--out writes a file", []string{"postmortem", id, "--out", md}, 0, ""},
 		{"an unknown incident is bad input", []string{"postmortem", "incident-nope"}, 2, ""},
-		{"the outbox is empty without channels", []string{"notify", "list", "--json"}, 0, "[]"},
+		{"the outbox is empty without channels", []string{"notify", "list", "--json"}, 0, `\[\]`},
 		{"retrying a message that is not there is bad input", []string{"notify", "retry", "7"}, 2, ""},
 		{"a message ID is a number", []string{"notify", "retry", "seven"}, 2, ""},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			code, out, errText := orgRun(t, append(s.args, "--store", db)...)
-			if code != s.code || !strings.Contains(out, s.wantOut) {
-				t.Errorf("orgguard %s = exit %d\nstdout: %s\nstderr: %s\nwant exit %d and stdout containing %q", strings.Join(s.args, " "), code, out, errText, s.code, s.wantOut)
+			if code != s.code || !regexp.MustCompile(s.wantOut).MatchString(out) {
+				t.Errorf("orgguard %s = exit %d\nstdout: %s\nstderr: %s\nwant exit %d and stdout matching %q", strings.Join(s.args, " "), code, out, errText, s.code, s.wantOut)
 			}
 		})
 	}
