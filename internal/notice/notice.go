@@ -337,6 +337,17 @@ var awsIDs = regexp.MustCompile(`\barn:aws[a-zA-Z-]*:[^\s,;)]*|\b\d{12}\b|\b(ou|
 // Mask hides AWS IDs in s.
 func Mask(s string) string { return awsIDs.ReplaceAllString(s, "…") }
 
+// Headline is what heads an incident's notices and postmortem in lang: a
+// title typed by a person (an incident opened by hand) as it is; the titles
+// orgguard writes (rule, change, policy names) are internal, so its
+// incidents get a headline made from the scope. AWS IDs are not masked.
+func Headline(lang string, in store.Incident) string {
+	if in.Source == store.SourceManual {
+		return in.Title
+	}
+	return fmt.Sprintf(Word(lang, "headline"), scope(lang, len(in.Accounts), len(in.Customers)))
+}
+
 // BuildData gathers the template data of in for lang at now.
 func BuildData(c Config, in store.Incident, lang string, now time.Time) Data {
 	zone, err := time.LoadLocation(c.TimeZone)
@@ -358,13 +369,7 @@ func BuildData(c Config, in store.Incident, lang string, now time.Time) Data {
 		NextUpdate: FormatTime(lang, now.Add(c.NextUpdate).Truncate(time.Minute), zone), Now: FormatTime(lang, now, zone),
 		Lost: lost(in.Impact, nil),
 	}
-	// A title typed by a person (an incident opened by hand) heads the
-	// notice; the titles orgguard writes (rule, change, policy names) are
-	// internal, so its notices get a headline made from the scope.
-	d.Headline = fmt.Sprintf(Word(lang, "headline"), d.Scope)
-	if in.Source == store.SourceManual {
-		d.Headline = in.Title
-	}
+	d.Headline = Headline(lang, in)
 	if !c.ShowAccountIDs {
 		d.Headline = Mask(d.Headline)
 		for i, l := range d.Lost {

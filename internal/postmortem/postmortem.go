@@ -41,7 +41,8 @@ type Event struct {
 type Data struct {
 	Lang      string
 	ID        string
-	Title     string
+	Title     string // the headline of the incident's notices
+	Opened    string // the incident's own title, as orgguard or a person opened it
 	Severity  string
 	State     string
 	Draft     bool
@@ -98,7 +99,7 @@ func Build(ctx context.Context, st store.Store, id, lang string, zone *time.Loca
 		return Data{}, err
 	}
 	ts := func(t time.Time) string { return notice.FormatTime(lang, t, zone) }
-	d := Data{Lang: lang, ID: in.ID, Title: in.Title, Severity: notice.Word(lang, string(in.Severity)), State: notice.Word(lang, string(in.State)),
+	d := Data{Lang: lang, ID: in.ID, Title: notice.Headline(lang, in), Opened: in.Title, Severity: notice.Word(lang, string(in.Severity)), State: notice.Word(lang, string(in.State)),
 		Draft: pm.State != store.PostmortemFinal, Date: ts(in.OpenedAt), Accounts: in.Accounts, Customers: in.Customers,
 		Fields: map[string]string{}, UpdatedBy: pm.UpdatedBy}
 	if !pm.UpdatedAt.IsZero() {
