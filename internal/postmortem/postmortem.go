@@ -115,7 +115,7 @@ func Build(ctx context.Context, st store.Store, id, lang string, zone *time.Loca
 	if in.ResolvedAt.IsZero() {
 		d.Duration = map[string]string{"ja": "継続中", "en": "ongoing"}[lang]
 	} else {
-		d.Duration = in.ResolvedAt.Sub(start).Round(time.Second).String()
+		d.Duration = duration(lang, in.ResolvedAt.Sub(start))
 	}
 	var im struct {
 		Findings []struct {
@@ -136,7 +136,7 @@ func Build(ctx context.Context, st store.Store, id, lang string, zone *time.Loca
 	}{{"TTD", c.TTD}, {"TTA", c.TTA}, {"TTN", c.TTN}, {"TTM", c.TTM}, {"TTR", c.TTR}} {
 		v := "—"
 		if m.d != nil {
-			v = m.d.Round(time.Second).String()
+			v = duration(lang, *m.d)
 		}
 		d.Clock = append(d.Clock, Metric{m.name, v})
 	}
@@ -175,6 +175,29 @@ func Build(ctx context.Context, st store.Store, id, lang string, zone *time.Loca
 		}
 	}
 	return d, nil
+}
+
+// duration writes d to the second: 1h5m3s in English, 1時間5分3秒 in
+// Japanese.
+func duration(lang string, d time.Duration) string {
+	d = d.Round(time.Second)
+	if lang != "ja" {
+		return d.String()
+	}
+	var b strings.Builder
+	if d < 0 {
+		b.WriteString("-")
+		d = -d
+	}
+	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	if h > 0 {
+		fmt.Fprintf(&b, "%d時間", h)
+	}
+	if h > 0 || m > 0 {
+		fmt.Fprintf(&b, "%d分", m)
+	}
+	fmt.Fprintf(&b, "%d秒", s)
+	return b.String()
 }
 
 func oneLine(s string) string {

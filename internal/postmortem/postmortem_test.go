@@ -125,3 +125,22 @@ func TestNamesAreEscapedInTheMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestDuration(t *testing.T) {
+	for _, tt := range []struct {
+		lang string
+		d    time.Duration
+		want string
+	}{
+		{"en", 32 * time.Minute, "32m0s"},
+		{"ja", 32 * time.Minute, "32分0秒"},
+		{"ja", 0, "0秒"},
+		{"ja", 1400 * time.Millisecond, "1秒"},
+		{"ja", time.Hour + 3*time.Second, "1時間0分3秒"},
+		{"ja", -2 * time.Second, "-2秒"},
+	} {
+		if got := duration(tt.lang, tt.d); got != tt.want {
+			t.Errorf("duration(%s, %v) = %q, want %q", tt.lang, tt.d, got, tt.want)
+		}
+	}
+}
