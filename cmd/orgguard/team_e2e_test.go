@@ -70,6 +70,7 @@ type team struct {
 	replicas []*replica
 	all      []*proc // every replica started, killed ones too (their logs count)
 	started  int
+	args     []string // more arguments for every replica
 }
 
 type replica struct {
@@ -79,8 +80,15 @@ type replica struct {
 
 func newTeam(t *testing.T, n int, ttl, period time.Duration) *team {
 	t.Helper()
-	w := newWorld(t, worldOptions{accounts: 200, interval: time.Second, sweep: time.Minute})
-	tm := &team{w: w, dsn: storetest.PostgresSchemaURL(t, "og_team"), hook: newHookReceiver(t), ttl: ttl, period: period}
+	return newTeamWith(t, n, ttl, period, worldOptions{accounts: 200, interval: time.Second, sweep: time.Minute})
+}
+
+// newTeamWith is newTeam on a world made with o; args are passed to
+// every replica.
+func newTeamWith(t *testing.T, n int, ttl, period time.Duration, o worldOptions, args ...string) *team {
+	t.Helper()
+	w := newWorld(t, o)
+	tm := &team{w: w, dsn: storetest.PostgresSchemaURL(t, "og_team"), hook: newHookReceiver(t), ttl: ttl, period: period, args: args}
 	f, err := os.OpenFile(w.config, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -109,9 +117,10 @@ func newTeam(t *testing.T, n int, ttl, period time.Duration) *team {
 func (tm *team) start(t *testing.T) *replica {
 	t.Helper()
 	tm.started++
-	p := start(t, fmt.Sprintf("replica %d", tm.started), tm.w.env, "serve", "--team", "--listen", "127.0.0.1:0", "--json",
+	args := append([]string{"serve", "--team", "--listen", "127.0.0.1:0", "--json",
 		"--config", tm.w.config, "--store", tm.dsn, "--lease-ttl", tm.ttl.String(), "--campaign-period", tm.period.String(),
-		"--interval", "1s", "--log-level", "info")
+		"--interval", "1s", "--log-level", "info"}, tm.args...)
+	p := start(t, fmt.Sprintf("replica %d", tm.started), tm.w.env, args...)
 	tm.all = append(tm.all, p)
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -137,7 +137,7 @@ func (a *App) RunLeaderDuties(ctx context.Context, fence store.Fence, o LeaderDu
 	sctx, stopSettling := context.WithCancel(ctx)
 	go func() {
 		defer close(settled)
-		v.settleInterrupted(sctx, log, SettlePeriod)
+		v.settleInterrupted(sctx, log, v.settlePeriod())
 	}()
 	defer func() { stopSettling(); <-settled }()
 	err := v.Watch(ctx, WatchOptions{Interval: o.Interval, Listen: o.Listen, Log: log, Getenv: o.Getenv, Notify: true, Leading: o.Leading,
@@ -153,9 +153,19 @@ func (a *App) RunLeaderDuties(ctx context.Context, fence store.Fence, o LeaderDu
 	return fmt.Errorf("running the leader duties: %w (%w)", err, leader.ErrStepDown)
 }
 
-// SettlePeriod is how often the leader looks for applies that a replica
-// left unfinished.
+// SettlePeriod is how often, at most, the leader looks for applies that
+// a replica left unfinished.
 const SettlePeriod = 30 * time.Second
+
+// settlePeriod is SettlePeriod, or the organization lock's lifetime when
+// shorter: an interrupted apply becomes settleable when its lock expires,
+// so looking more often than that finds nothing new.
+func (a *App) settlePeriod() time.Duration {
+	if a.o.LockTTL > 0 && a.o.LockTTL < SettlePeriod {
+		return a.o.LockTTL
+	}
+	return SettlePeriod
+}
 
 // settleInterrupted settles, until ctx ends, the applies a replica left
 // unfinished (killed mid-apply, its machine gone): once their organization

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgguard/orgguard/internal/app"
+	"github.com/orgguard/orgguard/internal/apply"
 	"github.com/orgguard/orgguard/internal/config"
 	"github.com/orgguard/orgguard/internal/web"
 )
@@ -157,6 +158,8 @@ SIGINT or SIGTERM stop the server gracefully. See docs/server.md.`,
 	f.BoolVar(&health, "health", false, "ask the server at --listen for /healthz; exit 0 when healthy, 1 when not (a probe)")
 	f.StringVar(&tf.listenIntake, "listen-intake", "", "team mode: serve the event intake on this address while this replica leads")
 	f.DurationVar(&tf.interval, "interval", 0, "team mode: how often the leader's watcher re-reads the cheap surfaces (default: watch.interval)")
+	f.DurationVar(&af.lockTTL, "lock-ttl", apply.DefaultLockTTL, "organization lock lifetime without a heartbeat, for applies and remediations; for tests")
+	_ = f.MarkHidden("lock-ttl")
 	tf.add(f)
 	addConfigFlag(cmd)
 	addStoreFlag(cmd)

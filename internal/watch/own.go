@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,15 @@ import (
 // started or finished after since), read from the change journal: each
 // plan step, and its inverses when the change was (or may have been)
 // undone. A drift whose signature is among them is not drift.
+//
+// The changes are read oldest first and, within one, the steps before the
+// inverses that undid them, so that a later action on the same attachment,
+// policy, OU or policy type supersedes an earlier opposite one: once
+// orgguard has detached a policy from a target, an attach of it there
+// seen afterwards is not orgguard's, even if an earlier rollback of
+// orgguard's attached it there (a remediation interrupted, rolled back by
+// recovery, then done again). Inverses only possibly run (a failed change
+// with no undo journaled) supersede nothing.
 func ownChanges(ctx context.Context, st store.Store, since time.Time) (map[string]bool, error) {
 	sigs := map[string]bool{}
 	chs, err := st.ListChanges(ctx, store.ChangeFilter{Limit: 100})
@@ -25,6 +35,7 @@ func ownChanges(ctx context.Context, st store.Store, since time.Time) (map[strin
 		return nil, err
 	}
 	plans := map[string]*plan.File{}
+	slices.Reverse(chs) // oldest first
 	for _, ch := range chs {
 		if ch.State != store.ChangeRunning && ch.StartedAt.Before(since) && (ch.FinishedAt.IsZero() || ch.FinishedAt.Before(since)) {
 			continue
@@ -48,7 +59,8 @@ func ownChanges(ctx context.Context, st store.Store, since time.Time) (map[strin
 			return nil, err
 		}
 		bind := change.Bindings{}
-		undone := ch.Kind != store.ChangeApply || ch.State == store.ChangeRolledBack || ch.State == store.ChangeFailed
+		maybeUndone := ch.Kind != store.ChangeApply || ch.State == store.ChangeRolledBack || ch.State == store.ChangeFailed
+		undone := false
 		for _, e := range journal {
 			var d struct {
 				Op       string          `json:"op"`
@@ -64,10 +76,13 @@ func ownChanges(ctx context.Context, st store.Store, since time.Time) (map[strin
 			}
 		}
 		for _, s := range f.Steps {
-			addSignatures(sigs, s.Step, bind)
-			if undone {
-				for _, inv := range s.Inverse {
-					addSignatures(sigs, inv, bind)
+			addSignatures(sigs, s.Step, bind, true)
+		}
+		if undone || maybeUndone {
+			// Undone last step first.
+			for i := len(f.Steps) - 1; i >= 0; i-- {
+				for _, inv := range f.Steps[i].Inverse {
+					addSignatures(sigs, inv, bind, undone)
 				}
 			}
 		}
@@ -92,39 +107,48 @@ func sig(kind org.ChangeKind, id, target string) string {
 	return string(kind) + "|" + id + "|" + target
 }
 
-func addSignatures(sigs map[string]bool, s change.Step, bind change.Bindings) {
+// addSignatures adds the signatures of step s to sigs; with supersede it
+// first removes those of the opposite action on the same thing (an attach
+// after a detach of one policy on one target, a create after a delete).
+func addSignatures(sigs map[string]bool, s change.Step, bind change.Bindings, supersede bool) {
+	add := func(kind, opposite org.ChangeKind, id, target string) {
+		if supersede && opposite != "" {
+			delete(sigs, sig(opposite, id, target))
+		}
+		sigs[sig(kind, id, target)] = true
+	}
 	p, t := resolve(s.PolicyID, bind), resolve(s.TargetID, bind)
 	switch s.Kind {
 	case change.AttachPolicy:
-		sigs[sig(org.AttachmentAdded, p, t)] = true
+		add(org.AttachmentAdded, org.AttachmentRemoved, p, t)
 	case change.DetachPolicy:
-		sigs[sig(org.AttachmentRemoved, p, t)] = true
+		add(org.AttachmentRemoved, org.AttachmentAdded, p, t)
 	case change.MoveAccount:
-		sigs[sig(org.AccountMoved, resolve(s.AccountID, bind), "")] = true
+		add(org.AccountMoved, "", resolve(s.AccountID, bind), "")
 	case change.CreatePolicy:
 		id := "*"
 		if s.Ref != "" {
 			id = resolve(change.RefPrefix+s.Ref, bind)
 		}
-		sigs[sig(org.PolicyAdded, id, "")] = true
+		add(org.PolicyAdded, org.PolicyRemoved, id, "")
 	case change.UpdatePolicy:
-		sigs[sig(org.PolicyContentChanged, p, "")] = true
-		sigs[sig(org.PolicyRenamed, p, "")] = true
+		add(org.PolicyContentChanged, "", p, "")
+		add(org.PolicyRenamed, "", p, "")
 	case change.DeletePolicy:
-		sigs[sig(org.PolicyRemoved, p, "")] = true
-		sigs[sig(org.AttachmentRemoved, p, "*")] = true
+		add(org.PolicyRemoved, org.PolicyAdded, p, "")
+		add(org.AttachmentRemoved, "", p, "*")
 	case change.CreateOU:
 		id := "*"
 		if s.Ref != "" {
 			id = resolve(change.RefPrefix+s.Ref, bind)
 		}
-		sigs[sig(org.OUAdded, id, "")] = true
+		add(org.OUAdded, org.OURemoved, id, "")
 	case change.DeleteOU:
-		sigs[sig(org.OURemoved, resolve(s.OUID, bind), "")] = true
+		add(org.OURemoved, org.OUAdded, resolve(s.OUID, bind), "")
 	case change.EnablePolicyType:
-		sigs[sig(org.PolicyTypeEnabledChange, string(s.PolicyType), "")] = true
+		add(org.PolicyTypeEnabledChange, org.PolicyTypeDisabledChange, string(s.PolicyType), "")
 	case change.DisablePolicyType:
-		sigs[sig(org.PolicyTypeDisabledChange, string(s.PolicyType), "")] = true
+		add(org.PolicyTypeDisabledChange, org.PolicyTypeEnabledChange, string(s.PolicyType), "")
 		// Disabling a type detaches its policies everywhere.
 		sigs[sig(org.AttachmentRemoved, "*", "*")+"|"+string(s.PolicyType)] = true
 	}
