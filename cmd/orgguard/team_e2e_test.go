@@ -29,17 +29,19 @@ import (
 // hookReceiver is the webhook the replicas' outbox delivers to: it counts
 // deliveries by idempotency key.
 type hookReceiver struct {
-	srv   *httptest.Server
-	delay atomic.Int64 // each delivery takes this long (time.Duration)
-	mu    sync.Mutex
-	byKey map[string]int
-	total int
+	srv     *httptest.Server
+	delay   atomic.Int64 // each delivery takes this long (time.Duration)
+	arrived atomic.Int64 // deliveries begun (counted before the delay)
+	mu      sync.Mutex
+	byKey   map[string]int
+	total   int
 }
 
 func newHookReceiver(t testing.TB) *hookReceiver {
 	h := &hookReceiver{byKey: map[string]int{}}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		h.arrived.Add(1)
 		time.Sleep(time.Duration(h.delay.Load()))
 		h.mu.Lock()
 		h.byKey[r.Header.Get(notify.HeaderIdempotency)]++

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,9 +41,13 @@ func TestTeamPostgresRestart(t *testing.T) {
 
 	t.Run("pg_ctl restart -m fast with the watcher running and messages pending", func(t *testing.T) {
 		before := tm.leaseEpoch(t)
+		arrived := tm.hook.arrived.Load()
 		changes++
 		tm.toggleDenyAll(t, changes, pol, root)
-		waitFor(t, time.Now(), 30*time.Second, "the change's incident", func() bool { return len(incidents(t, tm.st)) >= changes })
+		// Restart while the incident's message is on its way (the
+		// receiver holds it 400 ms): the sender records it sent while
+		// the database restarts.
+		waitFor(t, time.Now(), 30*time.Second, "the incident's message reaching the webhook", func() bool { return tm.hook.arrived.Load() > arrived })
 		pending := tm.unsent(t)
 		restarted := time.Now()
 		if err := pg.Restart(pgtest.Fast); err != nil {
@@ -60,6 +65,11 @@ func TestTeamPostgresRestart(t *testing.T) {
 		}
 		tm.alive(t)
 		tm.check(t, changes, 0)
+		retried := 0
+		for _, p := range tm.all {
+			retried += strings.Count(p.log.String(), "recorded the message sent after the store came back")
+		}
+		t.Logf("%d sent messages recorded only after the database was back", retried)
 	})
 
 	t.Run("PostgreSQL stopped past the lease, then started", func(t *testing.T) {
