@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,16 +29,20 @@ import (
 // hookReceiver is the webhook the replicas' outbox delivers to: it counts
 // deliveries by idempotency key.
 type hookReceiver struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	byKey map[string]int
-	total int
+	srv     *httptest.Server
+	delay   atomic.Int64 // each delivery takes this long (time.Duration)
+	arrived atomic.Int64 // deliveries begun (counted before the delay)
+	mu      sync.Mutex
+	byKey   map[string]int
+	total   int
 }
 
 func newHookReceiver(t testing.TB) *hookReceiver {
 	h := &hookReceiver{byKey: map[string]int{}}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		h.arrived.Add(1)
+		time.Sleep(time.Duration(h.delay.Load()))
 		h.mu.Lock()
 		h.byKey[r.Header.Get(notify.HeaderIdempotency)]++
 		h.total++
@@ -80,15 +85,30 @@ type replica struct {
 
 func newTeam(t *testing.T, n int, ttl, period time.Duration) *team {
 	t.Helper()
-	return newTeamWith(t, n, ttl, period, worldOptions{accounts: 200, interval: time.Second, sweep: time.Minute})
+	return newTeamWith(t, n, ttl, period, teamWorld)
 }
+
+// teamWorld is the organization the team tests watch.
+var teamWorld = worldOptions{accounts: 200, interval: time.Second, sweep: time.Minute}
 
 // newTeamWith is newTeam on a world made with o; args are passed to
 // every replica.
 func newTeamWith(t *testing.T, n int, ttl, period time.Duration, o worldOptions, args ...string) *team {
 	t.Helper()
+	return newTeamAt(t, storetest.PostgresSchemaURL(t, "og_team"), n, ttl, period, o, args...)
+}
+
+// newTeamOn starts n replicas on the PostgreSQL store at dsn (a private
+// cluster's, for a test that restarts the database).
+func newTeamOn(t *testing.T, dsn string, n int, ttl, period time.Duration) *team {
+	t.Helper()
+	return newTeamAt(t, dsn, n, ttl, period, teamWorld)
+}
+
+func newTeamAt(t *testing.T, dsn string, n int, ttl, period time.Duration, o worldOptions, args ...string) *team {
+	t.Helper()
 	w := newWorld(t, o)
-	tm := &team{w: w, dsn: storetest.PostgresSchemaURL(t, "og_team"), hook: newHookReceiver(t), ttl: ttl, period: period, args: args}
+	tm := &team{w: w, dsn: dsn, hook: newHookReceiver(t), ttl: ttl, period: period, args: args}
 	f, err := os.OpenFile(w.config, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +257,8 @@ func (tm *team) toggleDenyAll(t *testing.T, round int, policyID, rootID string) 
 // check asserts what must hold after every kill and pause: one incident
 // per change, none twice; every outbox message sent, each key delivered,
 // and repeats (same key again: a send cut short by a kill before it was
-// recorded) at most one per interruption (the channel sends one at a time).
+// recorded) at most one per interruption (the channel sends one at a
+// time); no change (apply) left unfinished.
 func (tm *team) check(t *testing.T, changes, interruptions int) {
 	t.Helper()
 	ctx := context.Background()
@@ -292,6 +313,13 @@ func (tm *team) check(t *testing.T, changes, interruptions int) {
 	t.Logf("%d changes, %d incidents, %d messages, %d deliveries (%d repeated, by key), %d interruptions", changes, len(ins), len(ms), total, repeats, interruptions)
 	if ls := tm.leaders(); len(ls) != 1 {
 		t.Errorf("leaders %v at the end, want exactly one", ls)
+	}
+	unfinished, err := tm.st.UnfinishedChanges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range unfinished {
+		t.Errorf("change %s (plan %s) left unfinished: %s", ch.ID, ch.PlanID, ch.State)
 	}
 }
 

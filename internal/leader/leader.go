@@ -93,6 +93,13 @@ type Options struct {
 	Margin time.Duration
 	// ReleaseTimeout bounds the release when stepping down; 0 = 5 s.
 	ReleaseTimeout time.Duration
+	// AcquireTimeout bounds each attempt to acquire the lease; 0 =
+	// TTL − RenewEvery − Margin (a lease won later than that would leave
+	// less than one renewal period before the leader must step down).
+	// Without a bound, an attempt on a connection the database never
+	// answers (a server stopping or restarting, a dropped network; the
+	// driver has no connect timeout) would wedge the follower's campaign.
+	AcquireTimeout time.Duration
 	Clock          Clock // nil: the real clock
 	Log            *slog.Logger
 }
@@ -165,6 +172,9 @@ func New(o Options) (*Elector, error) {
 	if o.ReleaseTimeout == 0 {
 		o.ReleaseTimeout = 5 * time.Second
 	}
+	if o.AcquireTimeout == 0 {
+		o.AcquireTimeout = o.TTL - o.RenewEvery - o.Margin
+	}
 	switch {
 	case o.TTL < 10*time.Millisecond:
 		return nil, fmt.Errorf("creating an elector: lease TTL %v is below 10ms", o.TTL)
@@ -172,6 +182,8 @@ func New(o Options) (*Elector, error) {
 		return nil, fmt.Errorf("creating an elector: campaign period %v is not positive", o.Period)
 	case o.Margin <= 0 || o.RenewEvery <= 0 || o.RenewEvery+o.Margin >= o.TTL:
 		return nil, fmt.Errorf("creating an elector: renewing every %v with a safety margin of %v does not fit a lease of %v", o.RenewEvery, o.Margin, o.TTL)
+	case o.AcquireTimeout <= 0:
+		return nil, fmt.Errorf("creating an elector: acquire timeout %v is not positive", o.AcquireTimeout)
 	}
 	if o.Clock == nil {
 		o.Clock = realClock{}
@@ -238,7 +250,9 @@ func (e *Elector) Run(ctx context.Context, duties Duties) error {
 	e.update(func(st *Status) { st.Since = e.o.Clock.Now() })
 	for ctx.Err() == nil {
 		sent := e.o.Clock.Now()
-		l, err := e.o.Store.AcquireLease(ctx, store.LeaseRequest{Name: e.o.Name, Holder: e.o.Holder, TTL: e.o.TTL})
+		actx, acancel := context.WithTimeout(ctx, e.o.AcquireTimeout)
+		l, err := e.o.Store.AcquireLease(actx, store.LeaseRequest{Name: e.o.Name, Holder: e.o.Holder, TTL: e.o.TTL})
+		acancel()
 		e.contact(err)
 		wait := e.o.Period
 		var held *store.LeaseHeldError

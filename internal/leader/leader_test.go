@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -523,4 +524,73 @@ func TestElectorsOnPostgreSQL(t *testing.T) {
 			t.Errorf("%d incidents after the fenced write, want 0", len(ins))
 		}
 	})
+}
+
+// TestAnAcquireTheStoreNeverAnswersIsCutShort: a follower's attempt to
+// acquire the lease on a database that accepts the connection and never
+// answers (a server stopping or restarting; pgx has no connect timeout)
+// gives up after the acquire timeout and campaigns again, instead of
+// wedging the campaign until the database comes back.
+func TestAnAcquireTheStoreNeverAnswersIsCutShort(t *testing.T) {
+	c := newFakeClock()
+	st := openSQLite(t, c)
+	var calls atomic.Int32
+	counting := &countingLeases{Leases: st, calls: &calls}
+	sw := &switchable{Leases: counting, hold: make(chan struct{})}
+	// Real time: the bound is a context deadline.
+	e, err := New(Options{Store: sw, Holder: "a", TTL: 300 * time.Millisecond, Period: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.o.AcquireTimeout, 300*time.Millisecond-100*time.Millisecond-60*time.Millisecond; got != want {
+		t.Errorf("default AcquireTimeout = %v, want TTL - RenewEvery - Margin = %v", got, want)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- e.Run(ctx, func(ctx context.Context, _ store.Fence) error { <-ctx.Done(); return nil })
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	}()
+	waitReal(t, 3*time.Second, "a failed attempt recorded while the store hangs", func() bool {
+		return e.Status().LastError != ""
+	})
+	if st := e.Status(); st.Leader || !strings.Contains(st.LastError, context.DeadlineExceeded.Error()) {
+		t.Errorf("Status while the store hangs = %+v, want a follower whose last attempt ran out of time", st)
+	}
+	// The store answers again: the very next attempt wins.
+	sw.mu.Lock()
+	close(sw.hold)
+	sw.hold = nil
+	sw.mu.Unlock()
+	waitReal(t, 3*time.Second, "leading once the store answers", func() bool { return e.Leading() == nil })
+	if calls.Load() != 1 {
+		t.Errorf("%d acquisitions reached the store, want 1 (the hung ones never did)", calls.Load())
+	}
+}
+
+// countingLeases counts the acquisitions that reach the store.
+type countingLeases struct {
+	Leases
+	calls *atomic.Int32
+}
+
+func (c *countingLeases) AcquireLease(ctx context.Context, r store.LeaseRequest) (store.Lease, error) {
+	c.calls.Add(1)
+	return c.Leases.AcquireLease(ctx, r)
+}
+
+func waitReal(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

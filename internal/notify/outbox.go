@@ -181,6 +181,36 @@ func (s *Sender) worker(ctx context.Context, ch Channel) {
 	}
 }
 
+// markSentRetry is the pause between attempts to record a message sent.
+const markSentRetry = 100 * time.Millisecond
+
+// markSent records m sent. The message has left: when the store does not
+// answer (a database restarting, a dropped connection) it tries again
+// until m's claim runs out, so that a short outage does not make the next
+// claim send it a second time. A fenced store (this replica no longer
+// leads) is not retried: the next leader re-sends the message, with the
+// same idempotency key.
+func (s *Sender) markSent(ctx context.Context, m store.OutboxMessage, at, until time.Time) error {
+	// The claim's remaining time, counted on the real clock from now.
+	stop := time.Now().Add(until.Sub(s.now()))
+	for tries := 1; ; tries++ {
+		err := s.Store.MarkSent(ctx, m.ID, at)
+		if err == nil {
+			if tries > 1 {
+				s.log().Info("outbox: recorded the message sent after the store came back", "key", m.Key, "tries", tries)
+			}
+			return nil
+		}
+		if errors.Is(err, store.ErrFenced) || errors.Is(err, store.ErrInvalid) || !time.Now().Add(markSentRetry).Before(stop) {
+			return err
+		}
+		if tries == 1 {
+			s.log().Warn("outbox: recording a sent message failed; retrying while its claim lasts", "key", m.Key, "err", err)
+		}
+		time.Sleep(markSentRetry)
+	}
+}
+
 func (s *Sender) jitter() float64 {
 	if s.Jitter != nil {
 		return s.Jitter()
@@ -249,7 +279,7 @@ func (s *Sender) round(ctx context.Context, ch Channel) (int, bool, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			transient, err := s.deliver(ctx, rec, ch, m)
+			transient, err := s.deliver(ctx, rec, ch, m, until)
 			mu.Lock()
 			defer mu.Unlock()
 			failed = failed || transient
@@ -263,8 +293,9 @@ func (s *Sender) round(ctx context.Context, ch Channel) (int, bool, error) {
 }
 
 // deliver sends m once and records the outcome; transient reports a
-// failure worth retrying; err is a store error.
-func (s *Sender) deliver(ctx, rec context.Context, ch Channel, m store.OutboxMessage) (transient bool, err error) {
+// failure worth retrying; err is a store error. until is when m's claim
+// runs out.
+func (s *Sender) deliver(ctx, rec context.Context, ch Channel, m store.OutboxMessage, until time.Time) (transient bool, err error) {
 	d, derr := DecodeDelivery(m.Key, m.Attempts, m.Payload)
 	if derr == nil && s.Leading != nil {
 		if err := s.Leading(); err != nil {
@@ -277,7 +308,7 @@ func (s *Sender) deliver(ctx, rec context.Context, ch Channel, m store.OutboxMes
 	now := s.now()
 	switch {
 	case derr == nil:
-		if err := s.Store.MarkSent(rec, m.ID, now); err != nil {
+		if err := s.markSent(rec, m, now, until); err != nil {
 			return false, err
 		}
 		if s.OnSent != nil {

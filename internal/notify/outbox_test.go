@@ -221,3 +221,47 @@ func BenchmarkOutboxThroughput(b *testing.B) {
 }
 
 func newClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
+
+// flakyMarks fails the first fails calls to MarkSent, as a database
+// restarting under the sender does.
+type flakyMarks struct {
+	store.Store
+	fails atomic.Int32
+	calls atomic.Int32
+}
+
+func (f *flakyMarks) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	f.calls.Add(1)
+	if f.fails.Add(-1) >= 0 {
+		return fmt.Errorf("marking message %d sent: connection refused (the database is restarting)", id)
+	}
+	return f.Store.MarkSent(ctx, id, at)
+}
+
+// TestASentMessageIsRecordedOnceTheStoreIsBack: when recording a
+// delivery fails for a moment (PostgreSQL restarting), the sender tries
+// again while the message's claim lasts instead of leaving it to be sent
+// a second time after the claim runs out.
+func TestASentMessageIsRecordedOnceTheStoreIsBack(t *testing.T) {
+	s := openStore(t)
+	f := &flakyMarks{Store: s}
+	f.fails.Store(3)
+	r := newReceiver(t, nil)
+	enqueue(t, s, "hook", "m", 1)
+	snd := &Sender{Store: f, Owner: "test", Retry: fastRetry(), Lease: 2 * time.Second, Poll: 10 * time.Millisecond, Channels: map[string]Channel{
+		"hook": &Webhook{ChannelName: "hook", URL: r.srv.URL, Client: r.srv.Client(), InFlight: 1},
+	}}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- snd.Run(ctx) }()
+	waitSent(t, s, 10*time.Second)
+	time.Sleep(2500 * time.Millisecond) // past the claim: nothing may be sent again
+	cancel()
+	<-done
+	if byKey, total, _ := r.snapshot(); total != 1 || len(byKey) != 1 {
+		t.Errorf("%d deliveries of %d keys, want the one message once", total, len(byKey))
+	}
+	if got := f.calls.Load(); got != 4 {
+		t.Errorf("MarkSent called %d times, want 4 (3 failures, then recorded)", got)
+	}
+}
