@@ -70,10 +70,16 @@ func (s *Server) appFor(r *http.Request) (*app.App, error) {
 	if !ok {
 		return nil, errUnauthenticated
 	}
+	// Remote: a request names plans by stored ID only, never a file on
+	// the server's disk (AsPrincipal views are remote already).
 	if u.principal != nil {
 		return s.o.App.AsPrincipal(*u.principal, nil)
 	}
-	return s.o.App.As(u.Name, nil)
+	v, err := s.o.App.As(u.Name, nil)
+	if err != nil {
+		return nil, err
+	}
+	return v.Remote(), nil
 }
 
 // me answers who the request is signed in as.
