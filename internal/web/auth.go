@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -56,7 +57,7 @@ func (s *Server) requireUser(role string, h handlerFunc) handlerFunc {
 			return errUnauthenticated
 		}
 		if !u.HasRole(role) {
-			return errForbidden
+			return fmt.Errorf("%w: this needs the %s role", errForbidden, role)
 		}
 		w.Header().Add("Cache-Control", "private, no-store")
 		return h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
