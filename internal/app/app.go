@@ -133,6 +133,10 @@ type App struct {
 	// fence, when set (a leader's view, asLeader), fences every write
 	// through the store: see store.Store.Fenced.
 	fence *store.Fence
+	// remote, when set (Remote, AsPrincipal), is a view serving requests
+	// from elsewhere: plans are named by stored ID only and nothing names
+	// a file on this machine (a plan file, a snapshot file).
+	remote bool
 	*shared
 }
 
@@ -218,6 +222,16 @@ func (a *App) As(actor string, progress io.Writer) (*App, error) {
 		v.o.Progress = progress
 	}
 	return &v, nil
+}
+
+// Remote returns a view of the App for requests that come from elsewhere
+// (the server's dashboard and API): it resolves plans by stored ID only
+// (PlanByID), never as a path to a file on this machine, and refuses to
+// plan against a snapshot file. AsPrincipal views are remote already.
+func (a *App) Remote() *App {
+	v := *a
+	v.remote = true
+	return &v
 }
 
 // Config returns the configuration.

@@ -17,7 +17,11 @@ import (
 
 // ResolvePlan names the stored plan ref refers to: a plan file (which
 // must match its hash and the stored plan with its ID), else a plan ID.
+// A remote view (Remote, AsPrincipal) takes plan IDs only: see PlanByID.
 func (a *App) ResolvePlan(ctx context.Context, ref string) (store.Plan, error) {
+	if a.remote {
+		return a.PlanByID(ctx, ref)
+	}
 	st, err := a.Store(ctx)
 	if err != nil {
 		return store.Plan{}, err
@@ -41,6 +45,24 @@ func (a *App) ResolvePlan(ctx context.Context, ref string) (store.Plan, error) {
 		return store.Plan{}, BadInput(fmt.Errorf("%q is neither a plan file nor the ID of a stored plan (orgguard plans lists them)", ref))
 	}
 	return sp, err
+}
+
+// PlanByID returns the stored plan with ID id, reading the store only:
+// whatever id looks like, no file is ever read. An unknown ID is
+// ErrBadInput matching store.ErrNotFound (a 404 on the server).
+func (a *App) PlanByID(ctx context.Context, id string) (store.Plan, error) {
+	st, err := a.Store(ctx)
+	if err != nil {
+		return store.Plan{}, err
+	}
+	sp, err := st.Plan(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Plan{}, BadInput(fmt.Errorf("no stored plan has the ID %q (orgguard plans lists them): %w", id, store.ErrNotFound))
+	}
+	if err != nil {
+		return store.Plan{}, fmt.Errorf("reading plan %q: %w", id, err)
+	}
+	return sp, nil
 }
 
 // Approve records the actor's approval of the plan ref names.

@@ -85,8 +85,11 @@ func (a *App) PlanDetail(ctx context.Context, id string, withTree bool) (*PlanDe
 
 // ApplyStarted is an apply started in the background (StartApply).
 type ApplyStarted struct {
-	// ChangeID is the change the apply records its journal under.
+	// ChangeID is the change the apply records its journal under; empty
+	// for a guardrails plan, which is pinned at once (Pinned).
 	ChangeID string
+	// Pinned, for a guardrails plan, are the rules its apply pinned.
+	Pinned *review.Pinned
 	// Done receives the apply's result once it ends, then closes.
 	Done <-chan ApplyDone
 }
@@ -139,6 +142,12 @@ func (a *App) StartApply(ctx, run context.Context, r ApplyRequest) (ApplyStarted
 				ch <- d
 				close(ch)
 				return ApplyStarted{ChangeID: d.Result.Report.ChangeID, Done: ch}, nil
+			}
+			if d.Err == nil && d.Result != nil && d.Result.Pinned != nil {
+				ch := make(chan ApplyDone, 1)
+				ch <- d
+				close(ch)
+				return ApplyStarted{Pinned: d.Result.Pinned, Done: ch}, nil
 			}
 			if d.Err == nil {
 				d.Err = fmt.Errorf("applying plan %s: the apply recorded no change", sp.ID)

@@ -52,6 +52,9 @@ func (a *App) Plan(ctx context.Context, r PlanRequest) (*PlanResult, error) {
 	if err := checkText("--description", r.Description, plan.MaxDescription); err != nil {
 		return nil, err
 	}
+	if a.remote && r.SnapshotPath != "" {
+		return nil, BadInput(errors.New("a plan requested through the server is made against the organization, never a snapshot file"))
+	}
 	author, err := a.ResolveActor(ctx)
 	if err != nil && !r.Save {
 		// Nothing is recorded: the author of a plan only shown may be

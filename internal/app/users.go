@@ -34,6 +34,7 @@ func (a *App) AsPrincipal(p auth.Principal, progress io.Writer) (*App, error) {
 		return nil, err
 	}
 	v.principal = &p
+	v.remote = true
 	return v, nil
 }
 

@@ -178,6 +178,11 @@ func IsCrash(err error) bool {
 // ErrRefused marks every refusal (errors.Is); the error is a *RefusedError.
 var ErrRefused = errors.New("apply refused")
 
+// ErrUnconfirmed marks a refusal whose reasons include a risky plan's
+// typed confirmation missing or not matching: errors.Is(err,
+// ErrUnconfirmed) holds as well as errors.Is(err, ErrRefused).
+var ErrUnconfirmed = errors.New("the typed confirmation is missing or does not match")
+
 // ErrFailed marks an apply that started and was stopped by a check or an
 // error: the report says whether the rollback was verified.
 var ErrFailed = errors.New("apply failed")
@@ -191,6 +196,9 @@ type RefusedError struct {
 	Changes []org.Change
 	// NextWindow is the next time the schedule allows the apply, when known.
 	NextWindow time.Time
+	// Unconfirmed says one of the reasons is the typed confirmation of a
+	// risky plan, missing or not matching (ErrUnconfirmed).
+	Unconfirmed bool
 }
 
 func (e *RefusedError) Error() string {
@@ -211,8 +219,11 @@ func (e *RefusedError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrRefused) true.
-func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+// Is makes errors.Is(err, ErrRefused) true, and errors.Is(err,
+// ErrUnconfirmed) when the confirmation is among the reasons.
+func (e *RefusedError) Is(target error) bool {
+	return target == ErrRefused || (e.Unconfirmed && target == ErrUnconfirmed)
+}
 
 func refused(reasons ...string) *RefusedError { return &RefusedError{Reasons: reasons} }
 

@@ -110,6 +110,10 @@ func TestApplyRefusals(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Apply = %q, want it to say %q", err, tt.want)
 			}
+			wantUnconfirmed := strings.Contains(tt.name, "typed confirmation")
+			if got := errors.Is(err, ErrUnconfirmed); got != wantUnconfirmed {
+				t.Errorf("errors.Is(Apply's error, ErrUnconfirmed) = %v, want %v", got, wantUnconfirmed)
+			}
 			if got := w.fingerprint(); got != mid {
 				t.Errorf("the refused apply changed the organization")
 			}
@@ -139,6 +143,9 @@ func TestApprove(t *testing.T) {
 			if tt.want != "" {
 				if !errors.Is(err, review.ErrRefused) || !strings.Contains(err.Error(), tt.want) {
 					t.Fatalf("Approve(%q) = %v, want a refusal saying %q", tt.who, err, tt.want)
+				}
+				if own := tt.who == "alice" || tt.who == "Alice"; errors.Is(err, review.ErrOwnPlan) != own {
+					t.Errorf("errors.Is(Approve(%q), review.ErrOwnPlan) = %v, want %v", tt.who, !own, own)
 				}
 				return
 			}

@@ -146,9 +146,11 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 		}
 	}
 	chk := e.o.Planner.Guard.CheckApply(v, e.o.Now(), req.Confirm)
+	unconfirmed := false
 	for _, r := range chk.Reasons {
 		if r.Effect == guard.EffectRefuse && !r.Overridden {
 			reasons = append(reasons, r.Message)
+			unconfirmed = unconfirmed || r.Rule == guard.RuleConfirmation
 		}
 	}
 	all, err := e.o.Store.ListApprovals(ctx, f.ID)
@@ -175,6 +177,7 @@ func (e *Engine) preflight(ctx context.Context, req Request) ([]string, error) {
 	if len(reasons) > 0 {
 		re := refused(reasons...)
 		re.NextWindow = chk.NextWindowStart
+		re.Unconfirmed = unconfirmed
 		return nil, re
 	}
 	return names, nil

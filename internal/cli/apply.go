@@ -10,8 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/apiv1"
 	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/apply"
+	"github.com/orgguard/orgguard/internal/client"
 	"github.com/orgguard/orgguard/internal/digest"
 	"github.com/orgguard/orgguard/internal/display"
 	"github.com/orgguard/orgguard/internal/plan"
@@ -49,14 +51,26 @@ When a check fails it stops, rolls back (the recorded inverses, last first),
 verifies the organization is back at the base, records an incident and exits
 1. An interrupted apply is settled first (see orgguard recover).
 
+With a server (orgguard login), the apply runs on the server as your token's
+user: this command starts it, prints the journal as it grows and the report
+at the end; --by is refused there (exit 5), --now and --lock-ttl too (exit 2).
+
 Exit codes: 0 applied, 1 stopped and rolled back (or the rollback could not be
-verified), 2 bad input, 3 refused, 4 internal error. See docs/apply.md.`,
+verified), 2 bad input, 3 refused, 4 internal error, 5 not logged in. See
+docs/apply.md.`,
 		Example: `  orgguard apply quarantine.json
   orgguard apply plan-20261205-171500-3daabb07 --confirm 'Root r-ab12 (1,000 accounts)'
   orgguard apply deny-leave.json --canary /Customers/Acme --canary-wait 10m
   orgguard apply plan.json --override-window "customer outage, duty manager agreed" --json`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := serverClient(cmd)
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				return runRemoteApply(cmd, e, c, af, args[0])
+			}
 			return runApply(cmd, e, af, args[0])
 		},
 	}
@@ -70,7 +84,86 @@ verified), 2 bad input, 3 refused, 4 internal error. See docs/apply.md.`,
 	addEngineFlags(cmd, &af.appFlags)
 	addConfigFlag(cmd)
 	addStoreFlag(cmd)
+	addLocalFlag(cmd)
 	return cmd
+}
+
+// remotePoll is how often server mode reads an apply's progress.
+const remotePoll = 500 * time.Millisecond
+
+// runRemoteApply starts the apply of plan id on the server as the
+// token's user, follows the change's journal until it ends and exits as a
+// local apply does: 0 applied, 1 stopped and rolled back, 3 refused.
+func runRemoteApply(cmd *cobra.Command, e *env, c *client.Client, af *applyFlags, id string) error {
+	ctx := cmd.Context()
+	if err := refuseLocalFlags(cmd, c, "by", "store", "config", "now", "lock-ttl"); err != nil {
+		return err
+	}
+	if err := remotePlanRef(id); err != nil {
+		return err
+	}
+	req := apiv1.ApplyRequest{Confirm: af.confirm, OverrideWindow: af.overrideWindow, Canary: af.canary}
+	if cmd.Flags().Changed("canary-wait") {
+		secs := int(af.canaryWait / time.Second)
+		req.CanaryWaitSeconds = &secs
+	}
+	if req.Confirm == "" && isTerminalReader(e.stdin) {
+		p, err := c.Plan(ctx, id)
+		if err != nil {
+			return remoteError(err)
+		}
+		if p.RequiresConfirmation {
+			fmt.Fprintf(e.stdout, "Plan %s needs a typed confirmation. Type %q to confirm: ", display.Text(p.ID), display.Text(p.ConfirmationText))
+			line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+			req.Confirm = strings.TrimRight(line, "\r\n")
+		}
+	}
+	started, err := c.Apply(ctx, id, req)
+	if err != nil {
+		return remoteError(err)
+	}
+	progress := e.stdout
+	if af.asJSON {
+		progress = e.stderr
+	}
+	if started.ChangeID == "" {
+		if af.asJSON {
+			return writeJSON(e.stdout, map[string]any{"outcome": "guardrails-pinned", "version": started.Pinned})
+		}
+		fmt.Fprintf(e.stdout, "Guardrails v%d pinned: every verdict from now on is computed with them.\n", started.Pinned)
+		return nil
+	}
+	fmt.Fprintf(progress, "Applying plan %s on %s: change %s\n", display.Text(id), c.Server(), display.Text(started.ChangeID))
+	shown := 0
+	ch, err := c.Wait(ctx, started.ChangeID, remotePoll, func(ch apiv1.Change) {
+		for _, j := range ch.Journal[min(shown, len(ch.Journal)):] {
+			line := fmt.Sprintf("  step %d %s %s", j.Step, j.Phase, display.Text(j.Summary))
+			if j.Error != "" {
+				line += ": " + display.Text(j.Error)
+			}
+			fmt.Fprintln(progress, line)
+		}
+		shown = max(shown, len(ch.Journal))
+	})
+	if err != nil {
+		return remoteError(err)
+	}
+	rep := ch.Report
+	if rep == nil {
+		return withCode(ExitInternal, fmt.Errorf("change %s ended %s without a report", ch.ID, ch.State))
+	}
+	if af.asJSON {
+		if err := writeJSON(e.stdout, rep); err != nil {
+			return withCode(ExitInternal, err)
+		}
+	} else {
+		writeApplyReport(e, rep)
+		fmt.Fprintf(e.stdout, "(plan %s, hash %s, applied by %s on %s)\n", display.Text(rep.PlanID), digest.Short(rep.PlanHash), display.Text(ch.StartedBy), c.Server())
+	}
+	if rep.Outcome != apply.Applied {
+		return silentExit(ExitFailure)
+	}
+	return nil
 }
 
 // addEngineFlags adds the hidden flags for tests and the demo: --now (the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgguard/orgguard/internal/apiv1"
 	"github.com/orgguard/orgguard/internal/app"
 	"github.com/orgguard/orgguard/internal/change"
 	"github.com/orgguard/orgguard/internal/display"
@@ -33,10 +34,17 @@ type planFlags struct {
 	description    string
 	now            string
 	refresh        bool
+	// submit: `orgguard plans submit`, the server plans and stores it.
+	submit bool
 }
 
-func newPlanCmd(e *env) *cobra.Command {
-	pf := &planFlags{}
+func newPlanCmd(e *env) *cobra.Command { return newPlanCommand(e, false) }
+
+// newPlanCommand builds `orgguard plan`, or with submit `orgguard plans
+// submit`: the same operations, files and flags, the change planned and
+// stored by the server.
+func newPlanCommand(e *env, submit bool) *cobra.Command {
+	pf := &planFlags{submit: submit}
 	cmd := &cobra.Command{
 		Use:   "plan [OPERATION] [flags]",
 		Short: "Show exactly what a change would do, and whether the guardrails allow it",
@@ -90,6 +98,23 @@ Terraform plan (--terraform-plan). Exit codes: 0 allowed or needs approvals,
 			}
 			return badInput(errors.New("say what to plan: an operation (orgguard plan --help lists them), -f change.yaml, or --terraform-plan tfplan.json"))
 		},
+	}
+	if submit {
+		cmd.Use = "submit [OPERATION] [flags]"
+		cmd.Short = "Ask the server to plan a change and store it, with you as its author"
+		cmd.Long = `plans submit takes what orgguard plan takes — an operation, a change file (-f)
+or a Terraform plan (--terraform-plan) — and sends the change, as its
+operations, to the server you logged in to (orgguard login). The server plans
+it itself against the organization under its pinned guardrails and stores it
+with your token's user as the author; it is never sent a plan file. The plan
+is printed as orgguard plan prints it (--out keeps a copy). Then another
+person approves it (orgguard approve ID) and you apply it (orgguard apply ID).
+
+--author, --snapshot, --now, --store and --config cannot be used here.
+Exit codes: 0 allowed or needs approvals, 3 refused, 2 bad input, 4 other
+errors, 5 not logged in.`
+		cmd.Example = `  orgguard plans submit quarantine --account acme-prod --account acme-dev --description "incident 42"
+  orgguard plans submit -f change.yaml --expect-count 3`
 	}
 	fl := cmd.PersistentFlags()
 	fl.StringVar(&pf.snapshot, "snapshot", "", "plan against this snapshot file instead of the configured backend")
@@ -318,6 +343,9 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 		}
 		req.Overrides = append(req.Overrides, change.Override{Rule: strings.TrimSpace(rule), Reason: strings.TrimSpace(reason)})
 	}
+	if pf.submit {
+		return runSubmit(cmd, e, pf, req)
+	}
 	a, err := openApp(cmd, e, &appFlags{by: pf.author, now: pf.now}, false)
 	if err != nil {
 		return err
@@ -335,7 +363,13 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 	for _, u := range res.Unprotected {
 		fmt.Fprintf(e.stderr, "orgguard: warning: guardrails.protected.targets entry %q matches nothing in this organization\n", u)
 	}
-	f := res.File
+	return writePlanOutput(e, pf, res.File)
+}
+
+// writePlanOutput writes plan f as pf asks (--out, --format) and exits 3
+// when the guardrails refused it.
+func writePlanOutput(e *env, pf *planFlags, f *plan.File) error {
+	var err error
 	if pf.out != "" {
 		// The stored plan is the record approvals and apply act on; the
 		// file is a copy for people (and for naming the plan).
@@ -366,6 +400,35 @@ func runPlan(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error 
 		return silentExit(ExitRefused)
 	}
 	return nil
+}
+
+// runSubmit sends req to the server to plan and store (plans submit).
+func runSubmit(cmd *cobra.Command, e *env, pf *planFlags, req plan.Request) error {
+	c, err := serverClient(cmd)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return withCode(ExitAuth, errors.New("plans submit needs a server: log in first (orgguard login --server URL), or plan locally with orgguard plan --out"))
+	}
+	if err := refuseLocalFlags(cmd, c, "author", "snapshot", "now", "store", "config"); err != nil {
+		return err
+	}
+	p, err := c.SubmitPlan(cmd.Context(), apiv1.PlanRequest{Operations: req.Operations, Description: req.Description,
+		Expect: req.Intent, Overrides: req.Overrides, Source: req.Source, Refresh: pf.refresh})
+	if err != nil {
+		return remoteError(err)
+	}
+	f, err := plan.Parse(p.File, c.Server())
+	if err != nil {
+		return withCode(ExitInternal, fmt.Errorf("reading the plan %s sent: %w", c.Server(), err))
+	}
+	if f.ID != p.ID {
+		return withCode(ExitInternal, fmt.Errorf("the server answered plan %s with the file of plan %s", p.ID, f.ID))
+	}
+	fmt.Fprintf(e.stderr, "orgguard: stored on %s as plan %s, author %s; next: orgguard approve %s (another person), then orgguard apply %s\n",
+		c.Server(), display.Text(p.ID), display.Text(p.Author), display.Text(p.ID), display.Text(p.ID))
+	return writePlanOutput(e, pf, f)
 }
 
 // writeNothingToPlan reports a Terraform plan without Organizations

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,7 +23,11 @@ func newPlansCmd(e *env) *cobra.Command {
 		Long: `plans lists the plans in the store, newest first: state (pending, approved,
 applying, applied, rolled-back, failed, superseded), the guardrails' verdict
 and the approvals they have and need (only approvals on the plan's hash by
-people other than the author count).`,
+people other than the author count). Logged in to a server (orgguard login),
+it lists the server's plans; --local lists the local store's.
+
+orgguard plans submit takes the same arguments as orgguard plan and asks the
+server to plan the change and store it, with you as its author.`,
 		Example: "  orgguard plans\n  orgguard plans --state pending --json",
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -34,6 +39,32 @@ people other than the author count).`,
 					names = append(names, string(s))
 				}
 				return badInput(fmt.Errorf("--state %q: want one of %s", state, strings.Join(names, ", ")))
+			}
+			c, err := serverClient(cmd)
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				if err := refuseLocalFlags(cmd, c, "store", "config"); err != nil {
+					return err
+				}
+				rows, err := c.Plans(ctx, state, limit)
+				if err != nil {
+					return remoteError(err)
+				}
+				if asJSON {
+					return writeJSON(e.stdout, rows)
+				}
+				if len(rows) == 0 {
+					fmt.Fprintf(e.stdout, "No plans stored on %s. `orgguard plans submit ...` submits one.\n", c.Server())
+					return nil
+				}
+				tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PLAN\tSTATE\tVERDICT\tAPPROVALS\tAUTHOR\tCREATED")
+				for _, r := range rows {
+					writePlanRow(tw, r.ID, string(r.State), r.Verdict, r.Author, r.Approvals, r.RequiredApprovals, r.Approvers, r.CreatedAt)
+				}
+				return tw.Flush()
 			}
 			a, err := openApp(cmd, e, &appFlags{}, false)
 			if err != nil {
@@ -54,11 +85,7 @@ people other than the author count).`,
 			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PLAN\tSTATE\tVERDICT\tAPPROVALS\tAUTHOR\tCREATED")
 			for _, r := range rows {
-				ap := fmt.Sprintf("%d/%d", r.Have, r.Need)
-				if len(r.Approvers) > 0 {
-					ap += " (" + strings.Join(r.Approvers, ", ") + ")"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", display.Text(r.ID), r.State, r.Verdict, display.Text(ap), display.Text(r.Author), r.CreatedAt.UTC().Format(time.RFC3339))
+				writePlanRow(tw, r.ID, string(r.State), r.Verdict, r.Author, r.Have, r.Need, r.Approvers, r.CreatedAt)
 			}
 			return tw.Flush()
 		},
@@ -68,5 +95,16 @@ people other than the author count).`,
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many plans (0: all)")
 	addConfigFlag(cmd)
 	addStoreFlag(cmd)
+	addLocalFlag(cmd)
+	cmd.AddCommand(newPlanCommand(e, true))
 	return cmd
+}
+
+// writePlanRow writes one line of the plans table.
+func writePlanRow(w io.Writer, id, state, verdict, author string, have, need int, approvers []string, created time.Time) {
+	ap := fmt.Sprintf("%d/%d", have, need)
+	if len(approvers) > 0 {
+		ap += " (" + strings.Join(approvers, ", ") + ")"
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", display.Text(id), state, verdict, display.Text(ap), display.Text(author), created.UTC().Format(time.RFC3339))
 }

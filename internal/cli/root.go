@@ -23,6 +23,7 @@ const (
 	ExitBadInput = 2 // unreadable or malformed input, bad flags
 	ExitRefused  = 3 // a guardrail refused the change
 	ExitInternal = 4 // an unexpected error while doing the work (I/O, backend)
+	// ExitAuth (5, remote.go): not logged in, a refused token, --by in server mode.
 )
 
 // exitError carries an exit code with the error to show.
@@ -192,6 +193,7 @@ func commandBuilders() []func(*env) *cobra.Command {
 		newNoticeCmd, newPostmortemCmd, newNotifyCmd,
 		newUserCmd, newTokenCmd,
 		newServeCmd,
+		newLoginCmd, newLogoutCmd,
 	}
 }
 

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/orgguard/orgguard/internal/guard"
@@ -101,7 +102,7 @@ func (ap *Approver) Approve(ctx context.Context, id, approver, comment string) (
 		need = f.RequiredApprovals
 	}
 	if identity.Same(name, author) {
-		return Approval{}, refused("%s is the author of plan %s (or looks like it: identities compare case-folded and by look-alike letters) and cannot approve it; a second person must", name, id)
+		return Approval{}, &RefusedError{Kind: ErrOwnPlan, Reason: fmt.Sprintf("%s is the author of plan %s (or looks like it: identities compare case-folded and by look-alike letters) and cannot approve it; a second person must", name, id)}
 	}
 	out := Approval{PlanID: id, Hash: sp.Hash, Author: author, Need: need}
 	err = ap.Store.WithTx(ctx, func(tx store.Tx) error {

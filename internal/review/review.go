@@ -36,13 +36,24 @@ import (
 // ErrRefused marks every refusal (errors.Is); the error is a *RefusedError.
 var ErrRefused = errors.New("refused")
 
+// ErrOwnPlan marks the refusal of an approval by the plan's author (or a
+// name that compares the same): errors.Is(err, ErrOwnPlan) holds as well as
+// errors.Is(err, ErrRefused).
+var ErrOwnPlan = errors.New("the author of a plan cannot approve it")
+
 // RefusedError says why an operation on a plan was refused.
-type RefusedError struct{ Reason string }
+type RefusedError struct {
+	Reason string
+	// Kind, when set, is a sentinel the refusal also matches (ErrOwnPlan).
+	Kind error
+}
 
 func (e *RefusedError) Error() string { return "refused: " + e.Reason }
 
-// Is makes errors.Is(err, ErrRefused) true.
-func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+// Is makes errors.Is(err, ErrRefused) true, and errors.Is(err, e.Kind).
+func (e *RefusedError) Is(target error) bool {
+	return target == ErrRefused || (e.Kind != nil && target == e.Kind)
+}
 
 func refused(format string, args ...any) error {
 	return &RefusedError{Reason: fmt.Sprintf(format, args...)}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -56,7 +57,7 @@ func (s *Server) requireUser(role string, h handlerFunc) handlerFunc {
 			return errUnauthenticated
 		}
 		if !u.HasRole(role) {
-			return errForbidden
+			return fmt.Errorf("%w: this needs the %s role", errForbidden, role)
 		}
 		w.Header().Add("Cache-Control", "private, no-store")
 		return h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
@@ -70,10 +71,16 @@ func (s *Server) appFor(r *http.Request) (*app.App, error) {
 	if !ok {
 		return nil, errUnauthenticated
 	}
+	// Remote: a request names plans by stored ID only, never a file on
+	// the server's disk (AsPrincipal views are remote already).
 	if u.principal != nil {
 		return s.o.App.AsPrincipal(*u.principal, nil)
 	}
-	return s.o.App.As(u.Name, nil)
+	v, err := s.o.App.As(u.Name, nil)
+	if err != nil {
+		return nil, err
+	}
+	return v.Remote(), nil
 }
 
 // me answers who the request is signed in as.

@@ -206,6 +206,9 @@ func (s *Server) teamApply(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.teamPlanRefused(w, r, a, id, err, typed)
 	}
+	if started.ChangeID == "" {
+		return seeOther(w, r, "/team/plans/"+id, "") // a guardrails plan, pinned
+	}
 	log := s.log
 	go func() {
 		d := <-started.Done

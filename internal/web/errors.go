@@ -69,6 +69,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
+	if isAPIv1(r) {
+		// The JSON API's own error body and codes (api.go).
+		st, code := apiV1Status(err)
+		s.apiError(w, r, st, code, err)
+		return
+	}
 	if status == http.StatusUnauthorized {
 		if signInFirst(r) {
 			// A browser asking for a page: the sign-in page, then back.

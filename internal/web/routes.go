@@ -90,7 +90,7 @@ func (s *Server) mux() *http.ServeMux {
 	for _, rt := range s.publicRoutes() {
 		mux.Handle(rt.pattern, s.handle(rt.handle))
 	}
-	for _, rt := range s.teamRoutes() {
+	for _, rt := range append(s.teamRoutes(), s.apiRoutes()...) {
 		mux.Handle(rt.pattern, s.handle(s.requireUser(rt.role, rt.handle)))
 	}
 	return mux
