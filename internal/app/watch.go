@@ -134,6 +134,29 @@ func (a *App) Watch(ctx context.Context, o WatchOptions) error {
 	return err
 }
 
+// recover settles interrupted applies as Recover does; while another
+// process of this team (the leader's settling of interrupted applies, a
+// replica's apply) holds the organization lock alive, it waits for it,
+// checking once a second, for up to remediationLockWait.
+func (r *remediator) recover(ctx context.Context) ([]apply.Recovery, error) {
+	deadline := time.Now().Add(remediationLockWait)
+	for {
+		recs, err := r.x.Recover(ctx)
+		if !errors.Is(err, apply.ErrLocked) || time.Now().After(deadline) {
+			return recs, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// remediationLockWait bounds how long a resumed remediation waits for the
+// organization lock held by a live apply or recovery.
+const remediationLockWait = 2 * time.Minute
+
 // remediator undoes drift as a plan: built from the drift's inverse, saved
 // in the store like any plan, and applied through the engine (fresh state,
 // re-derived verdict, lock, journal, health checks, rollback). The watch
@@ -152,7 +175,7 @@ func (r *remediator) Remediate(ctx context.Context, rem watch.Remediation) (watc
 		// running: settle an apply it interrupted (recovery waits for the
 		// dead process's lock to expire), then apply only what the
 		// organization, read afresh, still needs.
-		recs, err := r.x.Recover(ctx)
+		recs, err := r.recover(ctx)
 		if err != nil {
 			return watch.RemediationResult{Outcome: "not-planned"}, fmt.Errorf("recovering an interrupted apply before resuming the remediation: %w", err)
 		}

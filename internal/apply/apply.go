@@ -183,6 +183,11 @@ var ErrRefused = errors.New("apply refused")
 // ErrUnconfirmed) holds as well as errors.Is(err, ErrRefused).
 var ErrUnconfirmed = errors.New("the typed confirmation is missing or does not match")
 
+// ErrLocked marks a refusal because another apply (or recovery) holds the
+// organization lock, alive: errors.Is(err, ErrLocked) holds as well as
+// errors.Is(err, ErrRefused). Waiting and trying again may succeed.
+var ErrLocked = errors.New("the organization lock is held")
+
 // ErrFailed marks an apply that started and was stopped by a check or an
 // error: the report says whether the rollback was verified.
 var ErrFailed = errors.New("apply failed")
@@ -199,6 +204,9 @@ type RefusedError struct {
 	// Unconfirmed says one of the reasons is the typed confirmation of a
 	// risky plan, missing or not matching (ErrUnconfirmed).
 	Unconfirmed bool
+	// Locked says the reason is the organization lock, held by another
+	// running apply or recovery (ErrLocked).
+	Locked bool
 }
 
 func (e *RefusedError) Error() string {
@@ -219,10 +227,11 @@ func (e *RefusedError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrRefused) true, and errors.Is(err,
-// ErrUnconfirmed) when the confirmation is among the reasons.
+// Is makes errors.Is(err, ErrRefused) true, errors.Is(err,
+// ErrUnconfirmed) when the confirmation is among the reasons, and
+// errors.Is(err, ErrLocked) when the lock is.
 func (e *RefusedError) Is(target error) bool {
-	return target == ErrRefused || (e.Unconfirmed && target == ErrUnconfirmed)
+	return target == ErrRefused || (e.Unconfirmed && target == ErrUnconfirmed) || (e.Locked && target == ErrLocked)
 }
 
 func refused(reasons ...string) *RefusedError { return &RefusedError{Reasons: reasons} }

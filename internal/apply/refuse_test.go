@@ -114,6 +114,10 @@ func TestApplyRefusals(t *testing.T) {
 			if got := errors.Is(err, ErrUnconfirmed); got != wantUnconfirmed {
 				t.Errorf("errors.Is(Apply's error, ErrUnconfirmed) = %v, want %v", got, wantUnconfirmed)
 			}
+			wantLocked := strings.Contains(tt.name, "held organization lock")
+			if got := errors.Is(err, ErrLocked); got != wantLocked {
+				t.Errorf("errors.Is(Apply's error, ErrLocked) = %v, want %v", got, wantLocked)
+			}
 			if got := w.fingerprint(); got != mid {
 				t.Errorf("the refused apply changed the organization")
 			}

@@ -212,8 +212,10 @@ func (e *Engine) acquire(ctx context.Context) (*lockHolder, error) {
 		}
 	}
 	if errors.As(err, &held) {
-		return nil, refused(fmt.Sprintf("another apply holds the organization lock: held by %s since %s (until %s unless renewed)",
+		r := refused(fmt.Sprintf("another apply holds the organization lock: held by %s since %s (until %s unless renewed)",
 			held.Holder, held.AcquiredAt.UTC().Format(time.RFC3339), held.ExpiresAt.UTC().Format(time.RFC3339)))
+		r.Locked = true
+		return nil, r
 	}
 	if err != nil {
 		return nil, fmt.Errorf("taking the organization lock: %w", err)

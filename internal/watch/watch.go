@@ -322,6 +322,16 @@ func encodeState(s *org.Snapshot, gen int64, readAt time.Time) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// KnownState returns the organization a stored watcher state (the body
+// of store.WatchState) knows, and its generation.
+func KnownState(body []byte) (*org.Snapshot, int64, error) {
+	env, snap, err := decodeState(body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the watcher's state: %w", err)
+	}
+	return snap, env.Generation, nil
+}
+
 func decodeState(body []byte) (stateEnvelope, *org.Snapshot, error) {
 	var env stateEnvelope
 	zr, err := gzip.NewReader(bytes.NewReader(body))
