@@ -165,9 +165,9 @@ func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	state := store.PlanState(r.URL.Query().Get("state"))
-	if state != "" && !state.Valid() {
-		return app.BadInput(fmt.Errorf("?state=%q: want one of %v", state, store.PlanStates()))
+	state, err := planStateParam(r)
+	if err != nil {
+		return err
 	}
 	limit, err := queryInt(r, "limit")
 	if err != nil {

@@ -22,15 +22,24 @@ type teamPlansView struct {
 	Plans  []app.PlanRow
 }
 
+// planStateParam is the ?state= of a plan list: empty, or a plan state.
+func planStateParam(r *http.Request) (store.PlanState, error) {
+	state := store.PlanState(r.URL.Query().Get("state"))
+	if state != "" && !state.Valid() {
+		return "", app.BadInput(fmt.Errorf("?state=%q: want one of %v", state, store.PlanStates()))
+	}
+	return state, nil
+}
+
 // teamPlans lists the stored plans, newest first, optionally of one state.
 func (s *Server) teamPlans(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.appFor(r)
 	if err != nil {
 		return err
 	}
-	state := store.PlanState(r.URL.Query().Get("state"))
-	if state != "" && !state.Valid() {
-		return app.BadInput(fmt.Errorf("?state=%q: want one of %v", state, store.PlanStates()))
+	state, err := planStateParam(r)
+	if err != nil {
+		return err
 	}
 	rows, err := a.Plans(r.Context(), store.PlanFilter{State: state, Limit: 200})
 	if err != nil {
