@@ -516,7 +516,7 @@ func TestEventStream(t *testing.T) {
 			}
 		}
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			Stream(w, r, 20*time.Millisecond, Changes(r.Context(), slog.New(slog.DiscardHandler), 5*time.Millisecond, "status", read))
+			Stream(w, r, 300*time.Millisecond, Changes(r.Context(), slog.New(slog.DiscardHandler), 5*time.Millisecond, "status", read)) // the heartbeat well after the three reads, even on a loaded machine
 		}))
 		defer srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
