@@ -68,12 +68,13 @@ func isolatedEnv(t testing.TB, extra ...string) []string {
 	dir := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, mainEnv+"=") {
+		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, mainEnv+"=") || strings.HasPrefix(kv, "ORGGUARD_SERVER=") ||
+			strings.HasPrefix(kv, "ORGGUARD_TOKEN=") || strings.HasPrefix(kv, "XDG_CONFIG_HOME=") {
 			continue
 		}
 		env = append(env, kv)
 	}
-	env = append(env, mainEnv+"=1",
+	env = append(env, mainEnv+"=1", "XDG_CONFIG_HOME="+filepath.Join(dir, "xdg"), // no `orgguard login` of the developer's
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
 	return append(env, extra...)

@@ -128,8 +128,16 @@ func checkCamel(t *testing.T, v any, path string) {
 
 func TestMain(m *testing.M) {
 	// The tests decide colour and configuration themselves.
-	for _, k := range []string{"NO_COLOR", "ORGGUARD_CONFIG", "ORGGUARD_STORE"} {
+	for _, k := range []string{"NO_COLOR", "ORGGUARD_CONFIG", "ORGGUARD_STORE", "ORGGUARD_SERVER", "ORGGUARD_TOKEN"} {
 		os.Unsetenv(k)
 	}
-	os.Exit(m.Run())
+	// Nor does a developer's `orgguard login` send them to a server.
+	dir, err := os.MkdirTemp("", "orgguard-cli-test-config-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
