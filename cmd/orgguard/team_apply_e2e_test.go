@@ -56,24 +56,21 @@ func TestTeamKill9DuringARemediation(t *testing.T) {
 		// remediation's change is running (its steps and health checks
 		// take tens of milliseconds on this organization).
 		opened := time.Now()
-		var unfinished []store.Change
-		for {
-			var err error
-			if unfinished, err = tm.st.UnfinishedChanges(ctx); err != nil {
+		running := func() []store.Change {
+			chs, err := tm.st.UnfinishedChanges(ctx)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if round%2 == 0 && len(unfinished) > 0 || time.Since(opened) > 3*time.Second {
-				break
-			}
-			if round%2 == 1 {
-				time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
-				if unfinished, err = tm.st.UnfinishedChanges(ctx); err != nil {
-					t.Fatal(err)
-				}
-				break
-			}
-			time.Sleep(2 * time.Millisecond)
+			return chs
 		}
+		if round%2 == 1 {
+			time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
+		} else {
+			for len(running()) == 0 && time.Since(opened) < 3*time.Second {
+				time.Sleep(2 * time.Millisecond)
+			}
+		}
+		unfinished := running()
 		delay := time.Since(opened)
 		took := tm.killLeader(t, lead)
 		tl, err := tm.st.IncidentTimeline(ctx, in.ID)
